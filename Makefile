@@ -1,0 +1,50 @@
+# wasmplay — a terminal playground for code you do not trust.
+#
+#   make run       build what is missing (runtimes, binary), then open the app
+#   make test      build what is missing, then run every test
+#   make runtimes  build (or restore from the cache) the guest runtimes in bin/
+#   make bench     measure, and write docs/BENCHMARKS.md
+#
+# Guest runtimes are built from Debian source packages; see README.md.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := wasmplay
+
+.PHONY: all build run test runtimes runtimes-status bench vet fmt clean
+
+all: build
+
+## runtimes: build CPython and QuickJS for WASI into bin/ (cached by source version and recipe hash)
+runtimes:
+	@runtimes/build/build.sh all
+
+## runtimes-status: print the manifest and say what is missing
+runtimes-status:
+	@runtimes/build/build.sh status
+
+## build: the wasmplay binary
+build:
+	$(GO) build -o $(BIN) .
+
+## run: open the app (builds what is missing first)
+run: runtimes build
+	./$(BIN)
+
+## test: every test, against the real runtimes
+test: runtimes
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+## bench: benchmarks; figures go to docs/BENCHMARKS.md
+bench: runtimes build
+	$(GO) run ./runner/benchreport -out docs/BENCHMARKS.md
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w .
+
+clean:
+	rm -f $(BIN)
