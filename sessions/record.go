@@ -1,0 +1,304 @@
+package sessions
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// RecordVersion is the version stamped on each history record ("v").
+const RecordVersion = 1
+
+// Outcome says how a run ended.
+type Outcome string
+
+// The outcomes the runner reports. Records with other values (written by a
+// newer wasmplay) are kept and shown as they are.
+const (
+	OutcomeOK            Outcome = "ok"             // exited with status 0
+	OutcomeExitNonzero   Outcome = "exit_nonzero"   // exited with another status
+	OutcomeOutOfFuel     Outcome = "out_of_fuel"    // fuel budget exhausted
+	OutcomeMemoryLimit   Outcome = "memory_limit"   // memory limit hit
+	OutcomeStackOverflow Outcome = "stack_overflow" // wasm stack exhausted
+	OutcomeTimeout       Outcome = "timeout"        // wall-clock limit hit
+	OutcomeCanceled      Outcome = "canceled"       // stopped by the user
+	OutcomeTrap          Outcome = "trap"           // any other wasm trap
+	OutcomeHostError     Outcome = "host_error"     // wasmplay itself failed
+)
+
+// Policy is the effective run policy a run was started with.
+type Policy struct {
+	// FuelBudget is the fuel the run could consume.
+	FuelBudget uint64 `json:"fuel_budget"`
+	// MemoryBytes is the guest's linear memory limit.
+	MemoryBytes uint64 `json:"memory_bytes"`
+	// StdoutMaxBytes and StderrMaxBytes are how much output was kept.
+	StdoutMaxBytes int64 `json:"stdout_max_bytes"`
+	StderrMaxBytes int64 `json:"stderr_max_bytes"`
+	// TimeoutMS is the wall-clock limit in milliseconds.
+	TimeoutMS int64 `json:"timeout_ms"`
+}
+
+// RunRecord is one line of history.jsonl: everything known about one run.
+//
+// Text fields that come from the guest or the user (Code, Message, Stdout,
+// Stderr, file paths) may hold any bytes. In JSON each is written as a
+// plain string when it is valid UTF-8; otherwise as base64 with a sibling
+// "<field>_encoding": "base64" (e.g. "stdout": "/w==", "stdout_encoding":
+// "base64"). Either way the Go string read back is byte-for-byte what was
+// appended.
+type RunRecord struct {
+	// Version is the record format (RecordVersion), set by AppendRun.
+	Version int `json:"v"`
+	// Number is the run's number within the session, 1, 2, 3, ...,
+	// assigned by AppendRun.
+	Number int `json:"number"`
+	// RunID is a UUID for the run; AppendRun sets one if empty.
+	RunID string `json:"run_id"`
+	// StartedAt and FinishedAt bracket the run; AppendRun fills zero ones
+	// with the current time.
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// Runtime is the runtime name ("python", ...).
+	Runtime string `json:"runtime"`
+	// Code is the program that ran.
+	Code string `json:"code"`
+	// Policy is the effective policy of the run.
+	Policy Policy `json:"policy"`
+	// Outcome says how the run ended (required).
+	Outcome Outcome `json:"outcome"`
+	// ExitCode is the guest's exit status; meaningful for OutcomeOK and
+	// OutcomeExitNonzero, 0 otherwise.
+	ExitCode int `json:"exit_code"`
+	// Message is the trap or host error text, if any.
+	Message string `json:"message,omitempty"`
+	// FuelConsumed is the fuel used; a lower bound unless FuelExact.
+	FuelConsumed uint64 `json:"fuel_consumed"`
+	// FuelExact is false when FuelConsumed is only a lower bound (e.g.
+	// after a cancel).
+	FuelExact bool `json:"fuel_exact"`
+	// MemoryPagesFinal and MemoryPagesPeak are 64 KiB wasm pages.
+	MemoryPagesFinal uint64 `json:"memory_pages_final"`
+	MemoryPagesPeak  uint64 `json:"memory_pages_peak"`
+	// DurationMS is the run's wall-clock time in milliseconds.
+	DurationMS float64 `json:"duration_ms"`
+	// Stdout and Stderr are the output as captured (possibly partial, for
+	// a run that was canceled or failed).
+	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr"`
+	// StdoutTruncated and StderrTruncated say the capture hit its limit.
+	StdoutTruncated bool `json:"stdout_truncated"`
+	StderrTruncated bool `json:"stderr_truncated"`
+	// StdoutBytes and StderrBytes are the totals the guest wrote, kept or
+	// not.
+	StdoutBytes int64 `json:"stdout_bytes"`
+	StderrBytes int64 `json:"stderr_bytes"`
+	// Files lists the workspace changes the run made.
+	Files FileChanges `json:"files"`
+}
+
+// FileChanges lists the workspace files a run created, modified and
+// deleted.
+type FileChanges struct {
+	// Created, Modified and Deleted are written as [] when empty and read
+	// back as nil.
+	Created  []FileChange `json:"created"`
+	Modified []FileChange `json:"modified"`
+	Deleted  []FileChange `json:"deleted"`
+}
+
+// FileChange is one changed workspace file: its path relative to the
+// workspace ("/" separated) and its size after the run (before it, for a
+// deleted file).
+type FileChange struct {
+	// Path may hold any bytes; see RunRecord for how JSON carries them.
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+}
+
+// encodeText returns s as JSON-safe text: itself if valid UTF-8, else its
+// base64 and the encoding name.
+func encodeText(s string) (text, encoding string) {
+	if utf8.ValidString(s) {
+		return s, ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s)), "base64"
+}
+
+// decodeText reverses encodeText.
+func decodeText(field, text, encoding string) (string, error) {
+	switch encoding {
+	case "":
+		return text, nil
+	case "base64":
+		b, err := base64.StdEncoding.DecodeString(text)
+		if err != nil {
+			return "", fmt.Errorf("%s: bad base64: %w", field, err)
+		}
+		return string(b), nil
+	default:
+		return "", fmt.Errorf("%s: unknown encoding %q", field, encoding)
+	}
+}
+
+// recordJSON is RunRecord's wire form: the outer fields shadow the
+// RunRecord fields of the same JSON name (encoding/json prefers the
+// shallower field), adding the *_encoding siblings.
+type recordJSON struct {
+	plainRecord
+	Code            string `json:"code"`
+	CodeEncoding    string `json:"code_encoding,omitempty"`
+	Message         string `json:"message,omitempty"`
+	MessageEncoding string `json:"message_encoding,omitempty"`
+	Stdout          string `json:"stdout"`
+	StdoutEncoding  string `json:"stdout_encoding,omitempty"`
+	Stderr          string `json:"stderr"`
+	StderrEncoding  string `json:"stderr_encoding,omitempty"`
+}
+
+// plainRecord has RunRecord's fields but not its methods.
+type plainRecord RunRecord
+
+// MarshalJSON writes the record, base64-encoding text that is not UTF-8.
+func (r RunRecord) MarshalJSON() ([]byte, error) {
+	w := recordJSON{plainRecord: plainRecord(r)}
+	// Empty lists are written as [] rather than null, for readers in
+	// other languages.
+	for _, l := range []*[]FileChange{&w.Files.Created, &w.Files.Modified, &w.Files.Deleted} {
+		if *l == nil {
+			*l = []FileChange{}
+		}
+	}
+	w.Code, w.CodeEncoding = encodeText(r.Code)
+	w.Message, w.MessageEncoding = encodeText(r.Message)
+	w.Stdout, w.StdoutEncoding = encodeText(r.Stdout)
+	w.Stderr, w.StderrEncoding = encodeText(r.Stderr)
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (r *RunRecord) UnmarshalJSON(b []byte) error {
+	var w recordJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	rec := RunRecord(w.plainRecord)
+	for _, l := range []*[]FileChange{&rec.Files.Created, &rec.Files.Modified, &rec.Files.Deleted} {
+		if len(*l) == 0 {
+			*l = nil // as MarshalJSON was given
+		}
+	}
+	var err error
+	if rec.Code, err = decodeText("code", w.Code, w.CodeEncoding); err != nil {
+		return err
+	}
+	if rec.Message, err = decodeText("message", w.Message, w.MessageEncoding); err != nil {
+		return err
+	}
+	if rec.Stdout, err = decodeText("stdout", w.Stdout, w.StdoutEncoding); err != nil {
+		return err
+	}
+	if rec.Stderr, err = decodeText("stderr", w.Stderr, w.StderrEncoding); err != nil {
+		return err
+	}
+	*r = rec
+	return nil
+}
+
+type fileChangeJSON struct {
+	Path         string `json:"path"`
+	PathEncoding string `json:"path_encoding,omitempty"`
+	Size         int64  `json:"size"`
+}
+
+// MarshalJSON writes the change, base64-encoding a path that is not UTF-8
+// (the guest may create such file names).
+func (f FileChange) MarshalJSON() ([]byte, error) {
+	w := fileChangeJSON{Size: f.Size}
+	w.Path, w.PathEncoding = encodeText(f.Path)
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (f *FileChange) UnmarshalJSON(b []byte) error {
+	var w fileChangeJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	p, err := decodeText("path", w.Path, w.PathEncoding)
+	if err != nil {
+		return err
+	}
+	*f = FileChange{Path: p, Size: w.Size}
+	return nil
+}
+
+// RunSummary is the cheap view of a run kept in the run index: enough for
+// a history list, without code or output. Run(n) returns the full record.
+//
+// Fields without a comment mean what the RunRecord field of the same name
+// means.
+type RunSummary struct {
+	Number     int       `json:"number"`
+	RunID      string    `json:"run_id"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Runtime    string    `json:"runtime"`
+	Outcome    Outcome   `json:"outcome"`
+	ExitCode   int       `json:"exit_code"`
+	// Message is the first line of the record's message, shortened and
+	// made valid UTF-8.
+	Message      string `json:"message,omitempty"`
+	FuelConsumed uint64 `json:"fuel_consumed"`
+	FuelExact    bool   `json:"fuel_exact"`
+	// MemoryPeak is RunRecord.MemoryPagesPeak.
+	MemoryPeak uint64  `json:"memory_pages_peak"`
+	DurationMS float64 `json:"duration_ms"`
+	// CodeBytes, StdoutBytes and StderrBytes are sizes: of the code, and of
+	// all the output the guest wrote.
+	CodeBytes       int   `json:"code_bytes"`
+	StdoutBytes     int64 `json:"stdout_bytes"`
+	StderrBytes     int64 `json:"stderr_bytes"`
+	StdoutTruncated bool  `json:"stdout_truncated"`
+	StderrTruncated bool  `json:"stderr_truncated"`
+	// FilesChanged counts created, modified and deleted files.
+	FilesChanged int `json:"files_changed"`
+}
+
+// maxSummaryMessage bounds RunSummary.Message.
+const maxSummaryMessage = 200
+
+// Summary returns the record's RunSummary.
+func (r *RunRecord) Summary() RunSummary {
+	msg, _, _ := strings.Cut(strings.ToValidUTF8(r.Message, "\uFFFD"), "\n")
+	if len(msg) > maxSummaryMessage {
+		cut := maxSummaryMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	return RunSummary{
+		Number:          r.Number,
+		RunID:           r.RunID,
+		StartedAt:       r.StartedAt,
+		FinishedAt:      r.FinishedAt,
+		Runtime:         r.Runtime,
+		Outcome:         r.Outcome,
+		ExitCode:        r.ExitCode,
+		Message:         msg,
+		FuelConsumed:    r.FuelConsumed,
+		FuelExact:       r.FuelExact,
+		MemoryPeak:      r.MemoryPagesPeak,
+		DurationMS:      r.DurationMS,
+		CodeBytes:       len(r.Code),
+		StdoutBytes:     r.StdoutBytes,
+		StderrBytes:     r.StderrBytes,
+		StdoutTruncated: r.StdoutTruncated,
+		StderrTruncated: r.StderrTruncated,
+		FilesChanged:    len(r.Files.Created) + len(r.Files.Modified) + len(r.Files.Deleted),
+	}
+}

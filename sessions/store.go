@@ -1,0 +1,643 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/adrg/xdg"
+	"github.com/gofrs/flock"
+	"github.com/google/uuid"
+)
+
+// EnvSessionsDir names the environment variable that overrides the sessions
+// root (DefaultRoot), e.g. for tests.
+const EnvSessionsDir = "WASMPLAY_SESSIONS_DIR"
+
+// Names of the entries wasmplay keeps directly in the sessions root. They
+// all start with ".", which no session ID can, so List never confuses them
+// with sessions.
+const (
+	storeLockFile  = ".lock"
+	listCacheFile  = ".list-cache"
+	creatingPrefix = ".creating-"
+	trashPrefix    = ".trash-"
+)
+
+// DefaultRoot returns the sessions root: $WASMPLAY_SESSIONS_DIR if set,
+// else $XDG_DATA_HOME/wasmplay/sessions (~/.local/share/wasmplay/sessions
+// on Linux when XDG_DATA_HOME is unset).
+func DefaultRoot() string {
+	if dir := os.Getenv(EnvSessionsDir); dir != "" {
+		return dir
+	}
+	return filepath.Join(xdg.DataHome, "wasmplay", "sessions")
+}
+
+// Options configure a Store.
+type Options struct {
+	// UUIDOnly makes Create refuse user-chosen IDs: every new session gets
+	// a UUIDv4 and a user-chosen name can only be an alias. Existing
+	// sessions with other IDs are still listed and resolved.
+	UUIDOnly bool
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Warn receives problems that do not stop an operation: a torn or
+	// damaged history line that was skipped, a run index rebuilt, an entry
+	// in the sessions root that is not a valid session. nil discards them.
+	// It may be called from several goroutines at once.
+	Warn func(error)
+}
+
+// Store is a sessions root directory. It is safe for use by several
+// goroutines, and several Stores (in one or several processes) may use the
+// same root: all coordination is through file locks.
+type Store struct {
+	root string
+	opts Options
+
+	// noSync skips fsync; only tests and benchmarks set it, to build large
+	// fixtures quickly.
+	noSync bool
+	// testHook, if set, is called at named points of risky sequences so
+	// tests can simulate a crash there.
+	testHook func(point string)
+
+	mu    sync.Mutex
+	owned map[string]*flock.Flock // owner locks held by this Store, by ID
+}
+
+// Open opens (creating if needed) the sessions root. Pass DefaultRoot() for
+// the user's data directory.
+func Open(root string, opts Options) (*Store, error) {
+	if root == "" {
+		return nil, errors.New("sessions: open: empty root directory")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, dirPerm); err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", root, err)
+	}
+	// The root itself may be a symlink (to another disk, say); resolve it
+	// once so every later containment check compares real paths.
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", root, err)
+	}
+	if fi, err := os.Stat(real); err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", root, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("sessions: open %s: not a directory", root)
+	}
+	return &Store{root: real, opts: opts, owned: map[string]*flock.Flock{}}, nil
+}
+
+// Root returns the sessions root directory (symlinks resolved).
+func (st *Store) Root() string { return st.root }
+
+func (st *Store) now() time.Time {
+	if st.opts.Now != nil {
+		return st.opts.Now().UTC().Round(0)
+	}
+	return time.Now().UTC().Round(0)
+}
+
+func (st *Store) warn(err error) {
+	if st.opts.Warn != nil {
+		st.opts.Warn(err)
+	}
+}
+
+func (st *Store) hook(point string) {
+	if st.testHook != nil {
+		st.testHook(point)
+	}
+}
+
+// lockStore takes the root-wide lock that serialises creating, renaming
+// and deleting sessions (so name uniqueness holds across processes).
+func (st *Store) lockStore() (func(), error) {
+	unlock, err := lockFile(filepath.Join(st.root, storeLockFile))
+	if err != nil {
+		return nil, fmt.Errorf("lock sessions root: %w", err)
+	}
+	return unlock, nil
+}
+
+// ownsWith reports whether this Store holds id's owner lock through fl.
+func (st *Store) ownsWith(id string, fl *flock.Flock) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.owned[id] == fl
+}
+
+// releaseOwner frees an owner lock held by this Store.
+func (st *Store) releaseOwner(id string, fl *flock.Flock) {
+	st.mu.Lock()
+	if st.owned[id] == fl {
+		delete(st.owned, id)
+	}
+	st.mu.Unlock()
+	fl.Close()
+}
+
+// CreateOptions describe a new session.
+type CreateOptions struct {
+	// ID is the directory name to use; empty means a new UUIDv4. It must
+	// pass CanonicalID and is refused when Options.UUIDOnly is set (unless
+	// it is a UUID).
+	ID string
+	// Name is an optional alias; it follows the same rules as an ID, must
+	// not itself be a UUID, and must not equal another session's ID or
+	// name (compared case-insensitively).
+	Name string
+	// Runtime is the initial runtime ("python", ...); may be empty.
+	Runtime string
+}
+
+// Create makes a new session: an empty workspace, no history. The session
+// appears in the root complete or not at all (it is built in a hidden
+// staging directory and renamed into place).
+func (st *Store) Create(opts CreateOptions) (*Session, error) {
+	id, name, err := st.checkCreate(opts)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: create: %w", err)
+	}
+	unlock, err := st.lockStore()
+	if err != nil {
+		return nil, fmt.Errorf("sessions: create: %w", err)
+	}
+	defer unlock()
+
+	if opts.ID != "" || name != "" {
+		all, err := st.scan(false)
+		if err != nil {
+			return nil, fmt.Errorf("sessions: create: %w", err)
+		}
+		if err := conflicts(all, id, id, name, opts.ID != ""); err != nil {
+			return nil, fmt.Errorf("sessions: create: %w", err)
+		}
+	}
+	final := filepath.Join(st.root, id)
+	if _, err := os.Lstat(final); err == nil {
+		return nil, fmt.Errorf("sessions: create: session %s: %w", id, ErrExists)
+	}
+
+	now := st.now()
+	m := Meta{ID: id, Name: name, Runtime: opts.Runtime, CreatedAt: now, LastUsedAt: now}
+	if err := st.buildSession(final, &m); err != nil {
+		return nil, fmt.Errorf("sessions: create %s: %w", id, err)
+	}
+	return st.openSession(id)
+}
+
+// checkCreate validates CreateOptions and picks the ID.
+func (st *Store) checkCreate(opts CreateOptions) (id, name string, err error) {
+	if opts.ID == "" {
+		id = uuid.NewString()
+	} else {
+		if id, err = CanonicalID(opts.ID); err != nil {
+			return "", "", err
+		}
+		if st.opts.UUIDOnly && !isUUID(id) {
+			return "", "", fmt.Errorf("ID %q: only UUIDs are allowed here (use it as a name instead): %w", id, ErrInvalidID)
+		}
+	}
+	if name, err = checkName(opts.Name); err != nil {
+		return "", "", err
+	}
+	if opts.Runtime != "" {
+		if reason := idProblem(opts.Runtime); reason != "" {
+			return "", "", fmt.Errorf("runtime %q: %s: %w", truncateForError(opts.Runtime), reason, ErrInvalidID)
+		}
+	}
+	return id, name, nil
+}
+
+// checkName validates an alias; "" (no alias) is fine.
+func checkName(name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	if reason := idProblem(name); reason != "" {
+		return "", fmt.Errorf("name %q: %s: %w", truncateForError(name), reason, ErrInvalidID)
+	}
+	if isUUID(name) {
+		return "", fmt.Errorf("name %q: a name cannot be a UUID: %w", name, ErrInvalidID)
+	}
+	return name, nil
+}
+
+// conflicts checks a new or renamed session (self) against all others: its
+// ID (if newID) and its name must not equal, ignoring case, any other
+// session's ID or name, so that Resolve never has to choose.
+func conflicts(all []scanned, self, id, name string, newID bool) error {
+	for _, o := range all {
+		if o.id == self {
+			continue
+		}
+		if newID && (strings.EqualFold(o.id, id) || strings.EqualFold(o.sum.Name, id)) {
+			return fmt.Errorf("%q is already used by session %s: %w", id, displayName(o.id, o.sum.Name), ErrExists)
+		}
+		if name != "" && (strings.EqualFold(o.id, name) || strings.EqualFold(o.sum.Name, name)) {
+			return fmt.Errorf("name %q is already used by session %s: %w", name, displayName(o.id, o.sum.Name), ErrExists)
+		}
+	}
+	return nil
+}
+
+// buildSession creates the session's files in a staging directory and
+// renames it to final.
+func (st *Store) buildSession(final string, m *Meta) error {
+	stage, err := os.MkdirTemp(st.root, creatingPrefix+"*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage) // no-op once renamed
+	if err := os.Chmod(stage, dirPerm); err != nil {
+		return err
+	}
+	for _, d := range []string{workspaceDir, buffersDir} {
+		if err := os.Mkdir(filepath.Join(stage, d), dirPerm); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(stage, historyFile), nil, filePerm); err != nil {
+		return err
+	}
+	if err := st.writeMeta(stage, m); err != nil {
+		return err
+	}
+	size, err := dirSize(stage)
+	if err != nil {
+		return err
+	}
+	m.Stats.SizeBytes, m.Stats.SizeMeasuredAt = size, m.UpdatedAt
+	if err := st.writeMeta(stage, m); err != nil {
+		return err
+	}
+	if err := st.syncDir(stage); err != nil {
+		return err
+	}
+	if err := os.Rename(stage, final); err != nil {
+		return err
+	}
+	return st.syncDir(st.root)
+}
+
+// openSession opens the session whose canonical ID is id, refusing
+// anything but a real directory directly under the root (a symlink planted
+// in the root is refused even if it points at a valid session).
+func (st *Store) openSession(id string) (*Session, error) {
+	dir := filepath.Join(st.root, id)
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sessions: session %s: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("sessions: open %s: %w", id, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("sessions: %s in %s is not a session directory (symlink or file), refused: %w", id, st.root, ErrInvalidID)
+	}
+	m, err := st.readMeta(id)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", id, err)
+	}
+	return &Session{st: st, id: id, dir: dir, meta: m}, nil
+}
+
+// Resolve finds a session by exact ID, exact name, or a unique ID prefix of
+// at least 4 characters, in that order. A prefix matching several sessions
+// fails with an *AmbiguousError listing them; no match fails with
+// ErrNotFound.
+func (st *Store) Resolve(ref string) (*Session, error) {
+	id, err := CanonicalID(ref)
+	if err != nil {
+		return nil, err
+	}
+	s, err := st.openSession(id)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return s, err
+	}
+	all, err := st.scan(false)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: resolve %q: %w", ref, err)
+	}
+	for _, o := range all {
+		if o.sum.Name == ref {
+			return st.openSession(o.id)
+		}
+	}
+	var matches []string
+	if len(ref) >= minPrefixLength {
+		for _, o := range all {
+			if strings.HasPrefix(o.id, id) {
+				matches = append(matches, o.id)
+			}
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, fmt.Errorf("sessions: no session %q: %w", ref, ErrNotFound)
+	case 1:
+		return st.openSession(matches[0])
+	default:
+		sort.Strings(matches)
+		return nil, &AmbiguousError{Ref: ref, Candidates: matches}
+	}
+}
+
+// List returns every session, most recently used first. It reads only
+// session.json files (and skips even those when the list cache says they
+// are unchanged); it never reads history or walks workspaces. Entries of the
+// root that are not valid sessions are skipped and reported to
+// Options.Warn.
+func (st *Store) List() ([]Summary, error) {
+	all, err := st.scan(true)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: list: %w", err)
+	}
+	out := make([]Summary, len(all))
+	for i, o := range all {
+		out[i] = o.sum
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].LastUsedAt.Equal(out[j].LastUsedAt) {
+			return out[i].LastUsedAt.After(out[j].LastUsedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Rename sets the session's alias to newName ("" removes it). The ID, and
+// so the directory, never changes.
+func (st *Store) Rename(ref, newName string) error {
+	name, err := checkName(newName)
+	if err != nil {
+		return fmt.Errorf("sessions: rename %q: %w", ref, err)
+	}
+	s, err := st.Resolve(ref)
+	if err != nil {
+		return fmt.Errorf("sessions: rename %q: %w", ref, err)
+	}
+	unlock, err := st.lockStore()
+	if err != nil {
+		return fmt.Errorf("sessions: rename %q: %w", ref, err)
+	}
+	defer unlock()
+	if name != "" {
+		all, err := st.scan(false)
+		if err != nil {
+			return fmt.Errorf("sessions: rename %q: %w", ref, err)
+		}
+		if err := conflicts(all, s.id, s.id, name, false); err != nil {
+			return fmt.Errorf("sessions: rename %q: %w", ref, err)
+		}
+	}
+	err = s.updateMeta(func(m *Meta) error {
+		m.Name = name
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: rename %q: %w", ref, err)
+	}
+	return nil
+}
+
+// Delete removes a session: workspace, history, buffers, everything. It
+// fails with an *InUseError if another process (or another Store) owns the
+// session; if this Store owns it, the owner lock is released. A session
+// whose session.json is unreadable can still be deleted by its exact ID.
+func (st *Store) Delete(ref string) error {
+	id, err := st.resolveForDelete(ref)
+	if err != nil {
+		return fmt.Errorf("sessions: delete %q: %w", ref, err)
+	}
+	unlock, err := st.lockStore()
+	if err != nil {
+		return fmt.Errorf("sessions: delete %q: %w", ref, err)
+	}
+	defer unlock()
+	if _, err := st.remove(id); err != nil {
+		return fmt.Errorf("sessions: delete %q: %w", ref, err)
+	}
+	return nil
+}
+
+// resolveForDelete is Resolve, except that an exact ID is accepted even if
+// the session's metadata cannot be read.
+func (st *Store) resolveForDelete(ref string) (string, error) {
+	id, err := CanonicalID(ref)
+	if err != nil {
+		return "", err
+	}
+	if ok, _ := isRealDir(filepath.Join(st.root, id)); ok {
+		return id, nil
+	}
+	s, err := st.Resolve(ref)
+	if err != nil {
+		return "", err
+	}
+	return s.id, nil
+}
+
+// remove deletes session id and returns the bytes it occupied. The caller
+// holds the store lock. The session directory is first renamed to a hidden
+// trash name (one atomic step: it vanishes from List and Resolve), then
+// removed; a crash in between leaves trash that the next List clears.
+func (st *Store) remove(id string) (int64, error) {
+	dir := filepath.Join(st.root, id)
+	if ok, err := isRealDir(dir); err != nil || !ok {
+		return 0, fmt.Errorf("session %s: %w", id, ErrNotFound)
+	}
+	fl, err := st.takeOwnerForRemoval(id)
+	if err != nil {
+		return 0, err
+	}
+	defer st.releaseOwner(id, fl)
+
+	unlockWrite, err := lockFile(filepath.Join(dir, writeLockFile))
+	if err != nil {
+		return 0, err
+	}
+	defer unlockWrite()
+
+	size, err := dirSize(dir)
+	if err != nil {
+		return 0, err
+	}
+	trash := filepath.Join(st.root, trashPrefix+id+"-"+uuid.NewString()[:8])
+	if err := os.Rename(dir, trash); err != nil {
+		return 0, err
+	}
+	if err := st.syncDir(st.root); err != nil {
+		return 0, err
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		st.warn(fmt.Errorf("sessions: delete %s: removing %s: %w", id, trash, err))
+	}
+	return size, nil
+}
+
+// takeOwnerForRemoval returns the session's owner lock: the one this Store
+// already holds, or a freshly taken one. It fails with *InUseError if
+// someone else holds it.
+func (st *Store) takeOwnerForRemoval(id string) (*flock.Flock, error) {
+	st.mu.Lock()
+	fl := st.owned[id]
+	st.mu.Unlock()
+	if fl != nil {
+		return fl, nil
+	}
+	lockPath := filepath.Join(st.root, id, ownerLockFile)
+	fl, ok, err := tryLockFile(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		name := ""
+		if m, err := st.readMeta(id); err == nil {
+			name = m.Name
+		}
+		return nil, &InUseError{ID: id, Name: name, PID: readOwnerPID(lockPath)}
+	}
+	st.mu.Lock()
+	st.owned[id] = fl
+	st.mu.Unlock()
+	return fl, nil
+}
+
+// PruneReport says what Prune removed (or, in a dry run, would remove).
+type PruneReport struct {
+	// DryRun is true if nothing was removed.
+	DryRun bool `json:"dry_run"`
+	// Cutoff: sessions last used before it are pruned.
+	Cutoff time.Time `json:"cutoff"`
+	// Removed lists the sessions removed (would be, in a dry run), with
+	// SizeBytes measured just before removal.
+	Removed []Summary `json:"removed"`
+	// Skipped lists old sessions left alone, with the reason.
+	Skipped []PruneSkip `json:"skipped,omitempty"`
+	// ReclaimedBytes is the total size of Removed.
+	ReclaimedBytes int64 `json:"reclaimed_bytes"`
+}
+
+// PruneSkip is an old session Prune did not remove.
+type PruneSkip struct {
+	Summary
+	// Reason is why, e.g. "session abc is in use by PID 42".
+	Reason string `json:"reason"`
+}
+
+// Prune removes the sessions not used for olderThan (by LastUsedAt). With
+// dryRun it only reports what it would remove. Sessions owned by a running
+// app (or by this Store) are skipped, never removed.
+func (st *Store) Prune(olderThan time.Duration, dryRun bool) (PruneReport, error) {
+	if olderThan <= 0 {
+		return PruneReport{}, fmt.Errorf("sessions: prune: age must be positive, got %v", olderThan)
+	}
+	rep := PruneReport{DryRun: dryRun, Cutoff: st.now().Add(-olderThan), Removed: []Summary{}}
+	unlock, err := st.lockStore()
+	if err != nil {
+		return rep, fmt.Errorf("sessions: prune: %w", err)
+	}
+	defer unlock()
+	all, err := st.scan(false)
+	if err != nil {
+		return rep, fmt.Errorf("sessions: prune: %w", err)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	for _, o := range all {
+		if !o.sum.LastUsedAt.Before(rep.Cutoff) {
+			continue
+		}
+		sum := o.sum
+		if sum.Error != "" {
+			rep.Skipped = append(rep.Skipped, PruneSkip{Summary: sum, Reason: "unreadable, delete it by ID if unwanted: " + sum.Error})
+			continue
+		}
+		st.mu.Lock()
+		_, mine := st.owned[o.id]
+		st.mu.Unlock()
+		if mine {
+			rep.Skipped = append(rep.Skipped, PruneSkip{Summary: sum, Reason: (&InUseError{ID: o.id, Name: sum.Name, PID: os.Getpid()}).Error()})
+			continue
+		}
+		var size int64
+		if dryRun {
+			size, err = st.checkPrunable(o.id)
+		} else {
+			size, err = st.remove(o.id)
+		}
+		if err != nil {
+			rep.Skipped = append(rep.Skipped, PruneSkip{Summary: sum, Reason: err.Error()})
+			continue
+		}
+		sum.SizeBytes = size
+		rep.Removed = append(rep.Removed, sum)
+		rep.ReclaimedBytes += size
+	}
+	return rep, nil
+}
+
+// checkPrunable is the dry-run half of remove: it fails as remove would if
+// the session is in use, and measures it.
+func (st *Store) checkPrunable(id string) (int64, error) {
+	fl, err := st.takeOwnerForRemoval(id)
+	if err != nil {
+		return 0, err
+	}
+	st.releaseOwner(id, fl)
+	return dirSize(filepath.Join(st.root, id))
+}
+
+// ParseAge parses an age such as "7d", "12h", "30m", "45s", "2w", "1d12h"
+// or any Go duration ("1h30m"): optional leading whole weeks (w) and days
+// (d), then an optional Go duration. The result must be positive.
+func ParseAge(s string) (time.Duration, error) {
+	rest := strings.TrimSpace(s)
+	if rest == "" {
+		return 0, fmt.Errorf("sessions: age %q: empty", s)
+	}
+	var total time.Duration
+	for _, u := range []struct {
+		suffix byte
+		unit   time.Duration
+	}{{'w', 7 * 24 * time.Hour}, {'d', 24 * time.Hour}} {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i >= len(rest) || rest[i] != u.suffix {
+			continue
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if err != nil || n > 100*365 {
+			return 0, fmt.Errorf("sessions: age %q: number out of range", s)
+		}
+		total += time.Duration(n) * u.unit
+		rest = rest[i+1:]
+	}
+	if rest != "" {
+		d, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("sessions: age %q: want e.g. 7d, 12h, 30m or a Go duration", s)
+		}
+		total += d
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("sessions: age %q: must be positive", s)
+	}
+	return total, nil
+}

@@ -1,0 +1,310 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Workspace file operations.
+//
+// Every operation goes through an os.Root opened on the workspace
+// directory, which refuses any path that leaves it: "..", absolute paths,
+// and symlinks (planted by the guest, say) that point outside. Paths are
+// checked up front too, so the common mistakes get a clear ErrInvalidPath
+// rather than an OS error: a path must be relative, "/"-separated, and may
+// not contain ".." or NUL.
+
+// FileKind says what a workspace entry is.
+type FileKind string
+
+// The kinds of workspace entries.
+const (
+	KindFile    FileKind = "file"
+	KindDir     FileKind = "dir"
+	KindSymlink FileKind = "symlink" // never followed by Files
+	KindOther   FileKind = "other"
+)
+
+// FileEntry is one entry of a workspace listing.
+type FileEntry struct {
+	// Path is relative to the workspace, "/"-separated.
+	Path string `json:"path"`
+	// Kind is file, dir, symlink or other.
+	Kind FileKind `json:"kind"`
+	// Size is the file's size; for a directory, the total size of the
+	// files below it; for a symlink, the length of its target.
+	Size int64 `json:"size"`
+	// ModTime is the last modification time.
+	ModTime time.Time `json:"mod_time"`
+}
+
+// cleanRelPath checks a workspace-relative path and returns it cleaned,
+// in "/" form.
+func cleanRelPath(p string) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("path %q: %s: %w", truncateForError(p), why, ErrInvalidPath)
+	}
+	switch {
+	case p == "":
+		return bad("empty")
+	case strings.ContainsRune(p, 0):
+		return bad("contains NUL")
+	case strings.HasPrefix(p, "/") || filepath.IsAbs(p):
+		return bad("absolute paths are not allowed (paths are relative to the workspace)")
+	}
+	for _, elem := range strings.Split(p, "/") {
+		if elem == ".." {
+			return bad(`".." is not allowed`)
+		}
+	}
+	c := path.Clean(p)
+	if c == "." {
+		return bad("names the workspace itself")
+	}
+	return c, nil
+}
+
+// openWorkspace opens the workspace as an os.Root, creating it if missing
+// and refusing it if it has been replaced by a symlink.
+func (s *Session) openWorkspace() (*os.Root, error) {
+	dir := s.WorkspaceDir()
+	if err := ensureDir(dir); err != nil {
+		return nil, err
+	}
+	return os.OpenRoot(dir)
+}
+
+// confine adds ErrInvalidPath to the error os.Root gives for a path that
+// escapes the workspace (the os package does not export that error).
+func confine(err error) error {
+	if err != nil && strings.Contains(err.Error(), "path escapes from parent") {
+		return fmt.Errorf("%w: %w", ErrInvalidPath, err)
+	}
+	return err
+}
+
+// Files lists the workspace in tree order: each directory is followed by
+// its contents, names sorted within a directory. Symlinks are listed, not
+// followed.
+func (s *Session) Files() ([]FileEntry, error) {
+	root, err := s.openWorkspace()
+	if err != nil {
+		return nil, fmt.Errorf("sessions: files of %s: %w", s.id, err)
+	}
+	defer root.Close()
+	var out []FileEntry
+	dirIndex := map[string]int{}
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if p == "." {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		e := FileEntry{Path: p, Size: info.Size(), ModTime: info.ModTime()}
+		switch {
+		case d.Type().IsRegular():
+			e.Kind = KindFile
+		case d.IsDir():
+			e.Kind, e.Size = KindDir, 0
+			dirIndex[p] = len(out)
+		case d.Type()&fs.ModeSymlink != 0:
+			e.Kind = KindSymlink
+		default:
+			e.Kind = KindOther
+		}
+		out = append(out, e)
+		if e.Kind == KindFile {
+			for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+				out[dirIndex[dir]].Size += e.Size
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sessions: files of %s: %w", s.id, err)
+	}
+	return out, nil
+}
+
+// ReadFile returns the content of a workspace file.
+func (s *Session) ReadFile(name string) ([]byte, error) {
+	p, err := cleanRelPath(name)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: read %s: %w", s.id, err)
+	}
+	root, err := s.openWorkspace()
+	if err != nil {
+		return nil, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
+	}
+	defer root.Close()
+	b, err := root.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, confine(err))
+	}
+	return b, nil
+}
+
+// WriteFile creates or replaces a workspace file, creating parent
+// directories as needed. The replacement is atomic (temp file, fsync,
+// rename); an existing symlink at that path is replaced, not followed.
+func (s *Session) WriteFile(name string, data []byte) error {
+	p, err := cleanRelPath(name)
+	if err != nil {
+		return fmt.Errorf("sessions: write %s: %w", s.id, err)
+	}
+	err = s.withWorkspace(func(root *os.Root) (int64, error) {
+		var old int64
+		if fi, err := root.Lstat(p); err == nil {
+			if fi.IsDir() {
+				return 0, fmt.Errorf("%q is a directory: %w", p, ErrExists)
+			}
+			if fi.Mode().IsRegular() {
+				old = fi.Size()
+			}
+		}
+		if dir := path.Dir(p); dir != "." {
+			if err := root.MkdirAll(dir, dirPerm); err != nil {
+				return 0, err
+			}
+		}
+		if err := s.writeInRoot(root, p, data); err != nil {
+			return 0, err
+		}
+		return int64(len(data)) - old, nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: write %q in %s: %w", name, s.id, confine(err))
+	}
+	return nil
+}
+
+// writeInRoot writes p atomically inside root.
+func (s *Session) writeInRoot(root *os.Root, p string, data []byte) error {
+	tmp := path.Join(path.Dir(p), "."+path.Base(p)+"."+uuid.NewString()[:8]+tmpSuffix)
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	var serr error
+	if werr == nil && !s.st.noSync {
+		serr = f.Sync()
+	}
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	if err := root.Rename(tmp, p); err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// RenameFile moves a workspace file or directory. It refuses to overwrite
+// an existing entry.
+func (s *Session) RenameFile(oldName, newName string) error {
+	from, err := cleanRelPath(oldName)
+	if err != nil {
+		return fmt.Errorf("sessions: rename in %s: %w", s.id, err)
+	}
+	to, err := cleanRelPath(newName)
+	if err != nil {
+		return fmt.Errorf("sessions: rename in %s: %w", s.id, err)
+	}
+	err = s.withWorkspace(func(root *os.Root) (int64, error) {
+		if _, err := root.Lstat(from); err != nil {
+			return 0, err
+		}
+		if _, err := root.Lstat(to); err == nil {
+			return 0, fmt.Errorf("%q: %w", to, ErrExists)
+		}
+		if dir := path.Dir(to); dir != "." {
+			if err := root.MkdirAll(dir, dirPerm); err != nil {
+				return 0, err
+			}
+		}
+		return 0, root.Rename(from, to)
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: rename %q to %q in %s: %w", oldName, newName, s.id, confine(err))
+	}
+	return nil
+}
+
+// DeleteFile removes a workspace file, symlink (not its target) or
+// directory with everything in it.
+func (s *Session) DeleteFile(name string) error {
+	p, err := cleanRelPath(name)
+	if err != nil {
+		return fmt.Errorf("sessions: delete %s: %w", s.id, err)
+	}
+	err = s.withWorkspace(func(root *os.Root) (int64, error) {
+		fi, err := root.Lstat(p)
+		if err != nil {
+			return 0, err
+		}
+		var size int64
+		if fi.IsDir() {
+			fs.WalkDir(root.FS(), p, func(_ string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					if info, err := d.Info(); err == nil {
+						size += info.Size()
+					}
+				}
+				return nil
+			})
+		} else if fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+		return -size, root.RemoveAll(p)
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: delete %q in %s: %w", name, s.id, confine(err))
+	}
+	return nil
+}
+
+// withWorkspace runs a file operation under the write lock and then
+// adjusts the session's recorded size by the delta it returns and marks
+// the session used. (Runs change the workspace behind this package's back;
+// AppendRun re-measures the whole session instead.)
+func (s *Session) withWorkspace(op func(root *os.Root) (sizeDelta int64, err error)) error {
+	return s.withLock(func() error {
+		root, err := s.openWorkspace()
+		if err != nil {
+			return err
+		}
+		delta, err := op(root)
+		root.Close()
+		if err != nil {
+			return err
+		}
+		err = s.updateMetaLocked(func(m *Meta) error {
+			m.Stats.SizeBytes = max(0, m.Stats.SizeBytes+delta)
+			s.touchLocked(m)
+			return nil
+		})
+		if err != nil {
+			s.st.warn(fmt.Errorf("sessions: %s: updating %s: %w", s.id, metaFile, err))
+		}
+		return nil
+	})
+}
