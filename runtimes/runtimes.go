@@ -1,0 +1,302 @@
+// Package runtimes describes the guest languages wasmplay can run: which
+// WebAssembly binary under bin/ hosts each one, how the guest program is
+// handed to it (argv, environment, read-only mounts), how its source is
+// highlighted, and how the binary is built and verified.
+//
+// The package knows nothing of wasmtime: it is pure data plus the manifest
+// and the checks that a .wasm file is a WASI command.
+package runtimes
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Kind tells how a runtime turns the user's code into a running module.
+type Kind int
+
+const (
+	// Interpreter runtimes run a prebuilt interpreter (.wasm) that reads the
+	// user's code from a script file mounted read-only in the guest.
+	Interpreter Kind = iota
+	// WebAssemblyText runtimes compile the user's code (WAT) into the module
+	// that runs; no prebuilt binary is needed.
+	WebAssemblyText
+)
+
+// Names of the built-in runtimes.
+const (
+	Python     = "python"
+	JavaScript = "javascript"
+	WAT        = "wat"
+)
+
+// ScriptDir is the guest directory (mounted read-only, private to one run)
+// that holds the user's code as a file, so tracebacks can quote it.
+const ScriptDir = "/code"
+
+// WorkspaceDir is the guest path of the session workspace (read-write), also
+// the guest's working directory.
+const WorkspaceDir = "/app"
+
+// PreludeDir is the guest directory (inside ScriptDir) holding a runtime's
+// prelude: start-up code the interpreter loads before the user's script.
+const PreludeDir = ScriptDir + "/.wasmplay"
+
+// pythonPrelude is imported by CPython's site module at start-up
+// (sitecustomize): WASI starts every program in "/", so it moves to the
+// workspace, as a shell would have. The Python wasmplay builds does this in
+// its main() (build/python-wasi.patch), at no cost; the prelude is for a
+// python.wasm brought by the user (it costs ~20M fuel, ~3 ms per run).
+const pythonPrelude = `# wasmplay prelude: start in the workspace, like a program run from a shell.
+import os as _os
+_os.chdir(_os.environ.get("PWD", "/app"))
+del _os
+`
+
+// javascriptPrelude is included by qjs before the script (--include).
+const javascriptPrelude = `// wasmplay prelude: start in the workspace, like a program run from a shell.
+os.chdir(std.getenv("PWD") || "/app");
+`
+
+// Mount is a host directory made visible to the guest read-only.
+type Mount struct {
+	// Host is the host directory; relative paths are relative to the bin
+	// directory the runtime was loaded from.
+	Host string
+	// Guest is the absolute guest path the directory appears at.
+	Guest string
+}
+
+// Runtime describes one guest language.
+type Runtime struct {
+	// Name is the canonical name: "python", "javascript" or "wat".
+	Name string
+	// Aliases are other names accepted on the command line and as Markdown
+	// fence tags ("py", "js", "node", ...).
+	Aliases []string
+	// Title is the human name shown in the UI ("Python 3.13").
+	Title string
+	// Kind says whether the runtime interprets a script or compiles WAT.
+	Kind Kind
+	// Artifact is the interpreter binary, relative to the bin directory
+	// (empty for WebAssemblyText).
+	Artifact string
+	// Mounts are read-only directories the interpreter needs (its stdlib).
+	Mounts []Mount
+	// Env is the environment the interpreter needs; it is always set and
+	// never taken from the host.
+	Env map[string]string
+	// ScriptName is the file name the user's code is written to inside
+	// ScriptDir ("main.py").
+	ScriptName string
+	// Prelude maps file names to contents the runner writes into
+	// PreludeDir before every run; Argv and Env make the interpreter load
+	// them first.
+	Prelude map[string]string
+	// Lexer is the chroma lexer name used to highlight the source.
+	Lexer string
+	// MinMemoryBytes is the smallest linear memory the binary can start
+	// with (its declared minimum), so a lower cap can be refused clearly.
+	// Zero when unknown before loading the module.
+	MinMemoryBytes uint64
+	// BuildCommand is the one command that builds the artifact.
+	BuildCommand string
+	// Source names where the artifact comes from, for messages.
+	Source string
+}
+
+// Argv returns the guest argv that runs the script at guestScript.
+func (r *Runtime) Argv(guestScript string) []string {
+	switch r.Name {
+	case Python:
+		// -u: unbuffered, so output streams while the guest runs.
+		// -B: never try to write .pyc files next to read-only sources.
+		return []string{"python", "-u", "-B", guestScript}
+	case JavaScript:
+		// --std: make the std and os modules available as globals;
+		// --include: run the prelude first.
+		return []string{"qjs", "--std", "--include", PreludeDir + "/init.js", guestScript}
+	default:
+		return []string{r.Name}
+	}
+}
+
+// ScriptPath is the guest path of the user's code file.
+func (r *Runtime) ScriptPath() string {
+	return ScriptDir + "/" + r.ScriptName
+}
+
+// builtins returns fresh descriptors of the built-in runtimes.
+func builtins() []*Runtime {
+	return []*Runtime{
+		{
+			Name:     Python,
+			Aliases:  []string{"py", "python3", "python3.13"},
+			Title:    "Python 3.13",
+			Kind:     Interpreter,
+			Artifact: "python/python.wasm",
+			Mounts:   []Mount{{Host: "python/lib", Guest: "/usr/local/lib"}},
+			Env: map[string]string{"PYTHONHOME": "/usr/local", "PYTHONPATH": WorkspaceDir,
+				"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
+			ScriptName: "main.py",
+			Lexer:      "python",
+			// CPython links with a 20 MiB initial memory.
+			MinMemoryBytes: 20 << 20,
+			BuildCommand:   "make runtimes",
+			Source:         "Debian trixie source package python3.13",
+		},
+		{
+			Name:           JavaScript,
+			Aliases:        []string{"js", "node", "quickjs", "qjs", "ecmascript", "mjs"},
+			Title:          "JavaScript (QuickJS)",
+			Kind:           Interpreter,
+			Artifact:       "qjs.wasm",
+			ScriptName:     "main.js",
+			Prelude:        map[string]string{"init.js": javascriptPrelude},
+			Lexer:          "javascript",
+			MinMemoryBytes: 0,
+			BuildCommand:   "make runtimes",
+			Source:         "Debian trixie source package quickjs",
+		},
+		{
+			Name:       WAT,
+			Aliases:    []string{"wast", "wasm", "webassembly"},
+			Title:      "WebAssembly text",
+			Kind:       WebAssemblyText,
+			ScriptName: "main.wat",
+			Lexer:      "wast",
+			Source:     "compiled from the editor with wasmtime's wat2wasm",
+		},
+	}
+}
+
+// Registry holds the runtimes known to one process, with the bin directory
+// their artifacts are loaded from and any bring-your-own overrides.
+type Registry struct {
+	binDir   string
+	runtimes []*Runtime
+}
+
+// Override points a runtime at a binary (and optionally a stdlib directory)
+// brought by the user instead of the one under bin/.
+type Override struct {
+	// Wasm is the path of the WASI command to use.
+	Wasm string
+	// Home, for Python only, is a directory holding lib/python3.13 (or
+	// lib/python313.zip), mounted read-only at /usr/local.
+	Home string
+}
+
+// NewRegistry returns the built-in runtimes with artifacts under binDir.
+// Overrides, keyed by runtime name, replace an interpreter's artifact.
+func NewRegistry(binDir string, overrides map[string]Override) (*Registry, error) {
+	abs, err := filepath.Abs(binDir)
+	if err != nil {
+		return nil, fmt.Errorf("runtimes: resolve bin directory %q: %w", binDir, err)
+	}
+	reg := &Registry{binDir: abs, runtimes: builtins()}
+	names := make([]string, 0, len(overrides))
+	for name := range overrides {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ov := overrides[name]
+		rt, err := reg.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("runtimes: override: %w", err)
+		}
+		if rt.Kind != Interpreter {
+			return nil, fmt.Errorf("runtimes: override: %s needs no binary", rt.Name)
+		}
+		if ov.Wasm == "" {
+			return nil, fmt.Errorf("runtimes: override for %s: no .wasm path given", rt.Name)
+		}
+		wasm, err := filepath.Abs(ov.Wasm)
+		if err != nil {
+			return nil, fmt.Errorf("runtimes: override for %s: %w", rt.Name, err)
+		}
+		rt.Artifact = wasm
+		rt.Source = "brought by the user: " + wasm
+		rt.BuildCommand = ""
+		if rt.Name == Python {
+			// Only wasmplay's own build starts in PWD by itself.
+			rt.Prelude = map[string]string{"sitecustomize.py": pythonPrelude}
+			rt.Env["PYTHONPATH"] = PreludeDir + ":" + WorkspaceDir
+		}
+		if ov.Home != "" {
+			if rt.Name != Python {
+				return nil, fmt.Errorf("runtimes: override for %s: only python takes a home directory", rt.Name)
+			}
+			home, err := filepath.Abs(ov.Home)
+			if err != nil {
+				return nil, fmt.Errorf("runtimes: override for %s: %w", rt.Name, err)
+			}
+			rt.Mounts = []Mount{{Host: home, Guest: "/usr/local"}}
+		}
+	}
+	return reg, nil
+}
+
+// BinDir is the absolute bin directory artifacts are loaded from.
+func (reg *Registry) BinDir() string { return reg.binDir }
+
+// All returns the runtimes in display order.
+func (reg *Registry) All() []*Runtime { return reg.runtimes }
+
+// Names returns the canonical runtime names in display order.
+func (reg *Registry) Names() []string {
+	names := make([]string, len(reg.runtimes))
+	for i, rt := range reg.runtimes {
+		names[i] = rt.Name
+	}
+	return names
+}
+
+// Lookup finds a runtime by name or alias, case-insensitively.
+func (reg *Registry) Lookup(name string) (*Runtime, error) {
+	want := strings.ToLower(strings.TrimSpace(name))
+	for _, rt := range reg.runtimes {
+		if rt.Name == want {
+			return rt, nil
+		}
+		for _, alias := range rt.Aliases {
+			if alias == want {
+				return rt, nil
+			}
+		}
+	}
+	return nil, &UnknownRuntimeError{Name: name, Known: reg.Names()}
+}
+
+// ArtifactPath returns the absolute path of a runtime's binary.
+func (reg *Registry) ArtifactPath(rt *Runtime) string {
+	return reg.resolve(rt.Artifact)
+}
+
+// MountHostPath returns the absolute host path of a runtime mount.
+func (reg *Registry) MountHostPath(m Mount) string {
+	return reg.resolve(m.Host)
+}
+
+func (reg *Registry) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(reg.binDir, filepath.FromSlash(p))
+}
+
+// UnknownRuntimeError reports a runtime name that is not known.
+type UnknownRuntimeError struct {
+	// Name is what was asked for.
+	Name string
+	// Known lists the canonical names that exist.
+	Known []string
+}
+
+func (e *UnknownRuntimeError) Error() string {
+	return fmt.Sprintf("unknown runtime %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
+}

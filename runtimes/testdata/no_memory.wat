@@ -1,0 +1,3 @@
+;; A command without any memory.
+(module
+  (func (export "_start")))

@@ -1,0 +1,5 @@
+;; A WASI reactor: exports _initialize instead of _start.
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_initialize")))
