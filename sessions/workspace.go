@@ -3,6 +3,7 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -158,6 +159,38 @@ func (s *Session) ReadFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, confine(err))
 	}
 	return b, nil
+}
+
+// ReadFileHead returns at most limit bytes from the start of a workspace
+// file, and the file's full size, so a preview never loads a huge file.
+func (s *Session) ReadFileHead(name string, limit int) (head []byte, size int64, err error) {
+	p, err := cleanRelPath(name)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sessions: read %s: %w", s.id, err)
+	}
+	root, err := s.openWorkspace()
+	if err != nil {
+		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
+	}
+	defer root.Close()
+	f, err := root.Open(p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, confine(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
+	}
+	if info.IsDir() {
+		return nil, 0, fmt.Errorf("sessions: read %q in %s: is a directory", name, s.id)
+	}
+	head = make([]byte, limit)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
+	}
+	return head[:n], info.Size(), nil
 }
 
 // WriteFile creates or replaces a workspace file, creating parent

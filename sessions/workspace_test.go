@@ -212,3 +212,22 @@ func TestSession_FileOps_Isolation(t *testing.T) {
 		t.Errorf("alpha's file became %q", got)
 	}
 }
+
+func TestSession_ReadFileHead(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	s := mustCreate(t, st, CreateOptions{ID: "head"})
+	if err := s.WriteFile("big.txt", []byte(strings.Repeat("x", 1000))); err != nil {
+		t.Fatal(err)
+	}
+	head, size, err := s.ReadFileHead("big.txt", 10)
+	if err != nil || string(head) != "xxxxxxxxxx" || size != 1000 {
+		t.Fatalf("head %q size %d err %v", head, size, err)
+	}
+	head, size, err = s.ReadFileHead("big.txt", 5000)
+	if err != nil || len(head) != 1000 || size != 1000 {
+		t.Fatalf("whole file: %d bytes, size %d, err %v", len(head), size, err)
+	}
+	if _, _, err := s.ReadFileHead("../escape", 10); !errors.Is(err, ErrInvalidPath) {
+		t.Fatalf("escape: %v", err)
+	}
+}

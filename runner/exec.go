@@ -1,0 +1,729 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/wasmplay/wasmplay/runtimes"
+)
+
+// trapCodeOutOfFuel is WASMTIME_TRAP_CODE_OUT_OF_FUEL from wasmtime's C
+// API. wasmtime-go v39.0.1 declares wasmtime.OutOfFuel as 11 (it forgot
+// ALWAYS_TRAP_ADAPTER), so the Go constant never matches a real trap.
+// capi_test.go fails if that is ever fixed, so this can go then.
+const trapCodeOutOfFuel = 12
+
+// flushInterval is how often a run's output is batched into an Output
+// event and a Metrics sample is taken: about 60 per second.
+const flushInterval = SampleInterval
+
+// Hooks connect one execution to its caller. Every field is optional.
+type Hooks struct {
+	// Emit receives Started, Output and Metrics events while the run is in
+	// flight (never Finished: the caller owns that). It is called from one
+	// goroutine at a time and should not block for long.
+	Emit func(Event)
+	// OnInput receives the run's interactive stdin as soon as it exists
+	// (only for Job.Interactive).
+	OnInput func(*Input)
+	// OnCompile is called before a slow first-time compile of a runtime.
+	OnCompile func(Compiling)
+}
+
+// Local executes runs inside this process: one Engine, one ModuleCache,
+// the runtime registry.
+type Local struct {
+	engine   *Engine
+	modules  *ModuleCache
+	registry *runtimes.Registry
+}
+
+// NewLocal creates an in-process executor whose compiled modules are cached
+// under cacheDir.
+func NewLocal(registry *runtimes.Registry, cacheDir string) (*Local, error) {
+	return NewLocalWith(registry, cacheDir, EngineOptions{})
+}
+
+// NewLocalWith creates an in-process executor with non-default metering
+// (see EngineOptions; for measurements only).
+func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptions) (*Local, error) {
+	engine, err := NewEngineWith(opts)
+	if err != nil {
+		return nil, err
+	}
+	modules, err := NewModuleCache(engine, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Local{engine: engine, modules: modules, registry: registry}, nil
+}
+
+// Registry returns the runtimes this executor knows.
+func (l *Local) Registry() *runtimes.Registry { return l.registry }
+
+// Engine returns the executor's engine.
+func (l *Local) Engine() *Engine { return l.engine }
+
+// RuntimeUnavailableError reports an interpreter binary that cannot be
+// used, with the command that fixes it.
+type RuntimeUnavailableError struct {
+	// Runtime is the canonical runtime name.
+	Runtime string
+	// Path is the binary that was looked for.
+	Path string
+	// Err is what went wrong.
+	Err error
+	// Fix is the command that builds the runtime (empty for user binaries).
+	Fix string
+}
+
+func (e *RuntimeUnavailableError) Error() string {
+	msg := fmt.Sprintf("runtime %s is not available: %v", e.Runtime, e.Err)
+	if e.Fix != "" {
+		msg += fmt.Sprintf(" (build it with `%s`)", e.Fix)
+	}
+	return msg
+}
+
+func (e *RuntimeUnavailableError) Unwrap() error { return e.Err }
+
+// Prepare loads (compiling if needed) the module of a runtime, so a first
+// run does not pay for it. It is a no-op for wat.
+func (l *Local) Prepare(runtimeName string, onCompile func(Compiling)) (ModuleInfo, error) {
+	rt, err := l.registry.Lookup(runtimeName)
+	if err != nil {
+		return ModuleInfo{}, err
+	}
+	if rt.Kind != runtimes.Interpreter {
+		return ModuleInfo{}, nil
+	}
+	_, info, err := l.interpreterModule(rt, onCompile)
+	return info, err
+}
+
+func (l *Local) interpreterModule(rt *runtimes.Runtime, onCompile func(Compiling)) (*wasmtime.Module, ModuleInfo, error) {
+	path := l.registry.ArtifactPath(rt)
+	unavailable := func(err error) error {
+		return &RuntimeUnavailableError{Runtime: rt.Name, Path: path, Err: err, Fix: rt.BuildCommand}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, ModuleInfo{}, unavailable(err)
+	}
+	for _, m := range rt.Mounts {
+		if info, err := os.Stat(l.registry.MountHostPath(m)); err != nil || !info.IsDir() {
+			return nil, ModuleInfo{}, unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
+		}
+	}
+	mod, info, err := l.modules.Load(path, runtimes.CheckWASICommand, onCompile)
+	if err != nil {
+		return nil, info, unavailable(err)
+	}
+	return mod, info, nil
+}
+
+// Input is the write end of an interactive run's stdin. It is safe for
+// concurrent use.
+type Input struct {
+	mu     sync.Mutex
+	write  func([]byte) (int, error)
+	close  func() error
+	closed bool
+}
+
+// ErrInputClosed is returned by Input.Write after Close or the run's end.
+var ErrInputClosed = errors.New("runner: stdin is closed")
+
+// newPipeInput feeds a guest's stdin through the write end of a pipe. A
+// write fails rather than block for long when the guest is not reading and
+// the pipe is full.
+func newPipeInput(w *os.File) *Input {
+	return &Input{
+		write: func(p []byte) (int, error) {
+			_ = w.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+			n, err := w.Write(p)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return n, errors.New("runner: the guest is not reading its input")
+			}
+			return n, err
+		},
+		close: w.Close,
+	}
+}
+
+// Write sends bytes to the guest's stdin.
+func (in *Input) Write(p []byte) (int, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return 0, ErrInputClosed
+	}
+	n, err := in.write(p)
+	if err != nil {
+		return n, fmt.Errorf("runner: send input: %w", err)
+	}
+	return n, nil
+}
+
+// Close ends the guest's stdin: its next read sees end-of-file.
+func (in *Input) Close() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	return in.close()
+}
+
+// blocked says what a guest is waiting for inside a shadowed host call.
+const (
+	blockedNone int32 = iota
+	blockedSleep
+	blockedInput
+)
+
+// execution is the live state of one run.
+type execution struct {
+	id      RunID
+	job     Job
+	rt      *runtimes.Runtime
+	engine  *Engine
+	crun    *cRun
+	clock   guestClock
+	started time.Time
+
+	stopCh   chan struct{}
+	stopOnce sync.Once
+
+	instantiated atomic.Bool
+	blocked      atomic.Int32
+
+	stdinRead *os.File // our read end of an interactive stdin (for readiness)
+	input     *Input
+
+	// Output collected so far (at most the caps).
+	stdout, stderr bytes.Buffer
+	cursor         outputCursor
+	totals         outputTotals
+
+	// Fuel staleness tracking.
+	lastFuelLeft    uint64
+	lastSamples     uint64
+	unchangedFuelAt int
+}
+
+func (x *execution) setBlocked(b int32) { x.blocked.Store(b) }
+
+// stop ends the run from outside; the first reason wins.
+func (x *execution) stop(why int32) {
+	x.stopOnce.Do(func() {
+		x.crun.stop(why)
+		close(x.stopCh)
+		if x.input != nil {
+			_ = x.input.Close() // a guest blocked reading stdin sees EOF
+		}
+		x.engine.interrupt()
+	})
+}
+
+func (x *execution) stopMessage() string {
+	if x.crun.stopped() == stopTimeout {
+		return "wasmplay: wall-clock timeout"
+	}
+	return "wasmplay: run canceled"
+}
+
+// Execute runs one job to its end and returns its Result; it never panics
+// on bad input and always returns a Result (Outcome host_error when the run
+// could not start). Canceling ctx cancels the run.
+func (l *Local) Execute(ctx context.Context, id RunID, job Job, hooks Hooks) Result {
+	return l.execute(ctx, id, job, hooks, true)
+}
+
+// execute is Execute; diffFiles false skips the workspace snapshots (a
+// Pool parent takes them itself).
+func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, diffFiles bool) Result {
+	job.Policy = job.Policy.WithDefaults()
+	res := Result{RunID: id, ExitCode: -1, Limits: LimitsOf(job.Policy), StartedAt: time.Now(), FuelExact: true}
+	fail := func(outcome Outcome, err error) Result {
+		res.Outcome = outcome
+		res.Message = err.Error()
+		res.FinishedAt = time.Now()
+		res.Duration = res.FinishedAt.Sub(res.StartedAt)
+		res.Files = FileChanges{Created: []FileChange{}, Modified: []FileChange{}, Deleted: []FileChange{}}
+		return res
+	}
+	rt, err := l.registry.Lookup(job.Runtime)
+	if err != nil {
+		return fail(OutcomeHostError, err)
+	}
+	res.Runtime = rt.Name
+	if err := job.validate(); err != nil {
+		return fail(OutcomeHostError, err)
+	}
+	workspace, err := ensureWorkspace(job.Workspace)
+	if err != nil {
+		return fail(OutcomeHostError, err)
+	}
+	job.Workspace = workspace
+	if rt.MinMemoryBytes > 0 && job.Policy.MemoryBytes < rt.MinMemoryBytes {
+		return fail(OutcomeMemoryLimit, fmt.Errorf("%s needs at least %s of memory to start; the memory cap is %s",
+			rt.Title, FormatBytes(rt.MinMemoryBytes), FormatBytes(job.Policy.MemoryBytes)))
+	}
+
+	var module *wasmtime.Module
+	switch rt.Kind {
+	case runtimes.Interpreter:
+		module, _, err = l.interpreterModule(rt, hooks.OnCompile)
+	case runtimes.WebAssemblyText:
+		module, err = l.compileWAT(job.Code)
+	}
+	if err != nil {
+		res.Stderr = []byte(err.Error() + "\n")
+		res.StderrBytes = int64(len(res.Stderr))
+		return fail(OutcomeHostError, err)
+	}
+
+	var before snapshot
+	var snapErr error
+	if diffFiles {
+		before, snapErr = takeSnapshot(workspace)
+	}
+
+	crun, err := newCRun(job.Policy.StdoutMaxBytes, job.Policy.StderrMaxBytes, job.Policy.MemoryBytes)
+	if err != nil {
+		return fail(OutcomeHostError, err)
+	}
+	defer crun.release()
+	x := &execution{
+		id: id, job: job, rt: rt, engine: l.engine, crun: crun,
+		stopCh: make(chan struct{}),
+	}
+
+	setup, cleanup, err := x.prepareWASI(l.registry)
+	if err != nil {
+		return fail(OutcomeHostError, err)
+	}
+	defer cleanup()
+	if x.input != nil && hooks.OnInput != nil {
+		hooks.OnInput(x.input)
+	}
+
+	// Start the clocks: the deadline is enforced by the epoch callback for a
+	// guest executing code and by the timer for one blocked in a host call.
+	x.started = time.Now()
+	x.clock = guestClock{origin: x.started}
+	res.StartedAt = x.started
+	crun.setDeadline(uint64(wpNow()) + uint64(job.Policy.Timeout))
+	timeout := time.AfterFunc(job.Policy.Timeout, func() { x.stop(stopTimeout) })
+	defer timeout.Stop()
+	stopWatch := context.AfterFunc(ctx, func() { x.stop(stopCancel) })
+	defer stopWatch()
+
+	if hooks.Emit != nil {
+		hooks.Emit(Started{ID: id, Runtime: rt.Name, At: x.started, Limits: res.Limits})
+	}
+	l.engine.acquireTicker()
+	pumpDone := make(chan struct{})
+	pumpStopped := make(chan struct{})
+	go func() {
+		defer close(pumpStopped)
+		x.pump(hooks.Emit, pumpDone)
+	}()
+
+	var callErr error
+	var fuelLeft uint64
+	var fuelErr error
+	var setupErr error
+	threadErr := l.engine.threads.run(func() {
+		callErr, fuelLeft, fuelErr, setupErr = x.instantiateAndCall(module, setup)
+	})
+	l.engine.releaseTicker()
+	close(pumpDone)
+	<-pumpStopped
+	res.FinishedAt = time.Now()
+	res.Duration = res.FinishedAt.Sub(x.started)
+
+	if final := x.collectOutput(); hooks.Emit != nil {
+		x.emitOutput(hooks.Emit, final)
+	}
+	res.Stdout = x.stdout.Bytes()
+	res.Stderr = x.stderr.Bytes()
+	res.StdoutBytes = x.totals.stdout
+	res.StderrBytes = x.totals.stderr
+	res.StdoutTruncated = x.totals.stdout > int64(len(res.Stdout)) || x.totals.segsFull
+	res.StderrTruncated = x.totals.stderr > int64(len(res.Stderr)) || x.totals.segsFull
+
+	mem := crun.memory()
+	res.MemoryBytes = mem.bytes
+	res.PeakMemoryBytes = mem.peak
+	res.MemoryPages = mem.bytes / WasmPageSize
+	res.PeakMemoryPages = mem.peak / WasmPageSize
+	res.MemoryGrowDenied = mem.denied
+
+	if fuelErr == nil {
+		res.FuelConsumed = job.Policy.FuelBudget - fuelLeft
+	}
+	switch {
+	case threadErr != nil:
+		res.Outcome, res.Message = OutcomeHostError, threadErr.Error()
+	case setupErr != nil:
+		res.Outcome, res.Message = OutcomeHostError, setupErr.Error()
+		if mem.minRefused > 0 {
+			res.Outcome = OutcomeMemoryLimit
+			res.Message = fmt.Sprintf("the module needs %s of memory to start; the memory cap is %s",
+				FormatBytes(mem.minRefused), FormatBytes(job.Policy.MemoryBytes))
+		}
+	default:
+		res.Outcome, res.ExitCode, res.Message = classify(callErr, crun.stopped(), fuelLeft, fuelErr == nil)
+	}
+	if res.Outcome == OutcomeCanceled || res.Outcome == OutcomeTimeout {
+		// Fuel counted inside a register at the moment of the stop was never
+		// written back: the figure is a lower bound.
+		res.FuelExact = false
+	}
+	if mem.denied > 0 && (res.Outcome == OutcomeExitNonzero || res.Outcome == OutcomeTrap) {
+		res.Outcome = OutcomeMemoryLimit
+		res.Message = fmt.Sprintf("the guest asked for %s of memory; the cap is %s", FormatBytes(mem.deniedReq),
+			FormatBytes(job.Policy.MemoryBytes))
+	}
+	res.Success = res.Outcome == OutcomeOK
+
+	res.Files = FileChanges{Created: []FileChange{}, Modified: []FileChange{}, Deleted: []FileChange{}}
+	if diffFiles && snapErr == nil {
+		if after, err := takeSnapshot(workspace); err == nil {
+			res.Files = diffSnapshots(before, after)
+		}
+	}
+	return res
+}
+
+// prepareWASI lays out the script and stdin of a run.
+func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), error) {
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	setup := wasiSetup{stdinData: x.job.Policy.Stdin}
+	env := map[string]string{}
+	for k, v := range x.job.Policy.Env {
+		env[k] = v
+	}
+	for k, v := range x.rt.Env {
+		env[k] = v
+	}
+	env["PWD"] = runtimes.WorkspaceDir
+	for _, k := range sortedKeys(env) {
+		setup.env = append(setup.env, [2]string{k, env[k]})
+	}
+	setup.preopens = append(setup.preopens, preopen{host: x.job.Workspace, guest: runtimes.WorkspaceDir, writable: true})
+
+	switch x.rt.Kind {
+	case runtimes.Interpreter:
+		dir, err := os.MkdirTemp("", "wasmplay-code-")
+		if err != nil {
+			return setup, cleanup, fmt.Errorf("runner: script directory: %w", err)
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		if err := os.WriteFile(filepath.Join(dir, x.rt.ScriptName), x.job.Code, 0o444); err != nil {
+			cleanup()
+			return setup, func() {}, fmt.Errorf("runner: write script: %w", err)
+		}
+		if err := writePrelude(filepath.Join(dir, path.Base(runtimes.PreludeDir)), x.rt.Prelude); err != nil {
+			cleanup()
+			return setup, func() {}, err
+		}
+		setup.preopens = append(setup.preopens, preopen{host: dir, guest: runtimes.ScriptDir})
+		for _, m := range x.rt.Mounts {
+			setup.preopens = append(setup.preopens, preopen{host: reg.MountHostPath(m), guest: m.Guest})
+		}
+		setup.args = append(x.rt.Argv(x.rt.ScriptPath()), x.job.Policy.Args...)
+	case runtimes.WebAssemblyText:
+		setup.args = append([]string{x.rt.ScriptName}, x.job.Policy.Args...)
+	}
+	for _, m := range x.job.Policy.Mounts {
+		setup.preopens = append(setup.preopens, preopen{host: m.HostPath, guest: m.GuestPath})
+	}
+
+	if x.job.Interactive {
+		r, w, err := os.Pipe()
+		if err != nil {
+			cleanup()
+			return setup, func() {}, fmt.Errorf("runner: stdin pipe: %w", err)
+		}
+		x.stdinRead = r
+		x.input = newPipeInput(w)
+		cleanups = append(cleanups, func() { r.Close(); x.input.Close() })
+		// wasmtime opens the pipe again through /proc; our read end stays
+		// open only to ask whether data is waiting.
+		setup.stdinPath = fmt.Sprintf("/proc/self/fd/%d", r.Fd())
+	}
+	return setup, cleanup, nil
+}
+
+// writePrelude writes a runtime's prelude files into dir.
+func writePrelude(dir string, files map[string]string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("runner: prelude directory: %w", err)
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o444); err != nil {
+			return fmt.Errorf("runner: write prelude: %w", err)
+		}
+	}
+	return nil
+}
+
+// instantiateAndCall runs on the big-stack thread: it builds the store,
+// instantiates the module and calls _start.
+func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup) (callErr error, fuelLeft uint64, fuelErr, setupErr error) {
+	runtime.LockOSThread() // already on its own C thread; keep it explicit
+	defer runtime.UnlockOSThread()
+
+	store := wasmtime.NewStore(x.engine.wt)
+	defer store.Close()
+	if !x.engine.opts.NoFuel {
+		if err := store.SetFuel(x.job.Policy.FuelBudget); err != nil {
+			return nil, 0, err, fmt.Errorf("runner: set fuel: %w", err)
+		}
+	}
+	// Memory is capped by the runner's allocator; bound the rest here.
+	store.Limiter(-1, 1<<20, 16, 16, 16)
+	if err := x.crun.applyWASI(store, setup); err != nil {
+		return nil, 0, nil, err
+	}
+	linker := wasmtime.NewLinker(x.engine.wt)
+	if err := linker.DefineWasi(); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
+	}
+	if err := x.shadowWASI(linker); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: shadow WASI: %w", err)
+	}
+	x.crun.installEpochCallback(store)
+	store.SetEpochDeadline(1)
+
+	setCurrentRun(x.crun)
+	inst, err := linker.Instantiate(store, module)
+	setCurrentRun(nil)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: instantiate: %s", cleanError(err))
+	}
+	x.instantiated.Store(true)
+	start := inst.GetFunc(store, "_start")
+	if start == nil {
+		return nil, 0, nil, errors.New("runner: the module exports no _start function (a WASI command needs one)")
+	}
+	_, callErr = start.Call(store)
+	if x.engine.opts.NoFuel {
+		return callErr, 0, errors.New("fuel metering is off"), nil
+	}
+	fuelLeft, fuelErr = store.GetFuel()
+	return callErr, fuelLeft, fuelErr, nil
+}
+
+// classify names how a call ended.
+func classify(err error, stopped int32, fuelLeft uint64, fuelKnown bool) (Outcome, int, string) {
+	if err == nil {
+		return OutcomeOK, 0, ""
+	}
+	var werr *wasmtime.Error
+	if errors.As(err, &werr) {
+		if status, ok := werr.ExitStatus(); ok {
+			if status == 0 {
+				return OutcomeOK, 0, ""
+			}
+			return OutcomeExitNonzero, int(status), ""
+		}
+	}
+	switch stopped {
+	case stopCancel:
+		return OutcomeCanceled, -1, "canceled by the user"
+	case stopTimeout:
+		return OutcomeTimeout, -1, "the wall-clock limit passed"
+	}
+	var trap *wasmtime.Trap
+	if errors.As(err, &trap) {
+		msg := trimTrap(cleanError(trap))
+		if code := trap.Code(); code != nil {
+			switch int(*code) {
+			case trapCodeOutOfFuel:
+				return OutcomeOutOfFuel, -1, "the fuel budget ran out"
+			case int(wasmtime.StackOverflow):
+				return OutcomeStackOverflow, -1, msg
+			}
+		}
+		if fuelKnown && fuelLeft == 0 {
+			return OutcomeOutOfFuel, -1, "the fuel budget ran out"
+		}
+		return OutcomeTrap, -1, msg
+	}
+	if fuelKnown && fuelLeft == 0 {
+		return OutcomeOutOfFuel, -1, "the fuel budget ran out"
+	}
+	return OutcomeTrap, -1, trimTrap(cleanError(err))
+}
+
+// maxTrapMessage bounds the trap text (with its backtrace) kept in a Result.
+const maxTrapMessage = 4 << 10
+
+func trimTrap(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if len(msg) > maxTrapMessage {
+		msg = msg[:maxTrapMessage] + "\n…"
+	}
+	return msg
+}
+
+// cleanError drops the Rust "Stack backtrace:" wasmtime appends to its
+// errors: it names no frame (symbols are stripped) and only adds noise.
+func cleanError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\nStack backtrace:"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// compileWAT turns WebAssembly text into a module.
+func (l *Local) compileWAT(code []byte) (*wasmtime.Module, error) {
+	if !isText(code) {
+		return nil, errors.New("wat: the code is not valid UTF-8 text")
+	}
+	wasm, err := wasmtime.Wat2Wasm(string(code))
+	if err != nil {
+		return nil, fmt.Errorf("wat: %s", cleanError(err))
+	}
+	mod, err := wasmtime.NewModule(l.engine.wt, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("wat: %s", cleanError(err))
+	}
+	for _, imp := range mod.Imports() {
+		if imp.Module() != "wasi_snapshot_preview1" {
+			name := ""
+			if imp.Name() != nil {
+				name = *imp.Name()
+			}
+			return nil, fmt.Errorf("wat: the module imports %s.%s; only wasi_snapshot_preview1 functions are provided", imp.Module(), name)
+		}
+	}
+	return mod, nil
+}
+
+// pump batches output and samples metrics until done is closed.
+func (x *execution) pump(emit func(Event), done <-chan struct{}) {
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if emit == nil {
+				continue
+			}
+			x.emitOutput(emit, x.collectOutput())
+			emit(x.metrics())
+		}
+	}
+}
+
+// collectOutput copies new output from the C log into the run's buffers
+// and returns it.
+func (x *execution) collectOutput() []Chunk {
+	chunks, totals := x.crun.readOutput(&x.cursor)
+	x.totals = totals
+	for _, c := range chunks {
+		if c.Stream == Stderr {
+			x.stderr.Write(c.Data)
+		} else {
+			x.stdout.Write(c.Data)
+		}
+	}
+	return chunks
+}
+
+func (x *execution) emitOutput(emit func(Event), chunks []Chunk) {
+	if len(chunks) == 0 {
+		return
+	}
+	emit(Output{
+		ID:              x.id,
+		Chunks:          chunks,
+		StdoutTruncated: x.totals.stdout > int64(x.stdout.Len()) || x.totals.segsFull,
+		StderrTruncated: x.totals.stderr > int64(x.stderr.Len()) || x.totals.segsFull,
+	})
+}
+
+// staleAfterSamples is how many engine samples with an unchanged fuel count
+// make the count a lower bound rather than a live figure.
+const staleAfterSamples = 3
+
+// metrics builds a live sample.
+func (x *execution) metrics() Metrics {
+	s := x.crun.sample()
+	mem := x.crun.memory()
+	m := Metrics{
+		ID:               x.id,
+		Elapsed:          time.Since(x.started),
+		FuelBudget:       x.job.Policy.FuelBudget,
+		MemoryBytes:      mem.bytes,
+		PeakMemoryBytes:  mem.peak,
+		MemoryCapBytes:   x.job.Policy.MemoryBytes,
+		MemoryGrowDenied: mem.denied,
+		StdoutBytes:      x.totals.stdout,
+		StderrBytes:      x.totals.stderr,
+		Samples:          s.samples,
+	}
+	if s.samples > 0 && s.fuelLeft <= x.job.Policy.FuelBudget {
+		m.FuelConsumed = x.job.Policy.FuelBudget - s.fuelLeft
+	}
+	// Staleness: samples keep arriving (the guest executes code) while the
+	// fuel figure does not move.
+	if s.samples != x.lastSamples {
+		if s.fuelLeft == x.lastFuelLeft {
+			x.unchangedFuelAt += int(s.samples - x.lastSamples)
+		} else {
+			x.unchangedFuelAt = 0
+		}
+		x.lastSamples, x.lastFuelLeft = s.samples, s.fuelLeft
+	}
+	m.FuelStale = x.unchangedFuelAt >= staleAfterSamples
+
+	switch {
+	case !x.instantiated.Load():
+		m.Activity = ActivityStarting
+	case x.blocked.Load() == blockedSleep:
+		m.Activity = ActivitySleeping
+	case x.blocked.Load() == blockedInput:
+		m.Activity = ActivityWaitingInput
+	case s.samples > 0 && wpNow()-int64(s.atNanos) > int64(3*SampleInterval),
+		s.samples == 0 && m.Elapsed > 3*SampleInterval:
+		// No engine sample for a while: the guest is inside a host call.
+		// With an interactive stdin that is almost always a read on it.
+		if x.job.Interactive {
+			m.Activity = ActivityWaitingInput
+		} else {
+			m.Activity = ActivityHostCall
+		}
+		m.FuelStale = false
+	default:
+		m.Activity = ActivityRunning
+	}
+	return m
+}

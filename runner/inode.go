@@ -1,0 +1,14 @@
+package runner
+
+import (
+	"os"
+	"syscall"
+)
+
+// inodeOf returns a file's inode number, or 0 where the platform has none.
+func inodeOf(info os.FileInfo) uint64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
+}

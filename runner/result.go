@@ -1,0 +1,154 @@
+package runner
+
+import (
+	"time"
+)
+
+// Outcome says how a run ended.
+type Outcome string
+
+// The outcomes of a run. Their string values are part of the stable JSON
+// output of `wasmplay run --json` and of session history.
+const (
+	// OutcomeOK: the guest exited with status 0.
+	OutcomeOK Outcome = "ok"
+	// OutcomeExitNonzero: the guest exited with a nonzero status (an
+	// uncaught exception in Python or JavaScript exits with 1).
+	OutcomeExitNonzero Outcome = "exit_nonzero"
+	// OutcomeOutOfFuel: the fuel budget ran out.
+	OutcomeOutOfFuel Outcome = "out_of_fuel"
+	// OutcomeMemoryLimit: the guest failed after the memory cap refused
+	// to grow its memory, or could not even start under the cap.
+	OutcomeMemoryLimit Outcome = "memory_limit"
+	// OutcomeStackOverflow: the guest exhausted the WebAssembly stack.
+	OutcomeStackOverflow Outcome = "stack_overflow"
+	// OutcomeTimeout: the wall-clock limit passed.
+	OutcomeTimeout Outcome = "timeout"
+	// OutcomeCanceled: the user canceled the run.
+	OutcomeCanceled Outcome = "canceled"
+	// OutcomeTrap: the guest trapped (unreachable, out-of-bounds access,
+	// division by zero, ...).
+	OutcomeTrap Outcome = "trap"
+	// OutcomeHostError: the run could not be carried out: a missing or
+	// broken runtime, an invalid module, a host failure.
+	OutcomeHostError Outcome = "host_error"
+)
+
+// Outcomes lists every outcome, in documentation order.
+var Outcomes = []Outcome{
+	OutcomeOK, OutcomeExitNonzero, OutcomeOutOfFuel, OutcomeMemoryLimit, OutcomeStackOverflow,
+	OutcomeTimeout, OutcomeCanceled, OutcomeTrap, OutcomeHostError,
+}
+
+// Limits are the policy figures a run was fenced by, as reported.
+type Limits struct {
+	// FuelBudget is the fuel the run was given.
+	FuelBudget uint64 `json:"fuel_budget"`
+	// MemoryBytes is the memory cap.
+	MemoryBytes uint64 `json:"memory_bytes"`
+	// StdoutMaxBytes is the stdout cap.
+	StdoutMaxBytes int64 `json:"stdout_max_bytes"`
+	// StderrMaxBytes is the stderr cap.
+	StderrMaxBytes int64 `json:"stderr_max_bytes"`
+	// TimeoutMS is the wall-clock limit in milliseconds.
+	TimeoutMS int64 `json:"timeout_ms"`
+}
+
+// LimitsOf reports the limits of a policy.
+func LimitsOf(p Policy) Limits {
+	return Limits{
+		FuelBudget:     p.FuelBudget,
+		MemoryBytes:    p.MemoryBytes,
+		StdoutMaxBytes: p.StdoutMaxBytes,
+		StderrMaxBytes: p.StderrMaxBytes,
+		TimeoutMS:      p.Timeout.Milliseconds(),
+	}
+}
+
+// FileChange is one file the run created, modified or deleted in the
+// workspace.
+type FileChange struct {
+	// Path is relative to the workspace root (the guest's /app), with
+	// forward slashes.
+	Path string `json:"path"`
+	// Size is the size in bytes after the run (before it, for deletions).
+	Size int64 `json:"size"`
+}
+
+// FileChanges lists what a run did to the workspace.
+type FileChanges struct {
+	// Created are files that did not exist before the run.
+	Created []FileChange `json:"created"`
+	// Modified are files whose size or modification time changed.
+	Modified []FileChange `json:"modified"`
+	// Deleted are files that existed before the run and are gone.
+	Deleted []FileChange `json:"deleted"`
+}
+
+// Empty reports whether the run touched no file.
+func (c FileChanges) Empty() bool {
+	return len(c.Created) == 0 && len(c.Modified) == 0 && len(c.Deleted) == 0
+}
+
+// Result is everything known about a finished run.
+type Result struct {
+	// RunID identifies the run within this runner.
+	RunID RunID `json:"run_id"`
+	// Runtime is the canonical runtime name.
+	Runtime string `json:"runtime"`
+	// Success is true exactly when Outcome is OutcomeOK.
+	Success bool `json:"success"`
+	// Outcome says how the run ended.
+	Outcome Outcome `json:"outcome"`
+	// ExitCode is the guest's exit status; -1 when it did not exit (a trap,
+	// a limit, a cancel).
+	ExitCode int `json:"exit_code"`
+	// Message explains an outcome other than ok/exit_nonzero: the trap
+	// message, the limit that was hit, the host error.
+	Message string `json:"message,omitempty"`
+
+	// Stdout is the kept standard output (at most the stdout cap).
+	Stdout []byte `json:"-"`
+	// Stderr is the kept standard error (at most the stderr cap).
+	Stderr []byte `json:"-"`
+	// StdoutTruncated is true when the guest wrote more than was kept.
+	StdoutTruncated bool `json:"stdout_truncated"`
+	// StderrTruncated is true when the guest wrote more than was kept.
+	StderrTruncated bool `json:"stderr_truncated"`
+	// StdoutBytes is how much the guest wrote to stdout, kept or not.
+	StdoutBytes int64 `json:"stdout_bytes"`
+	// StderrBytes is how much the guest wrote to stderr, kept or not.
+	StderrBytes int64 `json:"stderr_bytes"`
+
+	// FuelConsumed is the fuel the guest burned.
+	FuelConsumed uint64 `json:"fuel_consumed"`
+	// FuelExact is false when FuelConsumed is a lower bound: a run stopped
+	// from outside (cancel, timeout) loses the part of the count the guest
+	// had not yet written back.
+	FuelExact bool `json:"fuel_exact"`
+
+	// MemoryPages is the guest's linear memory at the end, in 64 KiB pages.
+	MemoryPages uint64 `json:"memory_pages"`
+	// PeakMemoryPages is the most the memory reached, in pages.
+	PeakMemoryPages uint64 `json:"peak_memory_pages"`
+	// MemoryBytes is MemoryPages in bytes.
+	MemoryBytes uint64 `json:"memory_bytes"`
+	// PeakMemoryBytes is PeakMemoryPages in bytes.
+	PeakMemoryBytes uint64 `json:"peak_memory_bytes"`
+	// MemoryGrowDenied counts memory growth the cap refused.
+	MemoryGrowDenied uint64 `json:"memory_grow_denied"`
+
+	// QueuedFor is how long the run waited for a free slot.
+	QueuedFor time.Duration `json:"-"`
+	// Duration is the wall-clock time from start to end of the guest.
+	Duration time.Duration `json:"-"`
+	// StartedAt is when the guest started (after queueing).
+	StartedAt time.Time `json:"started_at"`
+	// FinishedAt is when the run ended.
+	FinishedAt time.Time `json:"finished_at"`
+
+	// Files lists what the run did to the workspace.
+	Files FileChanges `json:"files"`
+	// Limits are the policy limits the run was fenced by.
+	Limits Limits `json:"limits"`
+}

@@ -1,0 +1,15 @@
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "out\n")
+  (data (i32.const 110) "err\n")
+  (data (i32.const 120) "out2\n")
+  (func $write (param $fd i32) (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start")
+    (call $write (i32.const 1) (i32.const 100) (i32.const 4))
+    (call $write (i32.const 2) (i32.const 110) (i32.const 4))
+    (call $write (i32.const 1) (i32.const 120) (i32.const 5))))
