@@ -1,0 +1,548 @@
+// Package tui is wasmplay's playground: a Bubble Tea v2 app with an editor,
+// the output of runs, live metrics, the session's workspace files and its
+// run history. It talks to the runner only through runner.Runner (submit,
+// cancel, input, events) and to disk only through tea.Cmds.
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/themes"
+	"github.com/wasmplay/wasmplay/tui/editor"
+)
+
+// Deps are what the app runs on; main builds them.
+type Deps struct {
+	// Runner runs the code.
+	Runner *runner.Runner
+	// Registry lists the runtimes.
+	Registry *runtimes.Registry
+	// Store holds the sessions.
+	Store *sessions.Store
+	// Theme is the starting theme.
+	Theme themes.Theme
+	// Keys are the bindings (defaults, remapped by the config).
+	Keys KeyMap
+	// Policy is the default policy of a session without overrides.
+	Policy runner.Policy
+	// Session is the session to open ("" = the most recently used).
+	Session string
+	// Prepare loads (compiling the first time) a runtime, so the first run
+	// starts warm. It is called in the background at start-up.
+	Prepare func(runtime string) error
+	// ShowDemos opens the demo gallery once the session is open.
+	ShowDemos bool
+}
+
+// Model is the app's one tea.Model.
+type Model struct {
+	deps   Deps
+	st     Styles
+	keys   KeyMap
+	edKeys editor.KeyMap
+
+	width, height int
+	layout        Layout
+	focus         Pane
+	zoomed        bool
+
+	views   map[string]*sessionView // open sessions by ID
+	current *sessionView
+	runs    map[runner.RunID]*sessionView // runs in flight → their session
+
+	dialog dialog
+
+	flash    string
+	flashErr bool
+	flashSeq int
+
+	prep      map[string]string // runtime → "" ready, else a status or error
+	prepErr   map[string]bool
+	loading   bool // the first session is being opened
+	prepStart time.Time
+	quitting  bool
+
+	autosavePending       bool
+	openingMarkdownAsText bool
+	filesSeq              map[string]int
+	lastClick             clickInfo
+}
+
+type clickInfo struct {
+	at   time.Time
+	x, y int
+}
+
+// New builds the app.
+func New(deps Deps) *Model {
+	m := &Model{
+		deps:     deps,
+		st:       NewStyles(deps.Theme),
+		keys:     deps.Keys,
+		edKeys:   editor.DefaultKeyMap(),
+		focus:    PaneEditor,
+		views:    map[string]*sessionView{},
+		runs:     map[runner.RunID]*sessionView{},
+		prep:     map[string]string{},
+		prepErr:  map[string]bool{},
+		loading:  true,
+		filesSeq: map[string]int{},
+	}
+	return m
+}
+
+// Init starts listening to the runner, opens the first session and warms
+// the runtimes.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{
+		listenRunEvents(m.deps.Runner.Events()),
+		openSessionCmd(m.deps.Store, m.deps.Session, m.deps.Policy, true),
+	}
+	if m.deps.Prepare != nil {
+		for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
+			m.prep[rt] = "loading"
+			cmds = append(cmds, m.prepareCmd(rt))
+		}
+		m.prepStart = time.Now()
+		cmds = append(cmds, prepTick())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) prepareCmd(rt string) tea.Cmd {
+	prepare := m.deps.Prepare
+	return func() tea.Msg {
+		start := time.Now()
+		err := prepare(rt)
+		return preparedMsg{runtime: rt, err: err, took: time.Since(start)}
+	}
+}
+
+// Update routes a message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case screenRequest:
+		msg.reply <- ansi.Strip(m.render())
+		return m, nil
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.relayout()
+		return m, nil
+	case runEventMsg:
+		return m, tea.Batch(m.handleRunEvent(msg.ev), listenRunEvents(m.deps.Runner.Events()))
+	case runEventsClosedMsg:
+		return m, nil
+	case sessionOpenedMsg:
+		return m, m.sessionOpened(msg)
+	case sessionOpenFailedMsg:
+		m.loading = false
+		cmd := m.setFlash("could not open the session: "+msg.err.Error(), true)
+		if msg.showPicker || m.current == nil {
+			return m, tea.Batch(cmd, m.openPicker())
+		}
+		return m, cmd
+	case sessionClosedMsg:
+		return m, nil
+	case filesListedMsg:
+		if sv := m.views[msg.id]; sv != nil {
+			sv.files.setEntries(msg.entries, msg.err)
+		}
+		return m, nil
+	case workspaceChangedMsg:
+		sv := m.views[msg.id]
+		if sv == nil || sv.watcher != msg.w {
+			return m, nil
+		}
+		m.filesSeq[msg.id]++
+		seq := m.filesSeq[msg.id]
+		return m, tea.Batch(listenWorkspace(msg.id, msg.w), tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg {
+			return filesRefreshDueMsg{id: msg.id, seq: seq}
+		}))
+	case filesRefreshDueMsg:
+		if sv := m.views[msg.id]; sv != nil && m.filesSeq[msg.id] == msg.seq {
+			return m, listFilesCmd(sv.sess)
+		}
+		return m, nil
+	case autosaveTickMsg:
+		m.autosavePending = false
+		return m, m.autosaveAll()
+	case savedMsg:
+		return m, m.saved(msg)
+	case flashMsg:
+		return m, m.setFlash(msg.text, msg.err)
+	case flashExpiredMsg:
+		if msg.seq == m.flashSeq {
+			m.flash = ""
+		}
+		return m, nil
+	case preparedMsg:
+		return m, m.prepared(msg)
+	case prepTickMsg:
+		return m, m.prepProgress()
+	case runRecordMsg:
+		return m, m.showRecord(msg)
+	case fileReadMsg:
+		return m, m.fileRead(msg)
+	case pickerListMsg:
+		if p, ok := m.dialog.(*pickerDialog); ok {
+			p.setList(msg.list, msg.err, m.currentID())
+		}
+		return m, nil
+	case tea.PasteMsg:
+		return m, m.handlePaste(msg)
+	case pasteScannedMsg:
+		return m, m.offerBlocks(msg.text, msg.blocks, "the pasted text")
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	case tea.MouseMsg:
+		return m, m.handleMouse(msg)
+	}
+	// Anything else (cursor blinks, clipboard reads) goes where the
+	// focus is.
+	if m.dialog != nil {
+		done, cmd := m.dialog.update(m, msg)
+		if done {
+			m.dialog = nil
+		}
+		return m, cmd
+	}
+	return m, m.forwardToFocus(msg)
+}
+
+// forwardToFocus hands a message to the focused pane's component.
+func (m *Model) forwardToFocus(msg tea.Msg) tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	switch m.focus {
+	case PaneEditor:
+		if t := sv.activeTab(); t != nil {
+			return m.afterEdit(t.ed.Update(msg))
+		}
+	case PaneOutput:
+		var cmd tea.Cmd
+		if sv.out.searching {
+			sv.out.search, cmd = sv.out.search.Update(msg)
+		} else if sv.out.inputOn {
+			sv.out.input, cmd = sv.out.input.Update(msg)
+		}
+		return cmd
+	}
+	return nil
+}
+
+// afterEdit schedules an autosave when the text changed.
+func (m *Model) afterEdit(cmd tea.Cmd) tea.Cmd {
+	if m.autosavePending || m.current == nil {
+		return cmd
+	}
+	t := m.current.activeTab()
+	if t == nil || t.ed.Revision() == t.autosaved {
+		return cmd
+	}
+	m.autosavePending = true
+	return tea.Batch(cmd, tickAutosave())
+}
+
+func (m *Model) currentID() string {
+	if m.current == nil {
+		return ""
+	}
+	return m.current.sess.ID()
+}
+
+// setFlash shows a message in the footer for a few seconds.
+func (m *Model) setFlash(text string, isErr bool) tea.Cmd {
+	m.flash, m.flashErr = text, isErr
+	m.flashSeq++
+	seq := m.flashSeq
+	d := 4 * time.Second
+	if isErr {
+		d = 8 * time.Second
+	}
+	return tea.Tick(d, func(time.Time) tea.Msg { return flashExpiredMsg{seq: seq} })
+}
+
+// relayout recomputes the layout and sizes every pane.
+func (m *Model) relayout() {
+	m.layout = ComputeLayout(m.width, m.height, m.focus, m.zoomed)
+	sv := m.current
+	if sv == nil || m.layout.TooSmall {
+		return
+	}
+	inner := func(p Pane) (int, int) {
+		r := m.layout.Panes[p]
+		return max(r.W-2, 0), max(r.H-2, 0)
+	}
+	w, h := inner(PaneEditor)
+	for _, t := range sv.tabs {
+		t.ed.SetSize(w, max(h-1, 0)) // one row for the tab bar
+	}
+	sv.out.setSize(inner(PaneOutput))
+	sv.metrics.setSize(inner(PaneMetrics))
+	sv.files.setSize(inner(PaneFiles))
+	sv.runs.setSize(inner(PaneRuns))
+}
+
+// setFocus moves the focus to a pane.
+func (m *Model) setFocus(p Pane) {
+	m.focus = p
+	if sv := m.current; sv != nil {
+		for i, t := range sv.tabs {
+			if p == PaneEditor && i == sv.active {
+				t.ed.Focus()
+			} else {
+				t.ed.Blur()
+			}
+		}
+	}
+	if m.zoomed {
+		m.relayout()
+	}
+}
+
+// sessionOpened installs a loaded session.
+func (m *Model) sessionOpened(msg sessionOpenedMsg) tea.Cmd {
+	m.loading = false
+	o := msg.opened
+	if old := m.views[o.sess.ID()]; old != nil {
+		// Already open: keep the live view, release the second lock.
+		release := o.release
+		if o.watcher != nil {
+			o.watcher.close()
+		}
+		if msg.focus {
+			m.switchTo(old)
+		}
+		return func() tea.Msg { release(); return nil }
+	}
+	sv := newSessionView(o, m.st, m.edKeys)
+	m.views[o.sess.ID()] = sv
+	cmds := []tea.Cmd{listenWorkspace(o.sess.ID(), o.watcher)}
+	if msg.focus || m.current == nil {
+		m.switchTo(sv)
+		cmds = append(cmds, m.setFlash("session "+sv.displayName()+" · "+o.sess.WorkspaceDir(), false))
+	}
+	if m.deps.ShowDemos {
+		m.deps.ShowDemos = false
+		cmds = append(cmds, m.openDemos())
+	}
+	return tea.Batch(cmds...)
+}
+
+// switchTo makes a session the current one.
+func (m *Model) switchTo(sv *sessionView) {
+	m.current = sv
+	m.relayout()
+	m.setFocus(PaneEditor)
+}
+
+// View renders the screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.BackgroundColor = m.st.background()
+	v.WindowTitle = m.windowTitle()
+	return v
+}
+
+func (m *Model) windowTitle() string {
+	if m.current == nil {
+		return "wasmplay"
+	}
+	return "wasmplay · " + m.current.displayName()
+}
+
+// render draws the whole screen as a string.
+func (m *Model) render() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	if m.layout.TooSmall {
+		msg := fmt.Sprintf("The terminal is %dx%d; wasmplay needs at least %dx%d.\nEnlarge the window, or press ctrl+q to quit.",
+			m.width, m.height, MinWidth, MinHeight)
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, m.st.Warn.Render(msg))
+	}
+	layers := []*lipgloss.Layer{
+		lipgloss.NewLayer(m.renderHeader()),
+		lipgloss.NewLayer(m.renderFooter()).Y(m.height - 1),
+	}
+	if sv := m.current; sv != nil {
+		for p := Pane(0); p < paneCount; p++ {
+			if r := m.layout.Panes[p]; !r.Empty() {
+				layers = append(layers, lipgloss.NewLayer(m.renderPane(p, r)).X(r.X).Y(r.Y))
+			}
+		}
+	} else {
+		msg := "opening the session …"
+		if !m.loading {
+			msg = "no session open — ctrl+o opens one, ctrl+n makes one"
+		}
+		body := lipgloss.Place(m.width, m.height-2, lipgloss.Center, lipgloss.Center, m.st.Muted.Render(msg))
+		layers = append(layers, lipgloss.NewLayer(body).Y(1))
+	}
+	if m.dialog != nil {
+		box, x, y := renderDialog(m.st, m.dialog, m.width, m.height)
+		layers = append(layers, lipgloss.NewLayer(box).X(x).Y(y).Z(1))
+	}
+	return lipgloss.NewCompositor(layers...).Render()
+}
+
+// renderPane draws one pane with its frame.
+func (m *Model) renderPane(p Pane, r Rect) string {
+	sv := m.current
+	focused := m.focus == p
+	iw, ih := r.W-2, r.H-2
+	var content, title, note string
+	num := fmt.Sprintf("%d ", int(p)+1)
+	switch p {
+	case PaneEditor:
+		title = num + "Editor"
+		content = m.renderEditor(sv, iw, ih)
+		if t := sv.activeTab(); t != nil {
+			line, col := t.ed.Cursor()
+			note = fmt.Sprintf("%s · %d:%d", t.runtime, line, col)
+			if msg := currentMarkMessage(t.ed); msg != "" {
+				note = msg
+			}
+		}
+	case PaneOutput:
+		title = num + "Output"
+		content = sv.out.view(m.st, focused)
+		note = sv.out.note()
+	case PaneMetrics:
+		title = num + "Metrics"
+		content = sv.metrics.view(m.st, m.keys)
+		if sv.run != 0 {
+			note = "live"
+		} else if sv.lastNumber > 0 {
+			note = "run " + itoa(sv.lastNumber)
+		}
+	case PaneFiles:
+		title = num + "Files /app"
+		content = sv.files.view(m.st, focused)
+		note = sv.files.note()
+	case PaneRuns:
+		title = num + "Runs"
+		content = sv.runs.view(m.st, focused)
+		note = sv.runs.note()
+	}
+	return frame(m.st, title, note, content, r.W, r.H, focused)
+}
+
+// currentMarkMessage is the message of a mark on the cursor's line.
+func currentMarkMessage(ed *editor.Model) string {
+	line, _ := ed.Cursor()
+	for _, mk := range ed.Marks() {
+		if mk.Line == line {
+			return mk.Message
+		}
+	}
+	return ""
+}
+
+// renderEditor draws the tab bar and the active editor.
+func (m *Model) renderEditor(sv *sessionView, w, h int) string {
+	var tabs []string
+	for i, t := range sv.tabs {
+		label := " " + t.title() + " "
+		if i == sv.active {
+			tabs = append(tabs, m.st.Selected.Render(label))
+		} else {
+			tabs = append(tabs, m.st.Muted.Render(label))
+		}
+	}
+	bar := fitLine(strings.Join(tabs, m.st.Subtle.Render("│")), w)
+	t := sv.activeTab()
+	if t == nil {
+		return bar
+	}
+	return bar + "\n" + t.ed.View()
+}
+
+// renderHeader draws the top row: app, session, runtime, state.
+func (m *Model) renderHeader() string {
+	left := m.st.HeaderName.Render(" wasmplay ")
+	var parts []string
+	if sv := m.current; sv != nil {
+		parts = append(parts, "session "+sv.displayName())
+		if t := sv.activeTab(); t != nil {
+			rt := t.runtime
+			switch {
+			case m.prepErr[rt]:
+				rt += " (not available: " + m.keys.Help.Help().Key + " · wasmplay runtimes)"
+			case m.prep[rt] != "":
+				rt += " (" + m.prep[rt] + ")"
+			}
+			parts = append(parts, rt)
+		}
+		parts = append(parts, fmt.Sprintf("fuel %s · mem %s · %s", runner.FormatFuel(sv.policy.FuelBudget),
+			runner.FormatBytes(sv.policy.MemoryBytes), sv.policy.Timeout))
+		if busy := len(m.runs); busy > 0 {
+			parts = append(parts, fmt.Sprintf("%d running", busy))
+		}
+	}
+	right := m.st.Header.Render(m.st.Theme.Name + " ")
+	mid := m.st.Header.Render(" " + strings.Join(parts, " · "))
+	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(mid) - ansi.StringWidth(right)
+	if gap < 0 {
+		return fitLine(left+mid, m.width)
+	}
+	return left + mid + m.st.Header.Render(strings.Repeat(" ", gap)) + right
+}
+
+// renderFooter draws the bottom row: a flash message, or the keys that
+// matter in the focused pane.
+func (m *Model) renderFooter() string {
+	if m.flash != "" {
+		st := m.st.Info
+		if m.flashErr {
+			st = m.st.Error
+		}
+		return fitLine(" "+st.Render(sanitize(m.flash, 4)), m.width)
+	}
+	k := m.keys
+	hints := [][2]string{{k.Run.Help().Key, "run"}}
+	if m.current != nil && m.current.run != 0 {
+		hints = append(hints, [2]string{k.Cancel.Help().Key, "cancel"})
+	}
+	switch m.focus {
+	case PaneEditor:
+		hints = append(hints, [2]string{k.Save.Help().Key, "save"}, [2]string{k.Runtime.Help().Key, "runtime"},
+			[2]string{"f6", "next pane"})
+	case PaneOutput:
+		if m.current != nil && m.current.out.inputOn {
+			hints = append(hints, [2]string{"enter", "send line"}, [2]string{k.SendEOF.Help().Key, "EOF"})
+		}
+		hints = append(hints, [2]string{"/", "search"}, [2]string{"y", "copy"}, [2]string{"G", "follow"})
+	case PaneFiles:
+		hints = append(hints, [2]string{"enter", "open"}, [2]string{"space", "preview"}, [2]string{"n", "new"},
+			[2]string{"r", "rename"}, [2]string{"d", "delete"})
+	case PaneRuns:
+		hints = append(hints, [2]string{"enter", "show run"})
+	case PaneMetrics:
+		hints = append(hints, [2]string{k.Policy.Help().Key, "limits"}, [2]string{k.ApplyBudget.Help().Key, "apply suggestion"})
+	}
+	hints = append(hints, [2]string{k.Sessions.Help().Key, "sessions"}, [2]string{k.Help.Help().Key, "help"},
+		[2]string{k.Quit.Help().Key, "quit"})
+	var b strings.Builder
+	b.WriteString(" ")
+	for i, h := range hints {
+		if i > 0 {
+			b.WriteString(m.st.FooterDesc.Render(" · "))
+		}
+		b.WriteString(m.st.FooterKey.Render(h[0]) + " " + m.st.FooterDesc.Render(h[1]))
+	}
+	return fitLine(b.String(), m.width)
+}

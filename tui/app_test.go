@@ -1,0 +1,128 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wasmplay/wasmplay/sessions"
+)
+
+// The flows below drive the real root model, a real runner and real
+// sessions, and check what the screen shows.
+
+func TestApp_RunWritesOutputMetricsAndFiles(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "")
+	h.waitFor("scratch · python", "No runs yet")
+	h.setCode("print('hi from the test')\nopen('/app/out.txt', 'w').write('x' * 10)\n")
+	h.key("ctrl+r")
+	s := h.waitFor("hi from the test", "run 1 · ok · exit 0", "out.txt")
+	if !strings.Contains(s, "fuel") || !strings.Contains(s, "pages") {
+		t.Fatalf("metrics missing:\n%s", s)
+	}
+	// The runs pane and the history know the run.
+	h.waitFor("1 run")
+	runs, err := h.model.current.sess.Runs()
+	if err != nil || len(runs) != 1 || runs[0].Outcome != sessions.OutcomeOK {
+		t.Fatalf("history: %+v, %v", runs, err)
+	}
+}
+
+func TestApp_CancelLoopAndKeepWorking(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "")
+	h.waitFor("scratch · python")
+	h.setCode("while True:\n    pass\n")
+	h.key("ctrl+r")
+	h.waitFor("● running")
+	h.key("ctrl+c")
+	h.waitFor("canceled")
+	// The app is still usable: the next run works.
+	h.setCode("print(6 * 7)\n")
+	h.key("f5")
+	h.waitFor("run 2 · ok", "42")
+}
+
+func TestApp_InteractiveInput(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "")
+	h.waitFor("scratch · python")
+	h.setCode("name = input('name? ')\nprint('hello,', name)\n")
+	h.key("ctrl+r")
+	h.waitFor("waiting for input")
+	for _, r := range "Ada" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("hello, Ada", "run 1 · ok")
+}
+
+func TestApp_OpenFileFromBrowser(t *testing.T) {
+	h := newHarness(t, 120, 40, "files-test")
+	h.waitFor("scratch · python")
+	if err := h.model.current.sess.WriteFile("notes.md", []byte("# notes\nline two\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("notes.md") // the watcher picked it up
+	h.key("alt+4")
+	h.key("enter")
+	h.waitFor("line two", " notes.md ")
+	// Edit and save back to /app.
+	h.key("ctrl+end")
+	for _, r := range "three" {
+		h.key(string(r))
+	}
+	h.key("ctrl+s")
+	h.waitFor("saved /app/notes.md")
+	data, err := h.model.current.sess.ReadFile("notes.md")
+	if err != nil || !strings.HasSuffix(string(data), "three") {
+		t.Fatalf("file after save: %q, %v", data, err)
+	}
+}
+
+func TestApp_RunWATAndSwitchRuntime(t *testing.T) {
+	h := newHarness(t, 120, 40, "")
+	h.waitFor("scratch · python")
+	h.key("ctrl+l")
+	h.waitFor("scratch · javascript")
+	h.key("ctrl+l")
+	h.waitFor("scratch · wat")
+	h.key("ctrl+r")
+	h.waitFor("hello from the sandbox", "run 1 · ok")
+}
+
+func TestApp_NewAndSwitchSession(t *testing.T) {
+	h := newHarness(t, 120, 40, "first")
+	h.waitFor("session first")
+	h.key("ctrl+n")
+	h.waitFor("New session")
+	for _, r := range "second" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("session second")
+	h.key("ctrl+o")
+	h.waitFor("Sessions", "first", "second")
+	for _, r := range "fir" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("session first")
+}
+
+func TestApp_TooSmall(t *testing.T) {
+	h := newHarness(t, 70, 20, "")
+	h.waitFor("needs at least 80x24")
+}
+
+func TestApp_HelpListsBindings(t *testing.T) {
+	h := newHarness(t, 120, 40, "")
+	h.waitFor("scratch · python")
+	h.key("f1")
+	h.waitFor("Keys", "Everywhere", "cancel run", "Output", "Files", "Runs")
+	h.key("pgdown")
+	h.key("pgdown")
+	h.waitFor("Editor (when focused)", "undo")
+	h.key("esc")
+	h.waitFor("scratch · python")
+}

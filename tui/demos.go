@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/wasmplay/wasmplay/runner/demos"
+)
+
+// demoDialog is the gallery: ready examples, then sandbox probes. Enter
+// loads one into the editor and runs it with its limits.
+type demoDialog struct {
+	list   []demos.Demo
+	cursor int
+}
+
+// openDemos shows the gallery.
+func (m *Model) openDemos() tea.Cmd {
+	if m.current == nil {
+		return nil
+	}
+	m.dialog = &demoDialog{list: demos.All()}
+	return nil
+}
+
+func (d *demoDialog) title() string { return "Demo gallery — enter runs one, esc closes" }
+
+func (d *demoDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return false, nil
+	}
+	switch k.String() {
+	case "esc", "q":
+		return true, nil
+	case "up", "k":
+		d.cursor = max(d.cursor-1, 0)
+	case "down", "j":
+		d.cursor = min(d.cursor+1, len(d.list)-1)
+	case "enter":
+		return true, m.runDemo(d.list[d.cursor])
+	}
+	return false, nil
+}
+
+func (d *demoDialog) view(st Styles, w, h int) string {
+	var rows []string
+	probes := false
+	for i, demo := range d.list {
+		if demo.Probe && !probes {
+			probes = true
+			rows = append(rows, "", st.Accent.Render("Sandbox probes: the walls holding"))
+		} else if i == 0 {
+			rows = append(rows, st.Accent.Render("Examples"))
+		}
+		line := fitLine(fmt.Sprintf("  %-36s %s", demo.Title, demo.Runtime), w)
+		if i == d.cursor {
+			line = st.Selected.Render(line)
+		}
+		rows = append(rows, line)
+	}
+	sel := d.list[d.cursor]
+	rows = append(rows, "", st.Muted.Render("expected: ")+sel.Expect)
+	if lines := len(rows); lines > h {
+		rows = rows[lines-h:]
+	}
+	return strings.Join(rows, "\n")
+}
+
+// runDemo loads a demo into the scratch buffer of its runtime and runs
+// it with the demo's limits (the session's own limits are not changed).
+func (m *Model) runDemo(d demos.Demo) tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	if sv.run != 0 {
+		return m.setFlash("a run is in flight in this session: wait for it or cancel it first", true)
+	}
+	for i, t := range sv.tabs {
+		if t.path == "" {
+			sv.active = i
+		}
+	}
+	t := sv.activeTab()
+	var cmds []tea.Cmd
+	if t.runtime != d.Runtime {
+		cmds = append(cmds, m.setTabRuntime(sv, t, d.Runtime))
+		t = sv.activeTab()
+	}
+	m.setFocus(PaneEditor)
+	t.ed.Update(parseKeyString(m.edKeys.SelectAll.Keys()[0]))
+	t.ed.Update(tea.PasteMsg{Content: d.Code})
+	sv.demo = &d
+	sv.out.append(lineNote, 0, "demo: "+d.Title+" — expected: "+d.Expect)
+	cmds = append(cmds, m.startRun())
+	return tea.Batch(cmds...)
+}

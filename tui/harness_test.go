@@ -1,0 +1,218 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/themes"
+)
+
+var (
+	testLocalOnce sync.Once
+	testLocal     *runner.Local
+	testLocalErr  error
+)
+
+// sharedLocal is one in-process executor for the package's tests.
+func sharedLocal(t testing.TB) *runner.Local {
+	t.Helper()
+	testLocalOnce.Do(func() {
+		var reg *runtimes.Registry
+		if reg, testLocalErr = runtimes.NewRegistry(filepath.Join("..", "bin"), nil); testLocalErr == nil {
+			testLocal, testLocalErr = runner.NewLocal(reg, runner.DefaultCacheDir())
+		}
+	})
+	if testLocalErr != nil {
+		t.Fatal(testLocalErr)
+	}
+	return testLocal
+}
+
+// needRuntime skips (or, with WASMPLAY_REQUIRE_RUNTIMES, fails) a test
+// whose runtime is not built.
+func needRuntime(t testing.TB, name string) {
+	t.Helper()
+	l := sharedLocal(t)
+	rt, err := l.Registry().Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.Registry().ArtifactPath(rt)); err != nil {
+		if os.Getenv("WASMPLAY_REQUIRE_RUNTIMES") != "" {
+			t.Fatalf("%s runtime is not built: %v", name, err)
+		}
+		t.Skipf("%s runtime is not built (run `make runtimes`)", name)
+	}
+}
+
+// harness drives the real root model (real runner, real sessions) and
+// reads the screen through a virtual terminal.
+type harness struct {
+	t     testing.TB
+	tm    *teatest.TestModel
+	model *Model
+	store *sessions.Store
+	rn    *runner.Runner
+	poll  time.Duration // how often waitFor looks at the screen
+}
+
+func newHarness(t testing.TB, w, h int, session string) *harness {
+	t.Helper()
+	store, err := sessions.Open(t.TempDir(), sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := sharedLocal(t)
+	rn, err := runner.New(runner.Config{Executor: local, Slots: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theme, _ := themes.Lookup("dark")
+	m := New(Deps{
+		Runner: rn, Registry: local.Registry(), Store: store, Theme: theme, Keys: DefaultKeyMap(),
+		Policy: runner.DefaultPolicy(), Session: session,
+		Prepare: func(rt string) error { _, err := local.Prepare(rt, nil); return err },
+	})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	hh := &harness{t: t, tm: tm, model: m, store: store, rn: rn, poll: 20 * time.Millisecond}
+	go io.Copy(io.Discard, tm.Output())
+	t.Cleanup(func() {
+		// Quit the way a user does (buffers saved, locks released) and wait.
+		tm.Send(parseKey("ctrl+q"))
+		tm.Send(parseKey("y"))
+		tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rn.Close(ctx)
+	})
+	return hh
+}
+
+// screen returns the screen as the running model draws it, without
+// styles. The request is answered inside the program loop.
+func (h *harness) screen() string {
+	reply := make(chan string, 1)
+	h.tm.Send(screenRequest{reply: reply})
+	select {
+	case s := <-reply:
+		return s
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("the program did not answer a screen request")
+		return ""
+	}
+}
+
+// waitFor waits until the screen shows every text.
+func (h *harness) waitFor(texts ...string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		s = h.screen()
+		ok := true
+		for _, text := range texts {
+			if !strings.Contains(s, text) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return s
+		}
+		time.Sleep(h.poll)
+	}
+	h.t.Fatalf("the screen never showed %q; it shows:\n%s", texts, s)
+	return ""
+}
+
+// key sends one key press, written as Bubble Tea prints it ("ctrl+r").
+func (h *harness) key(k string) {
+	h.tm.Send(parseKey(k))
+}
+
+// paste sends a bracketed paste.
+func (h *harness) paste(s string) { h.tm.Send(tea.PasteMsg{Content: s}) }
+
+// setCode replaces the editor's text.
+func (h *harness) setCode(code string) {
+	h.key("alt+a")
+	h.paste(code)
+}
+
+// parseKey builds a KeyPressMsg from "ctrl+r", "alt+2", "f5", "enter", "x".
+func parseKey(s string) tea.KeyPressMsg {
+	var k tea.Key
+	parts := strings.Split(s, "+")
+	name := parts[len(parts)-1]
+	for _, mod := range parts[:len(parts)-1] {
+		switch mod {
+		case "ctrl":
+			k.Mod |= tea.ModCtrl
+		case "alt":
+			k.Mod |= tea.ModAlt
+		case "shift":
+			k.Mod |= tea.ModShift
+		}
+	}
+	special := map[string]rune{
+		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "backspace": tea.KeyBackspace,
+		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
+		"home": tea.KeyHome, "end": tea.KeyEnd, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
+		"f1": tea.KeyF1, "f2": tea.KeyF2, "f4": tea.KeyF4, "f5": tea.KeyF5, "f6": tea.KeyF6, "space": tea.KeySpace,
+	}
+	if r, ok := special[name]; ok {
+		k.Code = r
+	} else {
+		k.Code = []rune(name)[0]
+		if k.Mod == 0 {
+			k.Text = name
+		}
+	}
+	return tea.KeyPressMsg(k)
+}
+
+// benchModel builds a model with one open session, driven directly (not
+// through a tea.Program): for measurements of Update and render.
+func benchModel(t testing.TB, w, h int) (*Model, *sessionView) {
+	t.Helper()
+	store, err := sessions.Open(t.TempDir(), sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Deps{Runner: benchRunner(t), Registry: sharedLocal(t).Registry(), Store: store, Theme: themes.All()[0],
+		Keys: DefaultKeyMap(), Policy: runner.DefaultPolicy()})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	sess, err := store.Create(sessions.CreateOptions{Name: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := loadSession(sess, runner.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(sessionOpenedMsg{opened: o, focus: true})
+	t.Cleanup(func() { m.current.close() })
+	return m, m.current
+}
+
+// benchRunner is a runner for models whose runs are fed by hand.
+func benchRunner(t testing.TB) *runner.Runner {
+	rn, err := runner.New(runner.Config{Executor: sharedLocal(t), Slots: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rn.Close(context.Background()) })
+	return rn
+}

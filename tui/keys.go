@@ -1,0 +1,185 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap holds every binding of the app, grouped by where it applies. It
+// feeds the help screen and the footer, and can be remapped from the
+// config file by action name.
+type KeyMap struct {
+	// Global, everywhere (dialogs aside).
+	Run, Cancel, Quit                     key.Binding
+	NextPane, PrevPane                    key.Binding
+	FocusEditor, FocusOutput, FocusMetric key.Binding
+	FocusFiles, FocusRuns                 key.Binding
+	Save, Sessions, NewSession            key.Binding
+	Theme, Runtime, Help, Zoom, Policy    key.Binding
+	ApplyBudget, CopyReport, CopyJSON     key.Binding
+	NextTab, PrevTab, CloseTab, JumpError key.Binding
+	Demos                                 key.Binding
+
+	// Output pane.
+	OutSearch, OutNext, OutPrev, OutCopy key.Binding
+	OutClear, OutFollow, OutTop, OutEnd  key.Binding
+	SendEOF                              key.Binding
+
+	// Lists (files, runs, pickers).
+	Up, Down, PageUp, PageDown, Open key.Binding
+	Preview, NewFile, Rename, Delete key.Binding
+	Refresh                          key.Binding
+
+	// Dialogs.
+	Confirm, Back key.Binding
+}
+
+// DefaultKeyMap returns the default bindings.
+func DefaultKeyMap() KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Run:         b("f5/ctrl+r", "run", "f5", "ctrl+r"),
+		Cancel:      b("ctrl+c", "cancel run", "ctrl+c"),
+		Quit:        b("ctrl+q", "quit", "ctrl+q"),
+		NextPane:    b("tab/f6", "next pane", "tab", "f6"),
+		PrevPane:    b("shift+tab", "previous pane", "shift+tab", "shift+f6"),
+		FocusEditor: b("alt+1", "editor", "alt+1"),
+		FocusOutput: b("alt+2", "output", "alt+2"),
+		FocusMetric: b("alt+3", "metrics", "alt+3"),
+		FocusFiles:  b("alt+4", "files", "alt+4"),
+		FocusRuns:   b("alt+5", "runs", "alt+5"),
+		Save:        b("ctrl+s", "save", "ctrl+s"),
+		Sessions:    b("ctrl+o", "sessions", "ctrl+o"),
+		NewSession:  b("ctrl+n", "new session", "ctrl+n"),
+		Theme:       b("ctrl+t", "theme", "ctrl+t"),
+		Runtime:     b("ctrl+l", "runtime", "ctrl+l"),
+		Help:        b("f1/?", "help", "f1", "?"),
+		Zoom:        b("alt+z", "zoom pane", "alt+z"),
+		Policy:      b("f4", "limits", "f4"),
+		ApplyBudget: b("alt+u", "apply suggested fuel & re-run", "alt+u"),
+		CopyReport:  b("alt+r", "copy report (Markdown)", "alt+r"),
+		CopyJSON:    b("alt+j", "copy report (JSON)", "alt+j"),
+		NextTab:     b("ctrl+pgdown", "next tab", "ctrl+pgdown", "alt+."),
+		PrevTab:     b("ctrl+pgup", "previous tab", "ctrl+pgup", "alt+,"),
+		CloseTab:    b("alt+w", "close tab", "alt+w"),
+		JumpError:   b("alt+e", "jump to error line", "alt+e"),
+		Demos:       b("f2", "demo gallery", "f2"),
+
+		OutSearch: b("/", "search", "/"),
+		OutNext:   b("n", "next match", "n"),
+		OutPrev:   b("N", "previous match", "N"),
+		OutCopy:   b("y", "copy run output", "y"),
+		OutClear:  b("x", "clear", "x"),
+		OutFollow: b("f", "follow", "f"),
+		OutTop:    b("g/home", "top", "g", "home"),
+		OutEnd:    b("G/end", "bottom", "G", "end"),
+		SendEOF:   b("ctrl+d", "end of input", "ctrl+d"),
+
+		Up:       b("↑/k", "up", "up", "k"),
+		Down:     b("↓/j", "down", "down", "j"),
+		PageUp:   b("pgup", "page up", "pgup"),
+		PageDown: b("pgdown", "page down", "pgdown"),
+		Open:     b("enter", "open", "enter"),
+		Preview:  b("space", "preview", "space"),
+		NewFile:  b("n", "new file", "n"),
+		Rename:   b("r", "rename", "r"),
+		Delete:   b("d", "delete", "d"),
+		Refresh:  b("R", "refresh", "R"),
+
+		Confirm: b("enter", "confirm", "enter"),
+		Back:    b("esc", "close", "esc"),
+	}
+}
+
+// bindings maps the config file's action names to the bindings.
+func (k *KeyMap) bindings() map[string]*key.Binding {
+	return map[string]*key.Binding{
+		"run": &k.Run, "cancel": &k.Cancel, "quit": &k.Quit,
+		"next_pane": &k.NextPane, "prev_pane": &k.PrevPane,
+		"focus_editor": &k.FocusEditor, "focus_output": &k.FocusOutput, "focus_metrics": &k.FocusMetric,
+		"focus_files": &k.FocusFiles, "focus_runs": &k.FocusRuns,
+		"save": &k.Save, "sessions": &k.Sessions, "new_session": &k.NewSession,
+		"theme": &k.Theme, "runtime": &k.Runtime, "help": &k.Help, "zoom": &k.Zoom, "policy": &k.Policy,
+		"apply_budget": &k.ApplyBudget, "copy_report": &k.CopyReport, "copy_json": &k.CopyJSON,
+		"next_tab": &k.NextTab, "prev_tab": &k.PrevTab, "close_tab": &k.CloseTab, "jump_error": &k.JumpError,
+		"demos":         &k.Demos,
+		"output_search": &k.OutSearch, "output_next": &k.OutNext, "output_prev": &k.OutPrev,
+		"output_copy": &k.OutCopy, "output_clear": &k.OutClear, "output_follow": &k.OutFollow,
+		"output_top": &k.OutTop, "output_end": &k.OutEnd, "send_eof": &k.SendEOF,
+		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown, "open": &k.Open,
+		"preview": &k.Preview, "new_file": &k.NewFile, "rename": &k.Rename, "delete": &k.Delete,
+		"refresh": &k.Refresh,
+	}
+}
+
+// Actions lists the action names the config file's [keys] table accepts.
+func (k KeyMap) Actions() []string {
+	var names []string
+	for name := range k.bindings() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Describe returns "action: keys — description" for each action.
+func (k KeyMap) Describe() []string {
+	binds := k.bindings()
+	var out []string
+	for _, name := range k.Actions() {
+		b := binds[name]
+		out = append(out, fmt.Sprintf("%-14s %-22s %s", name, strings.Join(b.Keys(), ", "), b.Help().Desc))
+	}
+	return out
+}
+
+// Remap applies the config file's [keys] table: action = [keys].
+func (k *KeyMap) Remap(remap map[string][]string) error {
+	binds := k.bindings()
+	names := make([]string, 0, len(remap))
+	for name := range remap {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, ok := binds[name]
+		if !ok {
+			return fmt.Errorf("keys: unknown action %q (known: %s)", name, strings.Join(k.Actions(), ", "))
+		}
+		keys := remap[name]
+		if len(keys) == 0 {
+			return fmt.Errorf("keys: %s: give at least one key", name)
+		}
+		b.SetKeys(keys...)
+		b.SetHelp(strings.Join(keys, "/"), b.Help().Desc)
+	}
+	return nil
+}
+
+// HelpGroup is one section of the help screen.
+type HelpGroup struct {
+	// Title names the pane or context.
+	Title string
+	// Bindings are its keys.
+	Bindings []key.Binding
+}
+
+// Groups returns the bindings grouped for the help screen.
+func (k KeyMap) Groups() []HelpGroup {
+	return []HelpGroup{
+		{"Everywhere", []key.Binding{k.Run, k.Cancel, k.Quit, k.Save, k.NextPane, k.PrevPane,
+			k.FocusEditor, k.FocusOutput, k.FocusMetric, k.FocusFiles, k.FocusRuns, k.Zoom,
+			k.Sessions, k.NewSession, k.Runtime, k.Theme, k.Policy, k.ApplyBudget, k.CopyReport, k.CopyJSON,
+			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.Demos, k.Help}},
+		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
+			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
+		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
+		{"Runs", []key.Binding{k.Up, k.Down, k.Open}},
+		{"Dialogs", []key.Binding{k.Confirm, k.Back}},
+	}
+}

@@ -1,0 +1,209 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/wasmplay/wasmplay/runtimes/codeblocks"
+)
+
+// syncExtractLimit is the largest paste whose code blocks are found on the
+// UI goroutine; bigger pastes are scanned in a tea.Cmd.
+const syncExtractLimit = 1 << 20
+
+// pasteScannedMsg delivers the code blocks of a big paste.
+type pasteScannedMsg struct {
+	text   string
+	blocks []codeblocks.Block
+}
+
+// handlePaste gives a bracketed paste to the focused text field. In the
+// editor, a paste holding fenced code blocks (an LLM answer) offers them
+// instead of the whole text.
+func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
+	if m.dialog != nil {
+		done, cmd := m.dialog.update(m, msg)
+		if done {
+			m.dialog = nil
+		}
+		return cmd
+	}
+	if m.focus != PaneEditor || m.current == nil || !strings.Contains(msg.Content, "```") && !strings.Contains(msg.Content, "~~~") {
+		return m.forwardToFocus(msg)
+	}
+	if len(msg.Content) > syncExtractLimit {
+		text := msg.Content
+		return tea.Batch(m.setFlash("looking for code blocks in the pasted text…", false), func() tea.Msg {
+			return pasteScannedMsg{text: text, blocks: codeblocks.Extract(text)}
+		})
+	}
+	return m.offerBlocks(msg.Content, codeblocks.Extract(msg.Content), "the pasted text")
+}
+
+// offerBlocks puts one code block straight into the editor, or opens a
+// chooser for several; with none the text is pasted as it is.
+func (m *Model) offerBlocks(text string, blocks []codeblocks.Block, from string) tea.Cmd {
+	switch len(blocks) {
+	case 0:
+		return tea.Batch(m.pasteAsIs(text), m.setFlash("no ``` code block in "+from+": pasted as it is", false))
+	case 1:
+		return m.useBlock(blocks[0], text, from)
+	}
+	m.dialog = &blockChooser{blocks: blocks, text: text, from: from}
+	return nil
+}
+
+// pasteAsIs inserts text at the cursor as an ordinary paste.
+func (m *Model) pasteAsIs(text string) tea.Cmd {
+	if m.current == nil {
+		return nil
+	}
+	m.setFocus(PaneEditor)
+	return m.forwardToFocus(tea.PasteMsg{Content: text})
+}
+
+// useBlock puts a code block into the editor: into the scratch buffer of
+// its runtime (replacing its text; ctrl+z restores it), or at the cursor
+// of a file tab.
+func (m *Model) useBlock(b codeblocks.Block, text, from string) tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	if err := codeblocks.Runnable(b); err != nil {
+		return tea.Batch(m.pasteAsIs(text), m.setFlash(err.Error()+" — pasted the whole text instead", true))
+	}
+	var cmds []tea.Cmd
+	t := sv.activeTab()
+	if t.path == "" || m.focus != PaneEditor {
+		// Code goes to the scratch buffer of its language.
+		for i, x := range sv.tabs {
+			if x.path == "" {
+				sv.active = i
+			}
+		}
+		t = sv.activeTab()
+		if t.runtime != b.Runtime {
+			cmds = append(cmds, m.setTabRuntime(sv, t, b.Runtime))
+		}
+		m.setFocus(PaneEditor)
+		t.ed.Update(parseKeyString(m.edKeys.SelectAll.Keys()[0]))
+	}
+	cmds = append(cmds, m.afterEdit(t.ed.Update(tea.PasteMsg{Content: b.Code})))
+	what := b.Runtime
+	if b.Guessed {
+		what += " (guessed: the block had no language tag; ctrl+l changes it)"
+	}
+	cmds = append(cmds, m.setFlash(fmt.Sprintf("code block %d of %s in the editor · %s · ctrl+z undoes", b.Index, from, what), false))
+	return tea.Batch(cmds...)
+}
+
+// parseKeyString builds the key press Bubble Tea would report as s
+// ("alt+a", "ctrl+shift+a"), for driving the editor's own bindings.
+func parseKeyString(s string) tea.KeyPressMsg {
+	var k tea.Key
+	parts := strings.Split(s, "+")
+	for _, mod := range parts[:len(parts)-1] {
+		switch mod {
+		case "ctrl":
+			k.Mod |= tea.ModCtrl
+		case "alt":
+			k.Mod |= tea.ModAlt
+		case "shift":
+			k.Mod |= tea.ModShift
+		}
+	}
+	k.Code = []rune(parts[len(parts)-1])[0]
+	return tea.KeyPressMsg(k)
+}
+
+// blockChooser lets the user pick one of several code blocks.
+type blockChooser struct {
+	blocks []codeblocks.Block
+	text   string
+	from   string
+	cursor int // len(blocks) is "paste the whole text"
+}
+
+func (d *blockChooser) title() string {
+	return fmt.Sprintf("%d code blocks in %s — enter takes one, esc cancels", len(d.blocks), d.from)
+}
+
+func (d *blockChooser) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return false, nil
+	}
+	switch k.String() {
+	case "esc":
+		return true, nil
+	case "up", "k":
+		d.cursor = max(d.cursor-1, 0)
+	case "down", "j":
+		d.cursor = min(d.cursor+1, len(d.blocks))
+	case "enter":
+		if d.cursor == len(d.blocks) {
+			return true, m.pasteAsIs(d.text)
+		}
+		return true, m.useBlock(d.blocks[d.cursor], d.text, d.from)
+	default:
+		if n := k.Code - '0'; k.Text != "" && n >= 1 && int(n) <= len(d.blocks) {
+			return true, m.useBlock(d.blocks[n-1], d.text, d.from)
+		}
+	}
+	return false, nil
+}
+
+func (d *blockChooser) view(st Styles, w, h int) string {
+	var rows []string
+	for i, b := range d.blocks {
+		line := fmt.Sprintf("%d  %s", b.Index, codeblocks.Summary(b))
+		line = fitLine(line, w)
+		if i == d.cursor {
+			line = st.Selected.Render(line)
+		} else if b.Runtime == "" {
+			line = st.Subtle.Render(line)
+		}
+		rows = append(rows, line)
+	}
+	whole := fitLine("   paste the whole text as it is", w)
+	if d.cursor == len(d.blocks) {
+		whole = st.Selected.Render(whole)
+	}
+	rows = append(rows, whole, "", st.Subtle.Render("the chosen block replaces the scratch buffer of its language (ctrl+z restores it)"))
+	start := max(0, d.cursor-h+4)
+	if start > 0 && start < len(rows) {
+		rows = rows[start:]
+	}
+	return strings.Join(rows, "\n")
+}
+
+// markdownChooser is the block chooser for a Markdown file opened from the
+// files pane: its last entry opens the file itself for editing.
+type markdownChooser struct {
+	blockChooser
+	path string
+	data []byte
+}
+
+func (d *markdownChooser) title() string {
+	return fmt.Sprintf("/app/%s has %d code blocks — enter takes one into the editor, esc cancels", d.path, len(d.blocks))
+}
+
+func (d *markdownChooser) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "enter" && d.cursor == len(d.blocks) {
+		// Open the Markdown file itself instead.
+		m.openingMarkdownAsText = true
+		path, data := d.path, d.data
+		id := m.currentID()
+		return true, func() tea.Msg { return fileReadMsg{id: id, path: path, data: data, size: int64(len(data))} }
+	}
+	return d.blockChooser.update(m, msg)
+}
+
+func (d *markdownChooser) view(st Styles, w, h int) string {
+	s := d.blockChooser.view(st, w, h)
+	return strings.Replace(s, "paste the whole text as it is", "open "+d.path+" itself in the editor", 1)
+}

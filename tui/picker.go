@@ -1,0 +1,258 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/sessions"
+)
+
+// pickerListMsg delivers the session list to the picker.
+type pickerListMsg struct {
+	list []sessions.Summary
+	err  error
+}
+
+// pickerDialog lists sessions (most recently used first), filtered by
+// what is typed; it opens, creates, renames and deletes them.
+type pickerDialog struct {
+	all     []sessions.Summary
+	shown   []int
+	cursor  int
+	offset  int
+	filter  textinput.Model
+	current string
+	err     string
+	loaded  bool
+	height  int
+}
+
+func newPickerDialog() *pickerDialog {
+	f := textinput.New()
+	f.Prompt = "filter › "
+	f.Placeholder = "type to filter by name, ID, runtime or outcome"
+	f.SetWidth(50)
+	f.Focus()
+	return &pickerDialog{filter: f}
+}
+
+// openPicker shows the picker and loads the list in the background.
+func (m *Model) openPicker() tea.Cmd {
+	m.dialog = newPickerDialog()
+	store := m.deps.Store
+	return func() tea.Msg {
+		list, err := store.List()
+		return pickerListMsg{list: list, err: err}
+	}
+}
+
+func (d *pickerDialog) setList(list []sessions.Summary, err error, current string) {
+	d.loaded = true
+	d.current = current
+	if err != nil {
+		d.err = err.Error()
+		return
+	}
+	d.all = list
+	d.applyFilter()
+}
+
+func (d *pickerDialog) applyFilter() {
+	q := strings.ToLower(strings.TrimSpace(d.filter.Value()))
+	d.shown = d.shown[:0]
+	for i, s := range d.all {
+		hay := strings.ToLower(s.ID + " " + s.Name + " " + s.Runtime + " " + string(s.LastOutcome))
+		if q == "" || strings.Contains(hay, q) {
+			d.shown = append(d.shown, i)
+		}
+	}
+	d.cursor = clamp(d.cursor, 0, max(len(d.shown)-1, 0))
+}
+
+func (d *pickerDialog) selected() (sessions.Summary, bool) {
+	if d.cursor < 0 || d.cursor >= len(d.shown) {
+		return sessions.Summary{}, false
+	}
+	return d.all[d.shown[d.cursor]], true
+}
+
+func (d *pickerDialog) title() string {
+	return "Sessions — enter opens · ctrl+n new · f2 rename · f8 delete · esc closes"
+}
+
+func (d *pickerDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "esc":
+			return true, nil
+		case "up", "ctrl+p":
+			d.cursor = max(d.cursor-1, 0)
+			return false, nil
+		case "down", "ctrl+n":
+			if k.String() == "ctrl+n" {
+				return true, m.newSession()
+			}
+			d.cursor = min(d.cursor+1, max(len(d.shown)-1, 0))
+			return false, nil
+		case "pgup":
+			d.cursor = max(d.cursor-10, 0)
+			return false, nil
+		case "pgdown":
+			d.cursor = min(d.cursor+10, max(len(d.shown)-1, 0))
+			return false, nil
+		case "enter":
+			s, ok := d.selected()
+			if !ok {
+				return false, nil
+			}
+			if s.Error != "" {
+				d.err = "this session cannot be read (" + s.Error + "); f8 deletes it"
+				return false, nil
+			}
+			if sv := m.views[s.ID]; sv != nil {
+				m.switchTo(sv)
+				return true, nil
+			}
+			return true, openSessionCmd(m.deps.Store, s.ID, m.deps.Policy, true)
+		case "f2":
+			s, ok := d.selected()
+			if !ok {
+				return false, nil
+			}
+			m.dialog = newPromptDialog("Rename session "+s.ID, s.Name, "a name: letters, digits, - and _ (empty removes it)",
+				func(m *Model, name string) (tea.Cmd, error) {
+					if err := m.deps.Store.Rename(s.ID, name); err != nil {
+						return nil, err
+					}
+					if sv := m.views[s.ID]; sv != nil {
+						_ = sv.sess.Reload()
+					}
+					return m.openPicker(), nil
+				})
+			return false, nil
+		case "f8":
+			s, ok := d.selected()
+			if !ok {
+				return false, nil
+			}
+			if sv := m.views[s.ID]; sv != nil && sv == m.current {
+				d.err = "this is the open session: switch to another one first"
+				return false, nil
+			}
+			m.dialog = &confirmDialog{
+				question: fmt.Sprintf("Delete session %s%s with its workspace and %d runs? This cannot be undone.",
+					s.ID, nameSuffix(s.Name), s.Runs),
+				yes: func(m *Model) tea.Cmd { return m.deleteSession(s.ID) },
+			}
+			return false, nil
+		}
+	}
+	var cmd tea.Cmd
+	before := d.filter.Value()
+	d.filter, cmd = d.filter.Update(msg)
+	if d.filter.Value() != before {
+		d.applyFilter()
+	}
+	return false, cmd
+}
+
+func nameSuffix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + name + ")"
+}
+
+// deleteSession closes (if open in the background) and deletes a session.
+func (m *Model) deleteSession(id string) tea.Cmd {
+	sv := m.views[id]
+	delete(m.views, id)
+	store := m.deps.Store
+	return func() tea.Msg {
+		if sv != nil {
+			sv.close()
+		}
+		if err := store.Delete(id); err != nil {
+			return flashMsg{text: err.Error(), err: true}
+		}
+		return flashMsg{text: "deleted session " + id}
+	}
+}
+
+func (d *pickerDialog) view(st Styles, w, h int) string {
+	d.filter.SetWidth(max(min(w-12, 70), 10))
+	rows := []string{d.filter.View(), ""}
+	if !d.loaded {
+		return strings.Join(append(rows, st.Subtle.Render("reading sessions …")), "\n")
+	}
+	listH := max(h-4, 3)
+	if d.cursor < d.offset {
+		d.offset = d.cursor
+	}
+	if d.cursor >= d.offset+listH {
+		d.offset = d.cursor - listH + 1
+	}
+	header := fmt.Sprintf("  %-22s %-11s %-9s %5s %9s  %s", "SESSION", "RUNTIME", "LAST USED", "RUNS", "SIZE", "LAST OUTCOME")
+	rows = append(rows, st.Subtle.Render(fitLine(header, w)))
+	now := time.Now()
+	for i := d.offset; i < len(d.shown) && i < d.offset+listH; i++ {
+		s := d.all[d.shown[i]]
+		name := s.Name
+		if name == "" {
+			name = s.ID
+		}
+		if len(name) > 22 {
+			name = name[:21] + "…"
+		}
+		mark := " "
+		if s.ID == d.current {
+			mark = "•"
+		}
+		line := fmt.Sprintf("%s %-22s %-11s %-9s %5d %9s  %s", mark, name, dashIfEmpty(s.Runtime), agoShort(now, s.LastUsedAt),
+			s.Runs, runner.FormatBytes(uint64(max(s.SizeBytes, 0))), dashIfEmpty(string(s.LastOutcome)))
+		if s.Error != "" {
+			line = fmt.Sprintf("%s %-22s unreadable: %s", mark, name, s.Error)
+		}
+		line = fitLine(sanitize(line, 4), w)
+		if i == d.cursor {
+			line = st.Selected.Render(line)
+		}
+		rows = append(rows, line)
+	}
+	if len(d.shown) == 0 {
+		rows = append(rows, st.Subtle.Render("no session matches; ctrl+n makes a new one"))
+	}
+	if d.err != "" {
+		rows = append(rows, "", st.Error.Render(d.err))
+	}
+	return strings.Join(rows, "\n")
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// agoShort renders how long ago t was, compactly.
+func agoShort(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}

@@ -1,0 +1,290 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/runner/demos"
+	"github.com/wasmplay/wasmplay/runner/guidance"
+	"github.com/wasmplay/wasmplay/runner/history"
+	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/tui/editor"
+)
+
+// fileBufferPrefix names the session buffer that keeps unsaved edits of a
+// workspace file ("file/" + its path); scratch buffers are named by their
+// runtime.
+const fileBufferPrefix = "file/"
+
+// editorTab is one tab of the editor pane: the scratch buffer of the
+// session (one text per runtime, switched with ctrl+l) or a workspace file.
+type editorTab struct {
+	path      string            // workspace path of a file tab; "" for scratch
+	runtime   string            // runtime the tab runs with
+	ed        *editor.Model     // the text being edited
+	scratch   map[string]string // scratch only: texts of the runtimes not shown
+	autosaved uint64            // editor revision last autosaved
+}
+
+// bufferName is the session buffer the tab autosaves into.
+func (t *editorTab) bufferName() string {
+	if t.path != "" {
+		return fileBufferPrefix + t.path
+	}
+	return t.runtime
+}
+
+// title is the tab's label.
+func (t *editorTab) title() string {
+	if t.path != "" {
+		name := t.path
+		if i := strings.LastIndexByte(name, '/'); i >= 0 {
+			name = name[i+1:]
+		}
+		if t.ed.Dirty() {
+			name += "*"
+		}
+		return name
+	}
+	return "scratch · " + t.runtime
+}
+
+// sessionView is everything the TUI keeps for one open session: its tabs,
+// output, metrics, files and runs, and the run in flight.
+type sessionView struct {
+	sess    *sessions.Session
+	release func() // drops the owner lock
+	policy  runner.Policy
+
+	tabs   []*editorTab
+	active int
+
+	out     *outputPane
+	metrics *metricsPane
+	files   *filesPane
+	runs    *runsPane
+	watcher *workspaceWatcher
+
+	demo        *demos.Demo  // the gallery demo to run next (its limits apply)
+	runDemo     *demos.Demo  // the demo the run in flight is
+	run         runner.RunID // in flight, 0 when none
+	runCode     []byte
+	runRuntime  string
+	runTab      *editorTab
+	inputFocus  bool // focus moved to the stdin line for this run
+	focusBefore Pane
+
+	last       *runner.Result // the last finished run of this session
+	lastCode   []byte
+	lastNumber int
+	lastAdvice []guidance.Advice
+}
+
+func (sv *sessionView) activeTab() *editorTab {
+	if sv.active < 0 || sv.active >= len(sv.tabs) {
+		return nil
+	}
+	return sv.tabs[sv.active]
+}
+
+// scratchTab returns the scratch tab (always the first).
+func (sv *sessionView) scratchTab() *editorTab {
+	for _, t := range sv.tabs {
+		if t.path == "" {
+			return t
+		}
+	}
+	return nil
+}
+
+// tabFor returns the open tab of a workspace file.
+func (sv *sessionView) tabFor(path string) (int, *editorTab) {
+	for i, t := range sv.tabs {
+		if t.path == path && path != "" {
+			return i, t
+		}
+	}
+	return -1, nil
+}
+
+// displayName is the session's name, or its ID.
+func (sv *sessionView) displayName() string {
+	if n := sv.sess.Name(); n != "" {
+		return n
+	}
+	id := sv.sess.ID()
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// starterCode is what an empty scratch buffer starts with.
+func starterCode(runtime string) string {
+	switch runtime {
+	case runtimes.JavaScript:
+		return `// JavaScript (QuickJS) in a WebAssembly sandbox. F5 or ctrl+r runs it.
+// std and os are globals; /app is this session's workspace.
+const msg = "hello from the sandbox";
+console.log(msg);
+`
+	case runtimes.WAT:
+		return `;; WebAssembly text, run as a WASI command. F5 or ctrl+r runs it.
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from the sandbox\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))   ;; iovec: text at 16
+    (i32.store (i32.const 4) (i32.const 23))   ;;        23 bytes
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+`
+	}
+	return `# Python 3.13 in a WebAssembly sandbox. F5 or ctrl+r runs it.
+# /app is this session's workspace: files written there show up on the right.
+print("hello from the sandbox")
+`
+}
+
+// openedSession is what loading a session from disk produced.
+type openedSession struct {
+	sess     *sessions.Session
+	release  func()
+	buffers  map[string]string
+	runs     []sessions.RunSummary
+	runsErr  error
+	files    []sessions.FileEntry
+	filesErr error
+	watcher  *workspaceWatcher
+	policy   runner.Policy
+	warnings []string
+}
+
+// loadSession reads what the TUI shows of a session: it takes the owner
+// lock, reads the buffers, the run summaries and the workspace listing,
+// and starts watching the workspace. It runs in a tea.Cmd.
+func loadSession(sess *sessions.Session, base runner.Policy) (*openedSession, error) {
+	release, err := sess.AcquireOwner()
+	if err != nil {
+		return nil, err
+	}
+	o := &openedSession{sess: sess, release: release, buffers: map[string]string{}}
+	o.policy = history.ApplyOverrides(base, sess.Meta().Policy).WithDefaults()
+	if err := o.policy.Validate(); err != nil {
+		o.warnings = append(o.warnings, "the session's saved limits are invalid, defaults are used: "+err.Error())
+		o.policy = base.WithDefaults()
+	}
+	names, err := sess.Buffers()
+	if err != nil {
+		o.warnings = append(o.warnings, err.Error())
+	}
+	for _, name := range names {
+		code, ok, err := sess.LoadBuffer(name)
+		if err != nil {
+			o.warnings = append(o.warnings, err.Error())
+			continue
+		}
+		if ok {
+			o.buffers[name] = code
+		}
+	}
+	o.runs, o.runsErr = sess.Runs()
+	o.files, o.filesErr = sess.Files()
+	if w, err := newWorkspaceWatcher(sess.WorkspaceDir()); err == nil {
+		o.watcher = w
+	} else {
+		o.warnings = append(o.warnings, "live file updates are off: "+err.Error())
+	}
+	return o, nil
+}
+
+// newSessionView builds the view of a loaded session.
+func newSessionView(o *openedSession, st Styles, keys editorKeys) *sessionView {
+	sv := &sessionView{
+		sess: o.sess, release: o.release, policy: o.policy, watcher: o.watcher,
+		out: newOutputPane(), metrics: &metricsPane{every: 1}, files: newFilesPane(), runs: &runsPane{},
+	}
+	sv.metrics.limits = runner.LimitsOf(o.policy)
+	rt := o.sess.Runtime()
+	if rt == "" {
+		rt = runtimes.Python
+	}
+	scratch := &editorTab{runtime: rt, scratch: map[string]string{}}
+	for _, name := range []string{runtimes.Python, runtimes.JavaScript, runtimes.WAT} {
+		code, ok := o.buffers[name]
+		if !ok {
+			code = starterCode(name)
+		}
+		scratch.scratch[name] = code
+	}
+	scratch.ed = newEditor(st, keys, rt, scratch.scratch[rt])
+	delete(scratch.scratch, rt)
+	sv.tabs = append(sv.tabs, scratch)
+
+	// Files with unsaved edits come back as tabs.
+	var files []string
+	for name := range o.buffers {
+		if strings.HasPrefix(name, fileBufferPrefix) {
+			files = append(files, strings.TrimPrefix(name, fileBufferPrefix))
+		}
+	}
+	sort.Strings(files)
+	for _, path := range files {
+		t := &editorTab{path: path, runtime: runtimeForPath(path, rt)}
+		t.ed = newEditor(st, keys, t.runtime, o.buffers[fileBufferPrefix+path])
+		sv.tabs = append(sv.tabs, t)
+	}
+	sv.runs.setRuns(o.runs, o.runsErr)
+	sv.files.setEntries(o.files, o.filesErr)
+	for _, w := range o.warnings {
+		sv.out.append(lineNote, 0, "note: "+w)
+	}
+	if n := len(o.runs); n > 0 {
+		last := o.runs[n-1]
+		sv.out.append(lineNote, 0, fmt.Sprintf("session %s · %d runs · last: run %d, %s", sv.displayName(), n, last.Number, last.Outcome))
+	}
+	return sv
+}
+
+// editorKeys is the editor's key map as the app configured it.
+type editorKeys = editor.KeyMap
+
+// newEditor makes an editor for a runtime with some text.
+func newEditor(st Styles, keys editorKeys, runtime, text string) *editor.Model {
+	ed := editor.New(editor.Options{TabWidth: 4, Language: runtime, Styles: st.editorStyles(), Keys: keys})
+	ed.SetValue(text)
+	return ed
+}
+
+// runtimeForPath picks the runtime of a workspace file by its extension.
+func runtimeForPath(path, fallback string) string {
+	lower := strings.ToLower(path)
+	switch {
+	case strings.HasSuffix(lower, ".py"):
+		return runtimes.Python
+	case strings.HasSuffix(lower, ".js"), strings.HasSuffix(lower, ".mjs"):
+		return runtimes.JavaScript
+	case strings.HasSuffix(lower, ".wat"), strings.HasSuffix(lower, ".wast"):
+		return runtimes.WAT
+	}
+	return fallback
+}
+
+// close releases what the view holds. It runs in a tea.Cmd.
+func (sv *sessionView) close() {
+	if sv.watcher != nil {
+		sv.watcher.close()
+	}
+	if sv.release != nil {
+		sv.release()
+	}
+}
+
+// errSessionBusy reports a run in flight where a session operation needs
+// none.
+var errSessionBusy = errors.New("a run is in flight in this session")
