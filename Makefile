@@ -11,7 +11,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := wasmplay
 
-.PHONY: all build run test runtimes runtimes-status bench vet fmt clean
+.PHONY: all build run test e2e runtimes runtimes-status bench vet fmt clean
 
 all: build
 
@@ -31,10 +31,17 @@ build:
 run: runtimes build
 	./$(BIN)
 
-## test: every test, against the real runtimes
-test: runtimes
+## test: every test against the real runtimes (a missing runtime fails,
+## never skips), the race detector on the runner, and the end-to-end check
+test: runtimes build
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -count=1 -timeout 45m ./...
+	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -race -count=1 -timeout 20m ./runner/...
+	.ci/e2e.sh ./$(BIN)
+
+## e2e: the real app in tmux: type, run, see output, fuel and files; cancel a loop
+e2e: runtimes build
+	.ci/e2e.sh ./$(BIN)
 
 ## bench: benchmarks; figures go to docs/BENCHMARKS.md
 bench: runtimes build

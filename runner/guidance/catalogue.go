@@ -664,7 +664,7 @@ func adviseMemory(f *facts) Advice {
 		Steps: []string{
 			"Process the data in pieces: read files line by line, and use generators instead of building whole lists.",
 			"Do not allocate huge lists, strings or buffers up front ([0] * 10**9, bytearray(10**9), new Array(1e9)).",
-			"If the data really needs it, raise the cap with --memory 256MiB (at most 4GiB).",
+			"If the data really needs it, raise the cap with --memory 256MiB (at most 4GiB; F4 in the app).",
 		},
 	}, f,
 		snippet{
@@ -688,6 +688,7 @@ func adviseOutOfFuel(f *facts) Advice {
 		budget = "its fuel budget of " + runner.FormatFuel(b) + " instructions"
 		more = "--fuel " + runner.FormatFuel(suggest(b, 2, 1))
 	}
+	more += " (in the app: alt+u applies it and runs again)"
 	return withSnippets(Advice{
 		Title: "The code ran out of fuel",
 		Cause: fmt.Sprintf("The run used up %s: it loops forever, or it does more work than the budget allows.", budget),
@@ -722,7 +723,7 @@ func adviseTimeout(f *facts) Advice {
 		Steps: []string{
 			"Remove or shorten sleeps (time.sleep, os.sleep): they count against the limit.",
 			"If the code waits for input, give it (--stdin FILE, or type it in the playground).",
-			"If the work is legitimately slow, raise the limit: --timeout 2m.",
+			"If the work is legitimately slow, raise the limit: --timeout 2m (F4 in the app).",
 		},
 	}, f,
 		snippet{
