@@ -121,6 +121,9 @@ func (l *Local) interpreterModule(rt *runtimes.Runtime, onCompile func(Compiling
 		return nil, ModuleInfo{}, unavailable(err)
 	}
 	for _, m := range rt.Mounts {
+		if m.Optional {
+			continue
+		}
 		if info, err := os.Stat(l.registry.MountHostPath(m)); err != nil || !info.IsDir() {
 			return nil, ModuleInfo{}, unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
 		}
@@ -211,6 +214,7 @@ type execution struct {
 
 	stdinRead *os.File // our read end of an interactive stdin (for readiness)
 	input     *Input
+	stateDir  string // host side of /state, for a job that keeps state
 
 	// Output collected so far (at most the caps).
 	stdout, stderr bytes.Buffer
@@ -400,6 +404,9 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 	}
 	res.Success = res.Outcome == OutcomeOK
 
+	if x.stateDir != "" {
+		res.State, res.StateReport = readState(x.stateDir, job.State, res.Success)
+	}
 	res.Files = FileChanges{Created: []FileChange{}, Modified: []FileChange{}, Deleted: []FileChange{}}
 	if diffFiles && snapErr == nil {
 		if after, err := takeSnapshot(workspace); err == nil {
@@ -418,11 +425,12 @@ func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), erro
 		}
 	}
 	setup := wasiSetup{stdinData: x.job.Policy.Stdin}
+	launch := x.rt.Launch(x.rt.ScriptPath(), x.job.KeepState)
 	env := map[string]string{}
 	for k, v := range x.job.Policy.Env {
 		env[k] = v
 	}
-	for k, v := range x.rt.Env {
+	for k, v := range launch.Env {
 		env[k] = v
 	}
 	env["PWD"] = runtimes.WorkspaceDir
@@ -442,15 +450,37 @@ func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), erro
 			cleanup()
 			return setup, func() {}, fmt.Errorf("runner: write script: %w", err)
 		}
-		if err := writePrelude(filepath.Join(dir, path.Base(runtimes.PreludeDir)), x.rt.Prelude); err != nil {
+		if err := writePrelude(filepath.Join(dir, path.Base(runtimes.PreludeDir)), launch.Prelude); err != nil {
 			cleanup()
 			return setup, func() {}, err
 		}
+		if x.job.KeepState && x.rt.SupportsState() {
+			stateDir, err := os.MkdirTemp("", "wasmplay-state-")
+			if err != nil {
+				cleanup()
+				return setup, func() {}, fmt.Errorf("runner: state directory: %w", err)
+			}
+			cleanups = append(cleanups, func() { os.RemoveAll(stateDir) })
+			if len(x.job.State) > 0 {
+				if err := os.WriteFile(filepath.Join(stateDir, runtimes.StateInFile), x.job.State, 0o444); err != nil {
+					cleanup()
+					return setup, func() {}, fmt.Errorf("runner: write state: %w", err)
+				}
+			}
+			x.stateDir = stateDir
+			setup.preopens = append(setup.preopens, preopen{host: stateDir, guest: runtimes.StateDir, writable: true})
+		}
 		setup.preopens = append(setup.preopens, preopen{host: dir, guest: runtimes.ScriptDir})
 		for _, m := range x.rt.Mounts {
-			setup.preopens = append(setup.preopens, preopen{host: reg.MountHostPath(m), guest: m.Guest})
+			host := reg.MountHostPath(m)
+			if m.Optional {
+				if info, err := os.Stat(host); err != nil || !info.IsDir() {
+					continue
+				}
+			}
+			setup.preopens = append(setup.preopens, preopen{host: host, guest: m.Guest})
 		}
-		setup.args = append(x.rt.Argv(x.rt.ScriptPath()), x.job.Policy.Args...)
+		setup.args = append(launch.Argv, x.job.Policy.Args...)
 	case runtimes.WebAssemblyText:
 		setup.args = append([]string{x.rt.ScriptName}, x.job.Policy.Args...)
 	}

@@ -9,6 +9,9 @@ import (
 // MaxCodeBytes bounds the size of the code of one job.
 const MaxCodeBytes = 64 << 20
 
+// MaxStateBytes bounds the variables a run may keep for the next.
+const MaxStateBytes = 16 << 20
+
 // Job is one piece of code to run.
 type Job struct {
 	// Runtime is a runtime name or alias: "python", "javascript", "wat".
@@ -27,6 +30,13 @@ type Job struct {
 	// Tag is opaque to the runner: callers use it to tell which session a
 	// run belongs to.
 	Tag string
+	// KeepState carries variables between runs: the runtime restores State
+	// before the program and, after a successful run, Result.State holds
+	// what the program left (Python: its public globals; JavaScript: the
+	// `state` object). Values JSON cannot represent are skipped and named.
+	KeepState bool
+	// State is what the last successful run left (Result.State), or nil.
+	State []byte
 	// Recorder, if not nil, keeps the result (e.g. in the session's
 	// history). The Runner calls it after the run ends, whatever the
 	// outcome, and before the Finished event.
@@ -51,6 +61,10 @@ func (j Job) validate() error {
 	}
 	if j.Workspace == "" {
 		return fmt.Errorf("%w: no workspace directory", ErrInvalidJob)
+	}
+	if len(j.State) > MaxStateBytes {
+		return fmt.Errorf("%w: the kept state is %s, above the maximum %s", ErrInvalidJob,
+			FormatBytes(uint64(len(j.State))), FormatBytes(MaxStateBytes))
 	}
 	if err := j.Policy.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidJob, err)

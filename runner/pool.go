@@ -319,7 +319,8 @@ func (p *Pool) Execute(ctx context.Context, id RunID, job Job, hooks Hooks) Resu
 	before, snapErr := takeSnapshot(workspace)
 
 	if err := w.send(workerRequest{Kind: reqRun, ID: id, Job: wireJob{Runtime: job.Runtime, Code: job.Code,
-		Policy: job.Policy, Workspace: workspace, Interactive: job.Interactive}}); err != nil {
+		Policy: job.Policy, Workspace: workspace, Interactive: job.Interactive,
+		KeepState: job.KeepState, State: job.State}}); err != nil {
 		p.discard(w)
 		return hostError(err)
 	}

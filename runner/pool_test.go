@@ -213,3 +213,21 @@ func TestRunner_SubmitThroughPool(t *testing.T) {
 		}
 	}
 }
+
+// TestPool_Execute_KeepsState checks kept variables cross the process
+// boundary both ways.
+func TestPool_Execute_KeepsState(t *testing.T) {
+	needRuntime(t, "javascript")
+	p := newTestPool(t, 1)
+	job := Job{Runtime: "javascript", Code: []byte("state.n = (state.n || 0) + 1; console.log(state.n);"), KeepState: true}
+	job.Workspace = t.TempDir()
+	first := p.Execute(context.Background(), 1, job, Hooks{})
+	if first.Outcome != OutcomeOK || first.State == nil || first.StateReport == nil {
+		t.Fatalf("first run: %s %s state=%q report=%+v", first.Outcome, first.Stderr, first.State, first.StateReport)
+	}
+	job.State = first.State
+	second := p.Execute(context.Background(), 2, job, Hooks{})
+	if got := string(second.Stdout); got != "2\n" {
+		t.Fatalf("second run printed %q (%s %s), want 2", got, second.Outcome, second.Stderr)
+	}
+}

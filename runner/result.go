@@ -151,4 +151,23 @@ type Result struct {
 	Files FileChanges `json:"files"`
 	// Limits are the policy limits the run was fenced by.
 	Limits Limits `json:"limits"`
+
+	// State is what the run left for the next one ({"vars": {...}}), set
+	// only for a successful run of a job that keeps state.
+	State []byte `json:"-"`
+	// StateReport names the variables carried, for a job that keeps state.
+	StateReport *StateReport `json:"state,omitempty"`
+}
+
+// StateReport says which variables a run that keeps state carried.
+type StateReport struct {
+	// Restored are the variables the run started with.
+	Restored []string `json:"restored"`
+	// Saved are the variables kept for the next run.
+	Saved []string `json:"saved"`
+	// Skipped are the variables not kept, each with the reason
+	// ("f (function)").
+	Skipped []string `json:"skipped"`
+	// Problem says why nothing was saved (a failed run, a state too big).
+	Problem string `json:"problem,omitempty"`
 }

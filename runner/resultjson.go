@@ -18,33 +18,34 @@ const ResultJSONSchema = 1
 // given twice: as a string with each invalid byte replaced by U+FFFD (for
 // reading) and exactly, base64-encoded, in *_base64 (for machines).
 type ResultJSON struct {
-	Schema          int         `json:"schema"`
-	Runtime         string      `json:"runtime"`
-	Success         bool        `json:"success"`
-	Outcome         Outcome     `json:"outcome"`
-	ExitCode        int         `json:"exit_code"`
-	Message         string      `json:"message"`
-	Stdout          string      `json:"stdout"`
-	StdoutBase64    string      `json:"stdout_base64,omitempty"`
-	Stderr          string      `json:"stderr"`
-	StderrBase64    string      `json:"stderr_base64,omitempty"`
-	StdoutTruncated bool        `json:"stdout_truncated"`
-	StderrTruncated bool        `json:"stderr_truncated"`
-	StdoutBytes     int64       `json:"stdout_bytes"`
-	StderrBytes     int64       `json:"stderr_bytes"`
-	FuelConsumed    uint64      `json:"fuel_consumed"`
-	FuelExact       bool        `json:"fuel_exact"`
-	MemoryPages     uint64      `json:"memory_pages"`
-	PeakMemoryPages uint64      `json:"peak_memory_pages"`
-	MemoryBytes     uint64      `json:"memory_bytes"`
-	PeakMemoryBytes uint64      `json:"peak_memory_bytes"`
-	MemoryDenied    uint64      `json:"memory_grow_denied"`
-	DurationMS      float64     `json:"duration_ms"`
-	QueuedMS        float64     `json:"queued_ms"`
-	StartedAt       time.Time   `json:"started_at"`
-	FinishedAt      time.Time   `json:"finished_at"`
-	Files           FileChanges `json:"files"`
-	Limits          Limits      `json:"limits"`
+	Schema          int          `json:"schema"`
+	Runtime         string       `json:"runtime"`
+	Success         bool         `json:"success"`
+	Outcome         Outcome      `json:"outcome"`
+	ExitCode        int          `json:"exit_code"`
+	Message         string       `json:"message"`
+	Stdout          string       `json:"stdout"`
+	StdoutBase64    string       `json:"stdout_base64,omitempty"`
+	Stderr          string       `json:"stderr"`
+	StderrBase64    string       `json:"stderr_base64,omitempty"`
+	StdoutTruncated bool         `json:"stdout_truncated"`
+	StderrTruncated bool         `json:"stderr_truncated"`
+	StdoutBytes     int64        `json:"stdout_bytes"`
+	StderrBytes     int64        `json:"stderr_bytes"`
+	FuelConsumed    uint64       `json:"fuel_consumed"`
+	FuelExact       bool         `json:"fuel_exact"`
+	MemoryPages     uint64       `json:"memory_pages"`
+	PeakMemoryPages uint64       `json:"peak_memory_pages"`
+	MemoryBytes     uint64       `json:"memory_bytes"`
+	PeakMemoryBytes uint64       `json:"peak_memory_bytes"`
+	MemoryDenied    uint64       `json:"memory_grow_denied"`
+	DurationMS      float64      `json:"duration_ms"`
+	QueuedMS        float64      `json:"queued_ms"`
+	StartedAt       time.Time    `json:"started_at"`
+	FinishedAt      time.Time    `json:"finished_at"`
+	Files           FileChanges  `json:"files"`
+	Limits          Limits       `json:"limits"`
+	State           *StateReport `json:"state,omitempty"`
 }
 
 // NewResultJSON converts a Result to its stable JSON form.
@@ -73,6 +74,7 @@ func NewResultJSON(r Result) ResultJSON {
 		FinishedAt:      r.FinishedAt,
 		Files:           r.Files,
 		Limits:          r.Limits,
+		State:           r.StateReport,
 	}
 	j.Stdout, j.StdoutBase64 = textAndExact(r.Stdout)
 	j.Stderr, j.StderrBase64 = textAndExact(r.Stderr)

@@ -42,6 +42,8 @@ type wireJob struct {
 	Policy      Policy
 	Workspace   string
 	Interactive bool
+	KeepState   bool
+	State       []byte
 }
 
 // replyKind names a worker-to-parent message.
@@ -148,7 +150,7 @@ func ServeWorker(r io.Reader, w io.Writer, local *Local) error {
 					OnCompile: func(c Compiling) { send(workerReply{Kind: repCompiling, ID: id, Path: c.Path}) },
 				}
 				res := local.execute(ctx, id, Job{Runtime: job.Runtime, Code: job.Code, Policy: job.Policy,
-					Workspace: job.Workspace, Interactive: job.Interactive}, hooks, false)
+					Workspace: job.Workspace, Interactive: job.Interactive, KeepState: job.KeepState, State: job.State}, hooks, false)
 				mu.Lock()
 				delete(runs, id)
 				mu.Unlock()

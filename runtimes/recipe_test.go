@@ -8,8 +8,9 @@ import (
 )
 
 // orchestration lists the files of runtimes/build that decide where things
-// come from and go, not what is built: they are in no recipe hash.
-var orchestration = []string{"build/build.sh", "build/debian.sh", "build/lib.sh"}
+// come from and go, not what is built: they are in no recipe hash. The
+// packages recipe (packages.sh) builds no runtime: it is keyed on its own.
+var orchestration = []string{"build/build.sh", "build/debian.sh", "build/lib.sh", "build/packages.sh"}
 
 func TestRecipeHash(t *testing.T) {
 	py, err := RecipeHash(Python)

@@ -68,6 +68,9 @@ type Mount struct {
 	Host string
 	// Guest is the absolute guest path the directory appears at.
 	Guest string
+	// Optional mounts are skipped when the host directory does not exist
+	// (the packages, which `make packages` builds).
+	Optional bool
 }
 
 // Runtime describes one guest language.
@@ -93,8 +96,8 @@ type Runtime struct {
 	// ScriptDir ("main.py").
 	ScriptName string
 	// Prelude maps file names to contents the runner writes into
-	// PreludeDir before every run; Argv and Env make the interpreter load
-	// them first.
+	// PreludeDir before every run; Launch makes the interpreter load them
+	// first.
 	Prelude map[string]string
 	// Lexer is the chroma lexer name used to highlight the source.
 	Lexer string
@@ -106,22 +109,6 @@ type Runtime struct {
 	BuildCommand string
 	// Source names where the artifact comes from, for messages.
 	Source string
-}
-
-// Argv returns the guest argv that runs the script at guestScript.
-func (r *Runtime) Argv(guestScript string) []string {
-	switch r.Name {
-	case Python:
-		// -u: unbuffered, so output streams while the guest runs.
-		// -B: never try to write .pyc files next to read-only sources.
-		return []string{"python", "-u", "-B", guestScript}
-	case JavaScript:
-		// --std: make the std and os modules available as globals;
-		// --include: run the prelude first.
-		return []string{"qjs", "--std", "--include", PreludeDir + "/init.js", guestScript}
-	default:
-		return []string{r.Name}
-	}
 }
 
 // ScriptPath is the guest path of the user's code file.
@@ -138,7 +125,9 @@ func builtins() []*Runtime {
 			Title:    "Python 3.13",
 			Kind:     Interpreter,
 			Artifact: "python/python.wasm",
-			Mounts:   []Mount{{Host: "python/lib", Guest: "/usr/local/lib"}},
+			Mounts: []Mount{{Host: "python/lib", Guest: "/usr/local/lib"},
+				// The packages `make packages` builds, where site looks.
+				{Host: PackagesDir + "/site-packages", Guest: SitePackagesGuest, Optional: true}},
 			Env: map[string]string{"PYTHONHOME": "/usr/local", "PYTHONPATH": WorkspaceDir,
 				"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
 			ScriptName: "main.py",
@@ -236,6 +225,9 @@ func NewRegistry(binDir string, overrides map[string]Override) (*Registry, error
 				return nil, fmt.Errorf("runtimes: override for %s: %w", rt.Name, err)
 			}
 			rt.Mounts = []Mount{{Host: home, Guest: "/usr/local"}}
+			// Packages built for wasmplay's Python are still offered.
+			rt.Mounts = append(rt.Mounts, Mount{Host: filepath.Join(reg.binDir, PackagesDir, "site-packages"),
+				Guest: SitePackagesGuest, Optional: true})
 		}
 	}
 	return reg, nil

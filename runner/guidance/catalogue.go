@@ -454,6 +454,7 @@ func adviseMissingModule(f *facts) Advice {
 			"Rewrite the code with the standard library: math, statistics, itertools, collections, json, csv, re, datetime, decimal, fractions and random cover most needs.",
 			available,
 			"A pure-Python module can be used by putting its source in the workspace: /app is on sys.path.",
+			"Whoever runs the sandbox can add a pure-Python package that Debian ships as python3-NAME, for later runs: wasmplay packages add NAME.",
 			"Never available, because WASI cannot support them: ssl, ctypes, threads, subprocess and sockets.",
 		},
 	}

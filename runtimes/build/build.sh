@@ -5,6 +5,10 @@
 #   build.sh all                 make bin/ up to date: python and javascript
 #   build.sh python|javascript   the same for one runtime
 #   build.sh status              what bin/ holds and what is wrong (make runtimes-status)
+#   build.sh packages [NAME...]  pure-Python packages for the guest Python, from Debian's
+#                                python3-* packages: the default set, earlier additions
+#                                and NAMEs (make packages; wasmplay packages add NAME)
+#   build.sh packages-remove NAME...  drop earlier additions (wasmplay packages remove NAME)
 #   build.sh refresh             update the apt indexes, then rebuild what a newer
 #                                Debian version changes (all never looks for one)
 #   build.sh clean-cache         delete the cache: builds, sources, private apt state
@@ -39,6 +43,8 @@ source "$BUILD_DIR/toolchain.sh"
 source "$BUILD_DIR/python.sh"
 # shellcheck source=quickjs.sh
 source "$BUILD_DIR/quickjs.sh"
+# shellcheck source=packages.sh
+source "$BUILD_DIR/packages.sh"
 
 # --- the Go side: manifest, checks, smoke runs (runtimes/buildtool) --------------------
 
@@ -359,6 +365,8 @@ main() {
 		require_buildtool
 		cd "$REPO_DIR" && exec "$BUILDTOOL" status -bin "$BIN_DIR"
 		;;
+	packages) cmd_packages "$@" ;;
+	packages-remove) cmd_packages_remove "$@" ;;
 	clean-cache) cmd_clean_cache ;;
 	bench-variants) cmd_bench_variants "$@" ;;
 	quickjs-patch-start) cmd_quickjs_patch_start "$@" ;;
