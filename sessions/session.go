@@ -53,6 +53,9 @@ type Meta struct {
 	LastUsedAt time.Time `json:"last_used_at"`
 	// Policy holds the session's overrides of the default run policy.
 	Policy PolicyOverrides `json:"policy_overrides"`
+	// KeepState carries variables from one successful run to the next
+	// (the state is kept per runtime, see SaveState).
+	KeepState bool `json:"keep_state,omitempty"`
 	// Stats are kept up to date by AppendRun and the file operations so
 	// that List reads nothing but session.json.
 	Stats Stats `json:"stats"`
@@ -248,6 +251,74 @@ func (s *Session) SetPolicyOverrides(p PolicyOverrides) error {
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: set policy of %s: %w", s.id, err)
+	}
+	return nil
+}
+
+// SetKeepState turns the "keep variables between runs" switch on or off.
+func (s *Session) SetKeepState(on bool) error {
+	err := s.updateMeta(func(m *Meta) error {
+		m.KeepState = on
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: set keep-state of %s: %w", s.id, err)
+	}
+	return nil
+}
+
+// stateFile is where the kept variables of a runtime live.
+func (s *Session) stateFile(runtime string) (string, error) {
+	if reason := idProblem(runtime); reason != "" {
+		return "", fmt.Errorf("runtime %q: %s: %w", truncateForError(runtime), reason, ErrInvalidID)
+	}
+	return s.path("state-" + runtime + ".json"), nil
+}
+
+// SaveState stores the variables a run of runtime left (opaque JSON from
+// the runner), atomically.
+func (s *Session) SaveState(runtime string, data []byte) error {
+	p, err := s.stateFile(runtime)
+	if err != nil {
+		return fmt.Errorf("sessions: save state of %s: %w", s.id, err)
+	}
+	if err := s.withLock(func() error { return s.st.writeFileAtomic(p, data) }); err != nil {
+		return fmt.Errorf("sessions: save state of %s: %w", s.id, err)
+	}
+	return nil
+}
+
+// LoadState returns the variables kept for runtime, or nil when there are
+// none.
+func (s *Session) LoadState(runtime string) ([]byte, error) {
+	p, err := s.stateFile(runtime)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: load state of %s: %w", s.id, err)
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sessions: load state of %s: %w", s.id, err)
+	}
+	return data, nil
+}
+
+// ClearState forgets the variables kept for runtime.
+func (s *Session) ClearState(runtime string) error {
+	p, err := s.stateFile(runtime)
+	if err != nil {
+		return fmt.Errorf("sessions: clear state of %s: %w", s.id, err)
+	}
+	err = s.withLock(func() error {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: clear state of %s: %w", s.id, err)
 	}
 	return nil
 }

@@ -274,3 +274,39 @@ func TestSession_SetRuntime_Interrupted(t *testing.T) {
 		t.Fatalf("List after crash = %v, %v", list, err)
 	}
 }
+
+func TestSession_State(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	s := mustCreate(t, st, CreateOptions{ID: "state"})
+	if data, err := s.LoadState("python"); err != nil || data != nil {
+		t.Fatalf("fresh session: %q, %v", data, err)
+	}
+	if err := s.SetKeepState(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveState("python", []byte(`{"vars":{"x":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	other, err := st.Resolve("state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !other.Meta().KeepState {
+		t.Error("keep-state switch not persisted")
+	}
+	if data, err := other.LoadState("python"); err != nil || string(data) != `{"vars":{"x":1}}` {
+		t.Fatalf("load: %q, %v", data, err)
+	}
+	if data, _ := other.LoadState("javascript"); data != nil {
+		t.Errorf("state leaked across runtimes: %q", data)
+	}
+	if err := other.ClearState("python"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := s.LoadState("python"); data != nil {
+		t.Errorf("cleared state still there: %q", data)
+	}
+	if err := s.SaveState("../evil", []byte("{}")); !errors.Is(err, ErrInvalidID) {
+		t.Errorf("bad runtime name: %v", err)
+	}
+}
