@@ -11,13 +11,17 @@ SHELL := /bin/bash
 GO ?= go
 BIN := wasmplay
 
-.PHONY: all build run test e2e runtimes runtimes-status bench vet fmt clean
+.PHONY: all build run test e2e runtimes packages runtimes-status bench vet fmt clean
 
 all: build
 
 ## runtimes: build CPython and QuickJS for WASI into bin/ (cached by source version and recipe hash)
 runtimes:
 	@runtimes/build/build.sh all
+
+## packages: pure-Python packages for the guest Python, from Debian's python3-* packages
+packages: runtimes
+	@runtimes/build/build.sh packages
 
 ## runtimes-status: print the manifest and say what is missing
 runtimes-status:
@@ -28,23 +32,23 @@ build:
 	$(GO) build -o $(BIN) .
 
 ## run: open the app (builds what is missing first)
-run: runtimes build
+run: runtimes packages build
 	./$(BIN)
 
 ## test: every test against the real runtimes (a missing runtime fails,
 ## never skips), the race detector on the runner, and the end-to-end check
-test: runtimes build
+test: runtimes packages build
 	$(GO) vet ./...
 	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -count=1 -timeout 45m ./...
 	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -race -count=1 -timeout 20m ./runner/...
 	.ci/e2e.sh ./$(BIN)
 
 ## e2e: the real app in tmux: type, run, see output, fuel and files; cancel a loop
-e2e: runtimes build
+e2e: runtimes packages build
 	.ci/e2e.sh ./$(BIN)
 
 ## bench: benchmarks; figures go to docs/BENCHMARKS.md
-bench: runtimes build
+bench: runtimes packages build
 	$(GO) run ./runner/benchreport -out docs/BENCHMARKS.md
 
 vet:

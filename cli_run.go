@@ -93,6 +93,10 @@ type runOptions struct {
 	block     int
 	report    string
 	reportMax string
+	// keepState is --keep-state; keepStateSet tells whether it was given
+	// (without it the session's own switch decides).
+	keepState    bool
+	keepStateSet bool
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -120,6 +124,7 @@ unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.codeSet = cmd.Flags().Changed("code")
+			o.keepStateSet = cmd.Flags().Changed("keep-state")
 			dash := cmd.ArgsLenAtDash()
 			var files, guestArgs []string
 			if dash >= 0 {
@@ -144,6 +149,7 @@ unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
 	f.StringVar(&o.stdinFile, "stdin", "", "file the guest reads as standard input (- for this process's stdin); default: empty")
 	f.StringVar(&o.session, "session", "", "run in this session (ID, name or unique prefix): its workspace and limits, recorded in its history")
 	f.BoolVar(&o.newSess, "new", false, "with --session: create the session if it does not exist")
+	f.BoolVar(&o.keepState, "keep-state", false, "with --session: carry variables in from the session's last kept run and keep them for the next (--keep-state=false: not this run; default: the session's switch, alt+k in the app)")
 	f.StringVar(&o.markdown, "from-markdown", "", "take the code from a fenced code block of a Markdown file (an LLM answer); - reads standard input")
 	f.IntVar(&o.block, "block", 0, "with --from-markdown: which code block, counting from 1 (needed when there are several)")
 	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object with the result instead of streaming")
@@ -340,9 +346,12 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	if err != nil {
 		return err
 	}
-	if _, err := reg.Lookup(rtName); err != nil {
+	rt, err := reg.Lookup(rtName)
+	if err != nil {
 		return &exitError{code: ExitRuntimeUnavailable, err: err}
 	}
+	rtName = rt.Name // "js" and "py" are aliases: sessions record the canonical name
+
 	var sess *sessions.Session
 	if o.session != "" {
 		if o.workspace != "" {
@@ -353,6 +362,10 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 		}
 	} else if o.newSess {
 		return usageError("--new needs --session ID")
+	}
+	keepState, state, err := stateForRun(rt, sess, o)
+	if err != nil {
+		return err
 	}
 	policy, err := buildPolicy(cfg, sess, o, guestArgs)
 	if err != nil {
@@ -408,7 +421,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	job := runner.Job{Runtime: rtName, Code: code, Policy: policy, Workspace: workspace}
+	job := runner.Job{Runtime: rtName, Code: code, Policy: policy, Workspace: workspace, KeepState: keepState, State: state}
 	if sess != nil {
 		job.Recorder = history.SessionRecorder{Session: sess}
 	}
@@ -445,9 +458,14 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	if fin.HistoryErr != nil {
 		fmt.Fprintf(g.stderr, "wasmplay: the run was not recorded in session %s: %v\n", sess, fin.HistoryErr)
 	}
+	if res.State != nil && sess != nil {
+		if err := sess.SaveState(rtName, res.State); err != nil {
+			fmt.Fprintf(g.stderr, "wasmplay: the kept variables were not saved: %v\n", err)
+		}
+	}
 	switch {
 	case o.report != "":
-		in := report.NewInput(code, res, guidance.MatchOptions{})
+		in := report.NewInput(code, res, guidance.MatchOptions{AvailablePackages: g.pythonModules()})
 		in.Runtime, in.MaxOutputBytes = rtName, reportMax
 		if sess != nil && fin.HistoryErr == nil {
 			in.Session, in.Run = sess.String(), fin.HistoryNumber
@@ -472,6 +490,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 			return &exitError{code: ExitHostError, err: err}
 		}
 	default:
+		printStateReport(g.stderr, res.StateReport, res.State != nil)
 		line := summaryLine(res)
 		if sess != nil && fin.HistoryErr == nil {
 			line += fmt.Sprintf(" · session %s run %d", sess, fin.HistoryNumber)
@@ -554,4 +573,56 @@ func summaryLine(res runner.Result) string {
 		fmt.Fprintf(&b, " · files +%d ~%d -%d", len(res.Files.Created), len(res.Files.Modified), len(res.Files.Deleted))
 	}
 	return b.String()
+}
+
+// stateForRun decides whether a run keeps variables (--keep-state, else the
+// session's switch) and loads the ones kept before.
+func stateForRun(rt *runtimes.Runtime, sess *sessions.Session, o runOptions) (keep bool, state []byte, err error) {
+	if sess == nil {
+		if o.keepStateSet && o.keepState {
+			return false, nil, usageError("--keep-state needs --session: variables are kept in a session")
+		}
+		return false, nil, nil
+	}
+	keep = sess.Meta().KeepState
+	if o.keepStateSet {
+		keep = o.keepState
+	}
+	if !keep {
+		return false, nil, nil
+	}
+	if !rt.SupportsState() {
+		if o.keepStateSet {
+			return false, nil, usageError("--keep-state: %s runs cannot keep variables (python and javascript can)", rt.Name)
+		}
+		return false, nil, nil
+	}
+	state, err = sess.LoadState(rt.Name)
+	if err != nil {
+		return false, nil, &exitError{code: ExitHostError, err: err}
+	}
+	return true, state, nil
+}
+
+// printStateReport says on w what a run that keeps variables did with them.
+func printStateReport(w io.Writer, rep *runner.StateReport, saved bool) {
+	if rep == nil {
+		return
+	}
+	if len(rep.Restored) > 0 {
+		fmt.Fprintf(w, "wasmplay: carried in: %s\n", strings.Join(rep.Restored, ", "))
+	}
+	switch {
+	case saved:
+		kept := "nothing"
+		if len(rep.Saved) > 0 {
+			kept = strings.Join(rep.Saved, ", ")
+		}
+		fmt.Fprintf(w, "wasmplay: kept for the next run: %s\n", kept)
+	case rep.Problem != "":
+		fmt.Fprintf(w, "wasmplay: variables: %s\n", rep.Problem)
+	}
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(w, "wasmplay: not kept (not JSON-representable): %s\n", strings.Join(rep.Skipped, ", "))
+	}
 }

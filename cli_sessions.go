@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -191,7 +192,27 @@ prefix of the ID (at least 4 characters).`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, rm, prune, rename, export, path)
+	var varsOn, varsOff, varsClear, varsJSON bool
+	vars := &cobra.Command{
+		Use:   "vars ID [--on | --off] [--clear]",
+		Short: "Show the variables a session keeps between runs; switch keeping on or off, or forget them",
+		Long: `A session can keep variables between runs (alt+k in the app, or
+wasmplay run --keep-state): Python's public JSON-representable globals and
+JavaScript's state object are saved after each successful run and restored
+before the next. vars lists them per runtime.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if varsOn && varsOff {
+				return usageError("--on and --off contradict each other; give one")
+			}
+			return sessionsVars(g, args[0], varsOn, varsOff, varsClear, varsJSON)
+		},
+	}
+	vars.Flags().BoolVar(&varsOn, "on", false, "keep variables between runs from now on")
+	vars.Flags().BoolVar(&varsOff, "off", false, "stop keeping variables (the kept ones stay unless --clear)")
+	vars.Flags().BoolVar(&varsClear, "clear", false, "forget the kept variables of every runtime")
+	vars.Flags().BoolVar(&varsJSON, "json", false, "print JSON")
+	cmd.AddCommand(list, show, rm, prune, rename, export, path, vars)
 	return cmd
 }
 
@@ -276,6 +297,9 @@ func sessionsShow(g *globals, ref string, runNumber int, jsonOut bool) error {
 	fmt.Fprintf(w, "last used %s\n", m.LastUsedAt.Local().Format(time.DateTime))
 	fmt.Fprintf(w, "size      %s\n", runner.FormatBytes(uint64(m.Stats.SizeBytes)))
 	fmt.Fprintf(w, "directory %s\n", sess.Dir())
+	if m.KeepState {
+		fmt.Fprintf(w, "variables kept between runs (wasmplay sessions vars %s lists them)\n", m.ID)
+	}
 	if full != nil {
 		fmt.Fprintln(w)
 		printRunRecord(w, *full)
@@ -391,4 +415,72 @@ func formatDuration(d time.Duration) string {
 		return fmt.Sprintf("%.2f s", d.Seconds())
 	}
 	return d.Round(time.Second).String()
+}
+
+// sessionVarsJSON is `sessions vars --json`.
+type sessionVarsJSON struct {
+	KeepState bool                `json:"keep_state"`
+	Vars      map[string][]string `json:"vars"`
+}
+
+func sessionsVars(g *globals, ref string, on, off, clear, jsonOut bool) error {
+	store, err := g.sessionStore()
+	if err != nil {
+		return err
+	}
+	sess, err := store.Resolve(ref)
+	if err != nil {
+		return sessionError(err)
+	}
+	if on || off {
+		if err := sess.SetKeepState(on); err != nil {
+			return sessionError(err)
+		}
+	}
+	kept := map[string][]string{}
+	for _, rt := range runtimes.StatefulRuntimes() {
+		if clear {
+			if err := sess.ClearState(rt); err != nil {
+				return sessionError(err)
+			}
+			continue
+		}
+		state, err := sess.LoadState(rt)
+		if err != nil {
+			return sessionError(err)
+		}
+		if state != nil {
+			kept[rt] = runner.StateNames(state)
+		}
+	}
+	if jsonOut {
+		return writeJSON(g.stdout, sessionVarsJSON{KeepState: sess.Meta().KeepState, Vars: kept})
+	}
+	switch {
+	case sess.Meta().KeepState:
+		fmt.Fprintf(g.stdout, "session %s keeps variables between successful runs\n", sess)
+	default:
+		fmt.Fprintf(g.stdout, "session %s does not keep variables between runs (--on turns it on)\n", sess)
+	}
+	if clear {
+		fmt.Fprintln(g.stdout, "kept variables forgotten")
+		return nil
+	}
+	if len(kept) == 0 {
+		fmt.Fprintln(g.stdout, "no variables kept")
+	}
+	for _, rt := range runtimes.StatefulRuntimes() {
+		if names, ok := kept[rt]; ok {
+			fmt.Fprintf(g.stdout, "%-12s %s\n", rt+":", listOrNothing(names))
+		}
+	}
+	return nil
+}
+
+// listOrNothing joins names, or says there are none.
+func listOrNothing(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, ", ")
 }

@@ -85,6 +85,7 @@ func runTUI(g *globals, o appOptions) error {
 		Policy:    policy,
 		Session:   o.session,
 		ShowDemos: o.showDemos,
+		Packages:  g.pythonModules(),
 		Prepare: func(rt string) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

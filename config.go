@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/adrg/xdg"
 	"github.com/pelletier/go-toml/v2"
@@ -111,14 +112,22 @@ func LoadConfig(path string, create bool) (Config, error) {
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
+		// A StrictMissingError also unwraps to DecodeErrors, which do not
+		// name the key: look for it first.
+		var serr *toml.StrictMissingError
+		if errors.As(err, &serr) && len(serr.Errors) > 0 {
+			var unknown []string
+			for _, e := range serr.Errors {
+				row, _ := e.Position()
+				unknown = append(unknown, fmt.Sprintf("%s (line %d)", strings.Join(e.Key(), "."), row))
+			}
+			return cfg, fmt.Errorf("config: %s: unknown setting %s (README.md, Configuration, lists the settings)",
+				path, strings.Join(unknown, ", "))
+		}
 		var derr *toml.DecodeError
 		if errors.As(err, &derr) {
 			row, col := derr.Position()
 			return cfg, fmt.Errorf("config: %s:%d:%d: %s", path, row, col, derr.Error())
-		}
-		var serr *toml.StrictMissingError
-		if errors.As(err, &serr) {
-			return cfg, fmt.Errorf("config: %s: unknown setting: %s", path, serr.String())
 		}
 		return cfg, fmt.Errorf("config: %s: %w", path, err)
 	}

@@ -103,7 +103,7 @@ With no command it opens the playground.`,
 	flags.StringVar(&g.configPath, "config", "", "configuration file (default: $WASMPLAY_CONFIG or $XDG_CONFIG_HOME/wasmplay/config.toml)")
 	root.PersistentFlags().SortFlags = false
 
-	root.AddCommand(newRunCommand(g), newSessionsCommand(g), newRuntimesCommand(g), newKeysCommand(g), newDemoCommand(g), newWorkerCommand(g))
+	root.AddCommand(newRunCommand(g), newSessionsCommand(g), newRuntimesCommand(g), newKeysCommand(g), newDemoCommand(g), newPackagesCommand(g), newWorkerCommand(g))
 	return root
 }
 

@@ -96,7 +96,20 @@ keys C-r
 wait_for "still usable" "run 3 · ok"
 echo "e2e: the loop was canceled and the app still works"
 
-# 3. Quit.
+# 3. Variables kept between runs (alt+k), and a package from make packages.
+keys M-k
+wait_for "variables are kept between successful runs"
+keys M-a
+keys -l 'import yaml; doc = yaml.safe_load("answer: 21")'
+keys C-r
+wait_for "run 4 · ok" "kept for the next run: doc"
+keys M-a
+keys -l 'print("doubled", doc["answer"] * 2)'
+keys C-r
+wait_for "doubled 42" "run 5 · ok"
+echo "e2e: variables carried between runs; yaml imported"
+
+# 4. Quit.
 keys C-q
 wait_for "wasmplay-exited-0"
 echo "e2e: PASS"

@@ -41,6 +41,9 @@ type Deps struct {
 	Prepare func(runtime string) error
 	// ShowDemos opens the demo gallery once the session is open.
 	ShowDemos bool
+	// Packages are the third-party Python modules runs can import (from
+	// `make packages`), named in the help and in missing-module advice.
+	Packages []string
 }
 
 // Model is the app's one tea.Model.
@@ -489,6 +492,9 @@ func (m *Model) renderHeader() string {
 		}
 		parts = append(parts, fmt.Sprintf("fuel %s · mem %s · %s", runner.FormatFuel(sv.policy.FuelBudget),
 			runner.FormatBytes(sv.policy.MemoryBytes), sv.policy.Timeout))
+		if sv.keepState {
+			parts = append(parts, "vars kept")
+		}
 		if busy := len(m.runs); busy > 0 {
 			parts = append(parts, fmt.Sprintf("%d running", busy))
 		}

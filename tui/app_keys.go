@@ -154,6 +154,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.copyReport(true), true
 	case key.Matches(msg, k.Demos):
 		return m.openDemos(), true
+	case key.Matches(msg, k.KeepState):
+		return m.toggleKeepState(), true
 	case key.Matches(msg, k.NextTab):
 		m.moveTab(1)
 		return nil, true
@@ -183,7 +185,7 @@ func (m *Model) openHelp() {
 			}
 		}
 	}
-	m.dialog = &helpDialog{keys: m.keys, extra: extra}
+	m.dialog = &helpDialog{keys: m.keys, extra: extra, packages: m.deps.Packages}
 }
 
 // quit asks first when a run is in flight or a file has unsaved edits,

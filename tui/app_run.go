@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,8 @@ func (m *Model) startRun() tea.Cmd {
 		Interactive: true,
 		Tag:         sv.sess.ID(),
 		Recorder:    history.SessionRecorder{Session: sv.sess},
+		KeepState:   sv.keepState,
+		State:       sv.state[t.runtime],
 	}
 	id, err := m.deps.Runner.Submit(job)
 	if err != nil {
@@ -66,7 +69,7 @@ func (m *Model) startRun() tea.Cmd {
 	}
 	number := len(sv.runs.runs) + 1
 	sv.out.append(lineHeader, id, fmt.Sprintf("▶ run %d · %s · %s", number, t.runtime, time.Now().Format("15:04:05")))
-	sv.metrics.start(runner.LimitsOf(policy.WithDefaults()))
+	sv.metrics.start(runner.LimitsOf(policy.WithDefaults()), job.KeepState, runner.StateNames(job.State))
 	t.ed.SetMarks(nil)
 	cmds := []tea.Cmd{sv.out.setInput(true), m.autosaveTab(sv, t)}
 	return tea.Batch(cmds...)
@@ -148,7 +151,7 @@ func (m *Model) runFinished(sv *sessionView, f runner.Finished) tea.Cmd {
 	}
 	sv.lastAdvice = nil
 	if !res.Success {
-		sv.lastAdvice = guidance.Match(res, sv.runRuntime)
+		sv.lastAdvice = guidance.MatchWithOptions(res, sv.runRuntime, m.matchOptions(sv.lastCode))
 		for _, a := range sv.lastAdvice {
 			sv.out.append(lineHint, f.ID, "hint: "+a.Title+" — "+a.Cause)
 			for _, step := range a.Steps {
@@ -172,10 +175,71 @@ func (m *Model) runFinished(sv *sessionView, f runner.Finished) tea.Cmd {
 			sv.out.append(lineFailure, f.ID, "demo expectation NOT met ✗ — "+why)
 		}
 	}
+	if rep := res.StateReport; rep != nil {
+		if res.State != nil {
+			sv.state[sv.runRuntime] = res.State
+			cmds = append(cmds, saveStateCmd(sv.sess, sv.runRuntime, res.State))
+			sv.out.append(lineNote, f.ID, "kept for the next run: "+listOrNone(rep.Saved))
+		} else if rep.Problem != "" {
+			sv.out.append(lineNote, f.ID, "variables: "+rep.Problem)
+		}
+		if len(rep.Skipped) > 0 {
+			sv.out.append(lineNote, f.ID, "not kept (not JSON-representable): "+strings.Join(rep.Skipped, ", "))
+		}
+	}
 	if number > 0 {
 		sv.runs.add(summaryOf(res, number, len(sv.runCode)))
 	}
 	return tea.Batch(cmds...)
+}
+
+// listOrNone joins names, or says there are none.
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, ", ")
+}
+
+// toggleKeepState turns the session's "keep variables" switch.
+func (m *Model) toggleKeepState() tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	sv.keepState = !sv.keepState
+	sess, on := sv.sess, sv.keepState
+	save := func() tea.Msg {
+		if err := sess.SetKeepState(on); err != nil {
+			return flashMsg{text: err.Error(), err: true}
+		}
+		return nil
+	}
+	if !on {
+		var names, kept []string
+		for rt, state := range sv.state {
+			if n := runner.StateNames(state); len(n) > 0 {
+				names = append(names, n...)
+				kept = append(kept, rt)
+			}
+		}
+		if len(kept) == 0 {
+			return tea.Batch(save, m.setFlash("variables are no longer kept between runs", false))
+		}
+		slices.Sort(names)
+		m.dialog = &confirmDialog{
+			question: "Variables are no longer kept between runs.\n\nForget the ones kept so far (" + strings.Join(names, ", ") +
+				")?\nNo keeps them for when you turn this back on.",
+			yes: func(m *Model) tea.Cmd {
+				for _, rt := range kept {
+					delete(sv.state, rt)
+				}
+				return clearStateCmd(sess, kept)
+			},
+		}
+		return tea.Batch(save, m.setFlash("variables are no longer kept between runs", false))
+	}
+	return tea.Batch(save, m.setFlash("variables are kept between successful runs: Python's public globals, JavaScript's state object", false))
 }
 
 // summaryText is the line that ends a run in the output pane.

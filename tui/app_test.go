@@ -126,3 +126,30 @@ func TestApp_HelpListsBindings(t *testing.T) {
 	h.key("esc")
 	h.waitFor("scratch · python")
 }
+
+func TestApp_KeepVariablesThenForget(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "")
+	h.waitFor("scratch · python")
+	h.key("alt+k")
+	h.waitFor("variables are kept between successful runs", "vars kept")
+	h.setCode("total = 40\n")
+	h.key("ctrl+r")
+	h.waitFor("run 1 · ok", "kept for the next run: total")
+	h.setCode("total += 2\nprint('total is', total)\n")
+	h.key("ctrl+r")
+	h.waitFor("run 2 · ok", "total is 42", "vars 1 kept total")
+
+	// Turning it off offers to forget what was kept; yes forgets it.
+	h.key("alt+k")
+	h.waitFor("Forget the ones kept so far (total)?")
+	h.key("y")
+	h.waitFor("kept variables forgotten")
+	state, err := h.model.current.sess.LoadState("python")
+	if err != nil || state != nil {
+		t.Fatalf("state after forgetting: %q, %v", state, err)
+	}
+	h.setCode("print('total' in globals())\n")
+	h.key("ctrl+r")
+	h.waitFor("run 3 · ok", "False")
+}

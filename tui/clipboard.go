@@ -31,7 +31,7 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 	if sv == nil || sv.last == nil {
 		return m.setFlash("no run to report yet: run the code first", false)
 	}
-	in := report.NewInput(sv.lastCode, *sv.last, guidance.MatchOptions{})
+	in := report.NewInput(sv.lastCode, *sv.last, m.matchOptions(sv.lastCode))
 	in.Session, in.Run = sv.sess.String(), sv.lastNumber
 	var data []byte
 	name := fmt.Sprintf("run-%d-report", sv.lastNumber)
@@ -46,4 +46,10 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 		data, name = []byte(report.Markdown(in)), name+".md"
 	}
 	return tea.Batch(tea.SetClipboard(string(data)), writeReportCmd(sv.sess, name, data, what))
+}
+
+// matchOptions tells guidance what a run's Result does not: the code and
+// the packages the guest could have imported.
+func (m *Model) matchOptions(code []byte) guidance.MatchOptions {
+	return guidance.MatchOptions{AvailablePackages: m.deps.Packages, Code: code}
 }

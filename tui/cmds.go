@@ -226,6 +226,28 @@ func saveRuntimeCmd(sess *sessions.Session, runtime string) tea.Cmd {
 	}
 }
 
+// saveStateCmd stores the variables a run kept.
+func saveStateCmd(sess *sessions.Session, runtime string, state []byte) tea.Cmd {
+	return func() tea.Msg {
+		if err := sess.SaveState(runtime, state); err != nil {
+			return flashMsg{text: "the kept variables were not saved: " + err.Error(), err: true}
+		}
+		return nil
+	}
+}
+
+// clearStateCmd forgets the variables kept for each of runtimes.
+func clearStateCmd(sess *sessions.Session, runtimes []string) tea.Cmd {
+	return func() tea.Msg {
+		for _, rt := range runtimes {
+			if err := sess.ClearState(rt); err != nil {
+				return flashMsg{text: "the kept variables were not forgotten: " + err.Error(), err: true}
+			}
+		}
+		return flashMsg{text: "kept variables forgotten"}
+	}
+}
+
 // savePolicyCmd stores a session's limits.
 func savePolicyCmd(sess *sessions.Session, p runner.Policy) tea.Cmd {
 	return func() tea.Msg {

@@ -131,6 +131,8 @@ type helpDialog struct {
 	keys   KeyMap
 	offset int
 	extra  []string // editor bindings, from the editor's key map
+	// packages are the third-party Python modules runs can import.
+	packages []string
 }
 
 func (d *helpDialog) title() string { return "Keys — esc closes, ↑/↓ scroll" }
@@ -205,6 +207,15 @@ func (d *helpDialog) lines(st Styles, w int) []string {
 		}
 		out = append(out, "")
 	}
+	out = append(out, st.Accent.Render("Python packages"))
+	pkgs := "none are built: `make packages` builds the default set"
+	if len(d.packages) > 0 {
+		pkgs = "import " + strings.Join(d.packages, ", ") + " (read-only, from Debian); add more with `wasmplay packages add NAME`"
+	}
+	for _, l := range strings.Split(lipgloss.Wrap(pkgs, max(w-2, 20), ", "), "\n") {
+		out = append(out, "  "+l)
+	}
+	out = append(out, "")
 	return append(out, st.Subtle.Render("Remap keys in the [keys] table of the config file; `wasmplay keys` lists the actions."))
 }
 

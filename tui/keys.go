@@ -21,7 +21,7 @@ type KeyMap struct {
 	Theme, Runtime, Help, Zoom, Policy    key.Binding
 	ApplyBudget, CopyReport, CopyJSON     key.Binding
 	NextTab, PrevTab, CloseTab, JumpError key.Binding
-	Demos                                 key.Binding
+	Demos, KeepState                      key.Binding
 
 	// Output pane.
 	OutSearch, OutNext, OutPrev, OutCopy key.Binding
@@ -69,6 +69,7 @@ func DefaultKeyMap() KeyMap {
 		CloseTab:    b("alt+w", "close tab", "alt+w"),
 		JumpError:   b("alt+e", "jump to error line", "alt+e"),
 		Demos:       b("f2", "demo gallery", "f2"),
+		KeepState:   b("alt+k", "keep variables between runs (on/off)", "alt+k"),
 
 		OutSearch: b("/", "search", "/"),
 		OutNext:   b("n", "next match", "n"),
@@ -175,7 +176,7 @@ func (k KeyMap) Groups() []HelpGroup {
 		{"Everywhere", []key.Binding{k.Run, k.Cancel, k.Quit, k.Save, k.NextPane, k.PrevPane,
 			k.FocusEditor, k.FocusOutput, k.FocusMetric, k.FocusFiles, k.FocusRuns, k.Zoom,
 			k.Sessions, k.NewSession, k.Runtime, k.Theme, k.Policy, k.ApplyBudget, k.CopyReport, k.CopyJSON,
-			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.Demos, k.Help}},
+			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.KeepState, k.Demos, k.Help}},
 		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
 			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
 		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},

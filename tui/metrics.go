@@ -37,15 +37,21 @@ type metricsPane struct {
 	seen     int
 	result   *runner.Result
 	limits   runner.Limits
-	width    int
-	height   int
+	vars     []string // variables carried in (during a run) or kept (after)
+	varsOn   bool     // the run keeps variables
+	varsWord string   // "carried in" or "kept"
+
+	width  int
+	height int
 }
 
 func (m *metricsPane) setSize(w, h int) { m.width, m.height = w, h }
 
-// start resets the pane for a run that was just submitted.
-func (m *metricsPane) start(limits runner.Limits) {
-	*m = metricsPane{phase: phaseRunning, limits: limits, every: 1, width: m.width, height: m.height}
+// start resets the pane for a run that was just submitted; carried lists
+// the variables it starts with when it keeps state (nil otherwise).
+func (m *metricsPane) start(limits runner.Limits, keepState bool, carried []string) {
+	*m = metricsPane{phase: phaseRunning, limits: limits, every: 1, width: m.width, height: m.height,
+		varsOn: keepState, vars: carried, varsWord: "carried in"}
 }
 
 func (m *metricsPane) queued(pos int) {
@@ -76,6 +82,9 @@ func (m *metricsPane) finish(res runner.Result) {
 	m.phase = phaseDone
 	m.result = &res
 	m.limits = res.Limits
+	if rep := res.StateReport; rep != nil && res.State != nil {
+		m.vars, m.varsWord = rep.Saved, "kept"
+	}
 	if len(m.pages) == 0 || m.pages[len(m.pages)-1] != res.PeakMemoryPages {
 		m.pages = append(m.pages, res.PeakMemoryPages)
 	}
@@ -163,6 +172,10 @@ func (m *metricsPane) view(st Styles, keys KeyMap) string {
 	}
 	rows = append(rows, st.Muted.Render("out  ")+st.Base.Render(runner.FormatBytes(uint64(out)))+
 		st.Muted.Render(" · err ")+st.Base.Render(runner.FormatBytes(uint64(errb))))
+	if m.varsOn {
+		rows = append(rows, st.Muted.Render("vars ")+st.Accent2.Render(fmt.Sprintf("%d %s", len(m.vars), m.varsWord))+
+			st.Subtle.Render(" "+strings.Join(m.vars, ", ")))
+	}
 	if s := m.suggestedBudget(); s > 0 {
 		rows = append(rows, st.Warn.Render(fmt.Sprintf("try fuel %s: %s", runner.FormatFuel(s), keys.ApplyBudget.Help().Key)))
 	} else if fa.Note != "" && m.phase == phaseDone {

@@ -78,6 +78,9 @@ type sessionView struct {
 	inputFocus  bool // focus moved to the stdin line for this run
 	focusBefore Pane
 
+	keepState bool              // carry variables between runs
+	state     map[string][]byte // kept variables per runtime
+
 	last       *runner.Result // the last finished run of this session
 	lastCode   []byte
 	lastNumber int
@@ -162,6 +165,7 @@ type openedSession struct {
 	filesErr error
 	watcher  *workspaceWatcher
 	policy   runner.Policy
+	state    map[string][]byte
 	warnings []string
 }
 
@@ -193,6 +197,16 @@ func loadSession(sess *sessions.Session, base runner.Policy) (*openedSession, er
 			o.buffers[name] = code
 		}
 	}
+	o.state = map[string][]byte{}
+	for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
+		data, err := sess.LoadState(rt)
+		if err != nil {
+			o.warnings = append(o.warnings, err.Error())
+		}
+		if data != nil {
+			o.state[rt] = data
+		}
+	}
 	o.runs, o.runsErr = sess.Runs()
 	o.files, o.filesErr = sess.Files()
 	if w, err := newWorkspaceWatcher(sess.WorkspaceDir()); err == nil {
@@ -208,6 +222,7 @@ func newSessionView(o *openedSession, st Styles, keys editorKeys) *sessionView {
 	sv := &sessionView{
 		sess: o.sess, release: o.release, policy: o.policy, watcher: o.watcher,
 		out: newOutputPane(), metrics: &metricsPane{every: 1}, files: newFilesPane(), runs: &runsPane{},
+		keepState: o.sess.Meta().KeepState, state: o.state,
 	}
 	sv.metrics.limits = runner.LimitsOf(o.policy)
 	rt := o.sess.Runtime()
