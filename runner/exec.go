@@ -47,6 +47,7 @@ type Local struct {
 	engine   *Engine
 	modules  *ModuleCache
 	registry *runtimes.Registry
+	preludes *preludeCache
 }
 
 // NewLocal creates an in-process executor whose compiled modules are cached
@@ -66,7 +67,7 @@ func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptio
 	if err != nil {
 		return nil, err
 	}
-	return &Local{engine: engine, modules: modules, registry: registry}, nil
+	return &Local{engine: engine, modules: modules, registry: registry, preludes: newPreludeCache(cacheDir)}, nil
 }
 
 // Registry returns the runtimes this executor knows.
@@ -287,9 +288,10 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 	}
 
 	var module *wasmtime.Module
+	var info ModuleInfo
 	switch rt.Kind {
 	case runtimes.Interpreter:
-		module, _, err = l.interpreterModule(rt, hooks.OnCompile)
+		module, info, err = l.interpreterModule(rt, hooks.OnCompile)
 	case runtimes.WebAssemblyText:
 		module, err = l.compileWAT(job.Code)
 	}
@@ -315,7 +317,22 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 		stopCh: make(chan struct{}),
 	}
 
-	setup, cleanup, err := x.prepareWASI(l.registry)
+	launch := rt.Launch(rt.ScriptPath(), job.KeepState)
+	var compiled map[string][]byte
+	if rt.Name == runtimes.Python && !job.sourcePrelude {
+		for name, source := range launch.Prelude {
+			if !strings.HasSuffix(name, ".py") {
+				continue
+			}
+			if pyc := l.compiledPrelude(info.SHA256, name, source); pyc != nil {
+				if compiled == nil {
+					compiled = map[string][]byte{}
+				}
+				compiled[name] = pyc
+			}
+		}
+	}
+	setup, cleanup, err := x.prepareWASI(l.registry, launch, compiled)
 	if err != nil {
 		return fail(OutcomeHostError, err)
 	}
@@ -417,7 +434,7 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 }
 
 // prepareWASI lays out the script and stdin of a run.
-func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), error) {
+func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, compiled map[string][]byte) (wasiSetup, func(), error) {
 	var cleanups []func()
 	cleanup := func() {
 		for i := len(cleanups) - 1; i >= 0; i-- {
@@ -425,7 +442,6 @@ func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), erro
 		}
 	}
 	setup := wasiSetup{stdinData: x.job.Policy.Stdin}
-	launch := x.rt.Launch(x.rt.ScriptPath(), x.job.KeepState)
 	env := map[string]string{}
 	for k, v := range x.job.Policy.Env {
 		env[k] = v
@@ -450,7 +466,7 @@ func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), erro
 			cleanup()
 			return setup, func() {}, fmt.Errorf("runner: write script: %w", err)
 		}
-		if err := writePrelude(filepath.Join(dir, path.Base(runtimes.PreludeDir)), launch.Prelude); err != nil {
+		if err := writePrelude(filepath.Join(dir, path.Base(runtimes.PreludeDir)), launch.Prelude, compiled); err != nil {
 			cleanup()
 			return setup, func() {}, err
 		}
@@ -504,8 +520,9 @@ func (x *execution) prepareWASI(reg *runtimes.Registry) (wasiSetup, func(), erro
 	return setup, cleanup, nil
 }
 
-// writePrelude writes a runtime's prelude files into dir.
-func writePrelude(dir string, files map[string]string) error {
+// writePrelude writes a runtime's prelude files into dir: as compiled
+// bytecode (name + "c") when compiled has it, else as source.
+func writePrelude(dir string, files map[string]string, compiled map[string][]byte) error {
 	if len(files) == 0 {
 		return nil
 	}
@@ -513,7 +530,11 @@ func writePrelude(dir string, files map[string]string) error {
 		return fmt.Errorf("runner: prelude directory: %w", err)
 	}
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o444); err != nil {
+		data := []byte(content)
+		if pyc, ok := compiled[name]; ok {
+			name, data = name+"c", pyc
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o444); err != nil {
 			return fmt.Errorf("runner: write prelude: %w", err)
 		}
 	}

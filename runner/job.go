@@ -41,6 +41,10 @@ type Job struct {
 	// history). The Runner calls it after the run ends, whatever the
 	// outcome, and before the Finished event.
 	Recorder Recorder
+
+	// sourcePrelude writes the prelude as source, not compiled: for the
+	// run that compiles it (see preludeCache).
+	sourcePrelude bool
 }
 
 // Recorder keeps the result of a run and returns its number in the

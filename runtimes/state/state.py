@@ -8,11 +8,64 @@
 # as they are (datetime, date, time, timedelta, Path, set, tuple, bytes,
 # Decimal, non-finite floats) are tagged; anything else is skipped and
 # named in the run's report.
+#
+# Start-up cost matters (this runs before every such run), so nothing heavy
+# is imported: `json` and `base64` pull in `re`, whose import costs about
+# half a CPython start, so JSON goes through the C accelerator `_json`
+# directly (falling back to `json` where it is missing), and datetime,
+# pathlib and decimal values are recognised through sys.modules: a value of
+# one of their types can only exist if the program imported the module.
 import atexit as _atexit
 
 
 def _wasmplay_state():
-    import __main__, base64, datetime, decimal, json, math, pathlib, types
+    import __main__, binascii, math, sys
+
+    def dumps(obj):
+        try:
+            import _json
+
+            def refuse(o):
+                raise TypeError("not JSON: " + type(o).__name__)
+
+            # The same C encoder json.dumps uses for compact one-shot output.
+            encode = _json.make_encoder(
+                {}, refuse, _json.encode_basestring, None, ":", ",", False, False, False
+            )
+            return "".join(encode(obj, 0))
+        except (ImportError, AttributeError, TypeError):
+            import json
+
+            return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+    def loads(text):
+        try:
+            import _json
+
+            class Context:
+                strict = True
+                object_hook = None
+                object_pairs_hook = None
+                parse_float = float
+                parse_int = int
+                parse_constant = None
+                memo = {}
+
+            def refuse(name):
+                raise ValueError("not JSON: " + name)
+
+            Context.parse_constant = staticmethod(refuse)
+            value, end = _json.make_scanner(Context())(text, 0)
+            if text[end:].strip():
+                raise ValueError("extra data after the JSON value")
+            return value
+        except (ImportError, AttributeError, TypeError):
+            import json
+
+            return json.loads(text)
+
+    def module(name):
+        return sys.modules.get(name)
 
     class Skip(Exception):
         pass
@@ -37,19 +90,23 @@ def _wasmplay_state():
                 raise Skip("dict with non-string keys")
             d = {k: encode(x, depth + 1) for k, x in v.items()}
             return {"__type__": "dict", "value": d} if "__type__" in d else d
-        if isinstance(v, datetime.datetime):
-            return {"__type__": "datetime", "value": v.isoformat()}
-        if isinstance(v, datetime.date):
-            return {"__type__": "date", "value": v.isoformat()}
-        if isinstance(v, datetime.time):
-            return {"__type__": "time", "value": v.isoformat()}
-        if isinstance(v, datetime.timedelta):
-            return {"__type__": "timedelta", "value": v.total_seconds()}
-        if isinstance(v, pathlib.PurePath):
-            return {"__type__": "path", "value": str(v)}
         if isinstance(v, (bytes, bytearray)):
-            return {"__type__": "bytes", "value": base64.b64encode(v).decode()}
-        if isinstance(v, decimal.Decimal):
+            return {"__type__": "bytes", "value": binascii.b2a_base64(v, newline=False).decode("ascii")}
+        dt = module("datetime")
+        if dt is not None:
+            if isinstance(v, dt.datetime):
+                return {"__type__": "datetime", "value": v.isoformat()}
+            if isinstance(v, dt.date):
+                return {"__type__": "date", "value": v.isoformat()}
+            if isinstance(v, dt.time):
+                return {"__type__": "time", "value": v.isoformat()}
+            if isinstance(v, dt.timedelta):
+                return {"__type__": "timedelta", "value": v.total_seconds()}
+        pl = module("pathlib")
+        if pl is not None and isinstance(v, pl.PurePath):
+            return {"__type__": "path", "value": str(v)}
+        dec = module("decimal")
+        if dec is not None and isinstance(v, dec.Decimal):
             return {"__type__": "decimal", "value": str(v)}
         raise Skip(type(v).__name__)
 
@@ -69,25 +126,27 @@ def _wasmplay_state():
             return set(decode(x) for x in v["items"])
         if t == "float":
             return float(v["value"])
-        if t == "datetime":
-            return datetime.datetime.fromisoformat(v["value"])
-        if t == "date":
-            return datetime.date.fromisoformat(v["value"])
-        if t == "time":
-            return datetime.time.fromisoformat(v["value"])
-        if t == "timedelta":
-            return datetime.timedelta(seconds=v["value"])
-        if t == "path":
-            return pathlib.Path(v["value"])
         if t == "bytes":
-            return base64.b64decode(v["value"])
+            return binascii.a2b_base64(v["value"])
+        if t in ("datetime", "date", "time", "timedelta"):
+            import datetime
+
+            if t == "timedelta":
+                return datetime.timedelta(seconds=v["value"])
+            return getattr(datetime, t).fromisoformat(v["value"])
+        if t == "path":
+            import pathlib
+
+            return pathlib.Path(v["value"])
         if t == "decimal":
+            import decimal
+
             return decimal.Decimal(v["value"])
         raise ValueError("unknown tag " + repr(t))
 
     try:
-        with open("/state/in.json") as f:
-            saved = json.load(f).get("vars", {})
+        with open("/state/in.json", encoding="utf-8") as f:
+            saved = loads(f.read()).get("vars", {})
     except FileNotFoundError:
         saved = {}
     for name, value in saved.items():
@@ -99,14 +158,14 @@ def _wasmplay_state():
     def save():
         out, skipped = {}, []
         for name, value in list(vars(__main__).items()):
-            if name.startswith("_") or isinstance(value, types.ModuleType):
+            if name.startswith("_") or isinstance(value, type(sys)):
                 continue
             try:
                 out[name] = encode(value)
             except (Skip, RecursionError) as e:
                 skipped.append("%s (%s)" % (name, e))
-        with open("/state/out.json", "w") as f:
-            json.dump({"vars": out, "skipped": skipped}, f)
+        with open("/state/out.json", "w", encoding="utf-8") as f:
+            f.write(dumps({"vars": out, "skipped": skipped}))
 
     _atexit.register(save)
 
