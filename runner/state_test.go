@@ -98,3 +98,18 @@ func containsPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+func TestState_JavaScriptErrorLinesUnchanged(t *testing.T) {
+	needRuntime(t, "javascript")
+	code := "state.a = 1;\nlet b = 2;\nnull.boom;\n"
+	res := runJob(t, Job{Runtime: "javascript", Code: []byte(code), KeepState: true, State: []byte(`{"vars":{"z":3}}`)})
+	if res.Outcome != OutcomeExitNonzero {
+		t.Fatalf("outcome %s: %s", res.Outcome, res.Stderr)
+	}
+	if !bytes.Contains(res.Stderr, []byte("main.js:3")) {
+		t.Errorf("the error does not point at the user's line 3:\n%s", res.Stderr)
+	}
+	if res.State != nil || res.StateReport.Problem == "" {
+		t.Errorf("a failed run saved state: %q %+v", res.State, res.StateReport)
+	}
+}
