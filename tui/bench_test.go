@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,4 +154,29 @@ func rssBytes() int64 {
 	var size, resident int64
 	fmt.Sscanf(string(data), "%d %d", &size, &resident)
 	return resident * int64(os.Getpagesize())
+}
+
+// BenchmarkIdleCPU measures the CPU the app uses when nothing happens: the
+// app schedules nothing then; Bubble Tea's renderer still wakes at its
+// frame rate to check for changes.
+func BenchmarkIdleCPU(b *testing.B) {
+	h := newHarness(b, 120, 40, "")
+	h.waitFor("scratch · python")
+	time.Sleep(time.Second) // let start-up work (runtime loading) finish
+	for i := 0; i < b.N; i++ {
+		before := cpuTime()
+		start := time.Now()
+		time.Sleep(3 * time.Second)
+		used := cpuTime() - before
+		b.ReportMetric(100*used.Seconds()/time.Since(start).Seconds(), "%cpu")
+	}
+}
+
+// cpuTime is the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
