@@ -70,9 +70,10 @@ type Compiling struct {
 }
 
 // Load returns the module for a .wasm file, compiling it at most once per
-// machine. check, if not nil, vets the file once per process before it is
-// used (e.g. that it is a WASI command); onCompile, if not nil, is called
-// before a slow compile starts.
+// machine. check, if not nil, vets the file before it is used (e.g. that it
+// is a WASI command): once per file, since a pass is remembered beside the
+// file's hash and holds while its size, mtime and inode do. onCompile, if
+// not nil, is called before a slow compile starts.
 func (c *ModuleCache) Load(path string, check func(string) error, onCompile func(Compiling)) (*wasmtime.Module, ModuleInfo, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -90,7 +91,7 @@ func (c *ModuleCache) Load(path string, check func(string) error, onCompile func
 		return load.mod, load.info, load.err
 	}
 	if check != nil {
-		load.err = check(abs)
+		load.err = c.checkOnce(abs, check)
 	}
 	if load.err == nil {
 		load.mod, load.info, load.err = c.load(abs, onCompile)
@@ -108,10 +109,11 @@ func (c *ModuleCache) Load(path string, check func(string) error, onCompile func
 func (c *ModuleCache) load(path string, onCompile func(Compiling)) (*wasmtime.Module, ModuleInfo, error) {
 	start := time.Now()
 	info := ModuleInfo{Path: path}
-	sum, err := c.artifactHash(path)
+	rec, err := c.artifactHash(path)
 	if err != nil {
 		return nil, info, err
 	}
+	sum := rec.SHA256
 	info.SHA256 = sum
 	key := sha256.Sum256([]byte(sum + "\n" + c.engine.Fingerprint()))
 	compiled := filepath.Join(c.dir, "modules", hex.EncodeToString(key[:16])+".cwasm")
@@ -153,45 +155,78 @@ func (c *ModuleCache) load(path string, onCompile func(Compiling)) (*wasmtime.Mo
 }
 
 // hashRecord remembers an artifact's sha256 with the file facts it was
-// computed from, so later processes skip re-hashing an unchanged file.
+// computed from, so later processes skip re-hashing an unchanged file, and
+// whether the file passed the Load check (which reads all of it).
 type hashRecord struct {
 	Path    string `json:"path"`
 	Size    int64  `json:"size"`
 	ModTime int64  `json:"mod_time_ns"`
 	Inode   uint64 `json:"inode"`
 	SHA256  string `json:"sha256"`
+	Checked bool   `json:"checked,omitempty"`
 }
 
-func (c *ModuleCache) artifactHash(path string) (string, error) {
+// recordPath is where the hashRecord of path lives.
+func (c *ModuleCache) recordPath(path string) string {
+	pathKey := sha256.Sum256([]byte(path))
+	return filepath.Join(c.dir, "hashes", hex.EncodeToString(pathKey[:12])+".json")
+}
+
+// artifactHash returns the record of path: from the cache when the file is
+// unchanged (same size, mtime and inode), else freshly hashed (and not
+// checked).
+func (c *ModuleCache) artifactHash(path string) (hashRecord, error) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("runner: %w", err)
+		return hashRecord{}, fmt.Errorf("runner: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return "", fmt.Errorf("runner: %s is not a regular file", path)
+		return hashRecord{}, fmt.Errorf("runner: %s is not a regular file", path)
 	}
 	facts := hashRecord{Path: path, Size: info.Size(), ModTime: info.ModTime().UnixNano(), Inode: inodeOf(info)}
-	pathKey := sha256.Sum256([]byte(path))
-	recordPath := filepath.Join(c.dir, "hashes", hex.EncodeToString(pathKey[:12])+".json")
-	if data, err := os.ReadFile(recordPath); err == nil {
+	if data, err := os.ReadFile(c.recordPath(path)); err == nil {
 		var rec hashRecord
 		if json.Unmarshal(data, &rec) == nil && rec.SHA256 != "" {
 			want := facts
-			want.SHA256 = rec.SHA256
+			want.SHA256, want.Checked = rec.SHA256, rec.Checked
 			if rec == want {
-				return rec.SHA256, nil
+				return rec, nil
 			}
 		}
 	}
 	sum, err := FileSHA256(path)
 	if err != nil {
-		return "", err
+		return hashRecord{}, err
 	}
 	facts.SHA256 = sum
-	if data, err := json.Marshal(facts); err == nil {
-		_ = writeFileAtomic(recordPath, data, 0o600)
+	c.saveRecord(facts)
+	return facts, nil
+}
+
+// saveRecord stores rec; a cache we cannot write only costs a re-hash.
+func (c *ModuleCache) saveRecord(rec hashRecord) {
+	if data, err := json.Marshal(rec); err == nil {
+		_ = writeFileAtomic(c.recordPath(rec.Path), data, 0o600)
 	}
-	return sum, nil
+}
+
+// checkOnce runs check on path unless an earlier process recorded that
+// this very file (same size, mtime, inode and sha256) passed it.
+func (c *ModuleCache) checkOnce(path string, check func(string) error) error {
+	rec, err := c.artifactHash(path)
+	if err != nil {
+		// Let check say what is wrong (a missing file, a directory).
+		return check(path)
+	}
+	if rec.Checked {
+		return nil
+	}
+	if err := check(path); err != nil {
+		return err
+	}
+	rec.Checked = true
+	c.saveRecord(rec)
+	return nil
 }
 
 // FileSHA256 returns the hex sha256 of a file.

@@ -59,7 +59,7 @@ func (l *Local) compiledPrelude(artifactSHA, name, source string) []byte {
 	if err != nil || !isPreludePyc(pyc) {
 		if pyc, err = l.compilePrelude(name, source); err == nil && os.MkdirAll(c.dir, 0o700) == nil {
 			// A failure to store costs only the speed-up.
-			_ = runtimes.WriteFileAtomic(file, pyc)
+			_ = writeFileAtomic(file, pyc, 0o600)
 		}
 	}
 	if !isPreludePyc(pyc) {
