@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -216,6 +215,7 @@ type execution struct {
 	stdinRead *os.File // our read end of an interactive stdin (for readiness)
 	input     *Input
 	stateDir  string // host side of /state, for a job that keeps state
+	preludes  *preludeCache
 
 	// Output collected so far (at most the caps).
 	stdout, stderr bytes.Buffer
@@ -313,7 +313,7 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 	}
 	defer crun.release()
 	x := &execution{
-		id: id, job: job, rt: rt, engine: l.engine, crun: crun,
+		id: id, job: job, rt: rt, engine: l.engine, crun: crun, preludes: l.preludes,
 		stopCh: make(chan struct{}),
 	}
 
@@ -457,18 +457,24 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 
 	switch x.rt.Kind {
 	case runtimes.Interpreter:
-		dir, err := os.MkdirTemp("", "wasmplay-code-")
+		// The script directory is read-only to the guest, so it can live
+		// in memory; /state, which the guest writes, stays on disk.
+		dir, err := scratchDir("wasmplay-code-")
 		if err != nil {
 			return setup, cleanup, fmt.Errorf("runner: script directory: %w", err)
 		}
-		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-		if err := os.WriteFile(filepath.Join(dir, x.rt.ScriptName), x.job.Code, 0o444); err != nil {
-			cleanup()
-			return setup, func() {}, fmt.Errorf("runner: write script: %w", err)
+		dir, err = writeScratchFile(dir, "wasmplay-code-", x.rt.ScriptName, x.job.Code, 0o444)
+		if err != nil {
+			return setup, cleanup, fmt.Errorf("runner: write script: %w", err)
 		}
-		if err := writePrelude(filepath.Join(dir, path.Base(runtimes.PreludeDir)), launch.Prelude, compiled); err != nil {
-			cleanup()
-			return setup, func() {}, err
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		if len(launch.Prelude) > 0 {
+			preludeDir, err := x.preludes.preludeDir(launch.Prelude, compiled)
+			if err != nil {
+				cleanup()
+				return setup, func() {}, err
+			}
+			setup.preopens = append(setup.preopens, preopen{host: preludeDir, guest: runtimes.PreludeDir})
 		}
 		if x.job.KeepState && x.rt.SupportsState() {
 			stateDir, err := os.MkdirTemp("", "wasmplay-state-")
@@ -518,27 +524,6 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 		setup.stdinPath = fmt.Sprintf("/proc/self/fd/%d", r.Fd())
 	}
 	return setup, cleanup, nil
-}
-
-// writePrelude writes a runtime's prelude files into dir: as compiled
-// bytecode (name + "c") when compiled has it, else as source.
-func writePrelude(dir string, files map[string]string, compiled map[string][]byte) error {
-	if len(files) == 0 {
-		return nil
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return fmt.Errorf("runner: prelude directory: %w", err)
-	}
-	for name, content := range files {
-		data := []byte(content)
-		if pyc, ok := compiled[name]; ok {
-			name, data = name+"c", pyc
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o444); err != nil {
-			return fmt.Errorf("runner: write prelude: %w", err)
-		}
-	}
-	return nil
 }
 
 // instantiateAndCall runs on the big-stack thread: it builds the store,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -21,11 +22,17 @@ import (
 // executes only wasmplay's code, and keeps the .pyc in memory and under
 // the cache directory, keyed by the interpreter's hash and the source.
 // Runs then get sitecustomize.pyc, which CPython imports without a source.
+//
+// The prelude files themselves are the same for every run of a runtime (in
+// a mode), so they are written once into a content-addressed directory
+// under the cache and mounted read-only at PreludeDir, instead of being
+// written into every run's script directory.
 type preludeCache struct {
 	dir string // <cacheDir>/preludes
 
 	mu    sync.Mutex
 	known map[string][]byte // key -> .pyc; nil value: compiling failed
+	dirs  map[string]bool   // prelude directories known to be complete
 }
 
 // compilePreludeScript turns the source on stdin into a .pyc on stdout. The
@@ -38,7 +45,7 @@ sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(
 `
 
 func newPreludeCache(cacheDir string) *preludeCache {
-	return &preludeCache{dir: filepath.Join(cacheDir, "preludes"), known: map[string][]byte{}}
+	return &preludeCache{dir: filepath.Join(cacheDir, "preludes"), known: map[string][]byte{}, dirs: map[string]bool{}}
 }
 
 // compiled returns the .pyc of a Python prelude file, or nil when it
@@ -94,4 +101,64 @@ func (l *Local) compilePrelude(name, source string) ([]byte, error) {
 		return nil, fmt.Errorf("runner: compile prelude %s: %s %s", name, res.Outcome, strings.TrimSpace(string(res.Stderr)))
 	}
 	return res.Stdout, nil
+}
+
+// preludeDir returns a directory holding the prelude files: as compiled
+// bytecode (name + "c") when compiled has it, else as source. It is named
+// after its contents and written once (through a temporary directory and a
+// rename), so runs share it; they mount it read-only.
+func (c *preludeCache) preludeDir(files map[string]string, compiled map[string][]byte) (string, error) {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	content := map[string][]byte{}
+	for _, name := range names {
+		data, file := []byte(files[name]), name
+		if pyc, ok := compiled[name]; ok {
+			data, file = pyc, name+"c"
+		}
+		content[file] = data
+		fmt.Fprintf(h, "%s\x00%d\x00", file, len(data))
+		h.Write(data)
+	}
+	dir := filepath.Join(c.dir, hex.EncodeToString(h.Sum(nil)[:12])+".d")
+	c.mu.Lock()
+	known := c.dirs[dir]
+	c.mu.Unlock()
+	if known {
+		return dir, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(c.dir, 0o700); err != nil {
+			return "", fmt.Errorf("runner: prelude directory: %w", err)
+		}
+		tmp, err := os.MkdirTemp(c.dir, ".tmp-")
+		if err != nil {
+			return "", fmt.Errorf("runner: prelude directory: %w", err)
+		}
+		for file, data := range content {
+			if err := os.WriteFile(filepath.Join(tmp, file), data, 0o444); err != nil {
+				os.RemoveAll(tmp)
+				return "", fmt.Errorf("runner: write prelude: %w", err)
+			}
+		}
+		if err := os.Chmod(tmp, 0o755); err != nil {
+			os.RemoveAll(tmp)
+			return "", fmt.Errorf("runner: prelude directory: %w", err)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			// Another process won the race: its directory is the same.
+			os.RemoveAll(tmp)
+			if _, statErr := os.Stat(dir); statErr != nil {
+				return "", fmt.Errorf("runner: prelude directory: %w", err)
+			}
+		}
+	}
+	c.mu.Lock()
+	c.dirs[dir] = true
+	c.mu.Unlock()
+	return dir, nil
 }
