@@ -257,14 +257,24 @@ type sessionShowJSON struct {
 	Run     *sessions.RunRecord   `json:"run,omitempty"`
 }
 
-func sessionsShow(g *globals, ref string, runNumber int, jsonOut bool) error {
+// resolveSession opens the store and finds a session by ID, name or
+// unique prefix.
+func (g *globals) resolveSession(ref string) (*sessions.Session, error) {
 	store, err := g.sessionStore()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sess, err := store.Resolve(ref)
 	if err != nil {
-		return sessionError(err)
+		return nil, sessionError(err)
+	}
+	return sess, nil
+}
+
+func sessionsShow(g *globals, ref string, runNumber int, jsonOut bool) error {
+	sess, err := g.resolveSession(ref)
+	if err != nil {
+		return err
 	}
 	runs, err := sess.Runs()
 	if err != nil {
@@ -424,13 +434,9 @@ type sessionVarsJSON struct {
 }
 
 func sessionsVars(g *globals, ref string, on, off, clear, jsonOut bool) error {
-	store, err := g.sessionStore()
+	sess, err := g.resolveSession(ref)
 	if err != nil {
 		return err
-	}
-	sess, err := store.Resolve(ref)
-	if err != nil {
-		return sessionError(err)
 	}
 	if on || off {
 		if err := sess.SetKeepState(on); err != nil {
