@@ -48,7 +48,7 @@ func newPreludeCache(cacheDir string) *preludeCache {
 	return &preludeCache{dir: filepath.Join(cacheDir, "preludes"), known: map[string][]byte{}, dirs: map[string]bool{}}
 }
 
-// compiled returns the .pyc of a Python prelude file, or nil when it
+// compiledPrelude returns the .pyc of a Python prelude file, or nil when it
 // cannot be had (the run then imports the source, slower but the same).
 // artifactSHA names the interpreter: bytecode is specific to it.
 func (l *Local) compiledPrelude(artifactSHA, name, source string) []byte {
