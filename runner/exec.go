@@ -215,7 +215,6 @@ type execution struct {
 	stdinRead *os.File // our read end of an interactive stdin (for readiness)
 	input     *Input
 	stateDir  string // host side of /state, for a job that keeps state
-	preludes  *preludeCache
 
 	// Output collected so far (at most the caps).
 	stdout, stderr bytes.Buffer
@@ -313,26 +312,16 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 	}
 	defer crun.release()
 	x := &execution{
-		id: id, job: job, rt: rt, engine: l.engine, crun: crun, preludes: l.preludes,
+		id: id, job: job, rt: rt, engine: l.engine, crun: crun,
 		stopCh: make(chan struct{}),
 	}
 
 	launch := rt.Launch(rt.ScriptPath(), job.KeepState)
-	var compiled map[string][]byte
-	if rt.Name == runtimes.Python && !job.sourcePrelude {
-		for name, source := range launch.Prelude {
-			if !strings.HasSuffix(name, ".py") {
-				continue
-			}
-			if pyc := l.compiledPrelude(info.SHA256, name, source); pyc != nil {
-				if compiled == nil {
-					compiled = map[string][]byte{}
-				}
-				compiled[name] = pyc
-			}
-		}
+	preludeDir, err := l.preludeDirFor(rt, info.SHA256, launch.Prelude, job.sourcePrelude)
+	if err != nil {
+		return fail(OutcomeHostError, err)
 	}
-	setup, cleanup, err := x.prepareWASI(l.registry, launch, compiled)
+	setup, cleanup, err := x.prepareWASI(l.registry, launch, preludeDir)
 	if err != nil {
 		return fail(OutcomeHostError, err)
 	}
@@ -433,8 +422,9 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 	return res
 }
 
-// prepareWASI lays out the script and stdin of a run.
-func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, compiled map[string][]byte) (wasiSetup, func(), error) {
+// prepareWASI lays out the script and stdin of a run; preludeDir (if not
+// empty) is mounted at PreludeDir.
+func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, preludeDir string) (wasiSetup, func(), error) {
 	var cleanups []func()
 	cleanup := func() {
 		for i := len(cleanups) - 1; i >= 0; i-- {
@@ -468,12 +458,7 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 			return setup, cleanup, fmt.Errorf("runner: write script: %w", err)
 		}
 		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-		if len(launch.Prelude) > 0 {
-			preludeDir, err := x.preludes.preludeDir(launch.Prelude, compiled)
-			if err != nil {
-				cleanup()
-				return setup, func() {}, err
-			}
+		if preludeDir != "" {
 			setup.preopens = append(setup.preopens, preopen{host: preludeDir, guest: runtimes.PreludeDir})
 		}
 		if x.job.KeepState && x.rt.SupportsState() {

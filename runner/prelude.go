@@ -103,6 +103,28 @@ func (l *Local) compilePrelude(name, source string) ([]byte, error) {
 	return res.Stdout, nil
 }
 
+// preludeDirFor returns the directory to mount at PreludeDir for a run of
+// rt ("" when the runtime has no prelude). Python files are given as
+// bytecode unless sourceOnly (the run that compiles them).
+func (l *Local) preludeDirFor(rt *runtimes.Runtime, artifactSHA string, files map[string]string, sourceOnly bool) (string, error) {
+	if len(files) == 0 {
+		return "", nil
+	}
+	var compiled map[string][]byte
+	if rt.Name == runtimes.Python && !sourceOnly {
+		compiled = map[string][]byte{}
+		for name, source := range files {
+			if !strings.HasSuffix(name, ".py") {
+				continue
+			}
+			if pyc := l.compiledPrelude(artifactSHA, name, source); pyc != nil {
+				compiled[name] = pyc
+			}
+		}
+	}
+	return l.preludes.preludeDir(files, compiled)
+}
+
 // preludeDir returns a directory holding the prelude files: as compiled
 // bytecode (name + "c") when compiled has it, else as source. It is named
 // after its contents and written once (through a temporary directory and a

@@ -21,11 +21,6 @@ type stateFile struct {
 
 // StateNames lists the variables of a kept state (Result.State), sorted.
 func StateNames(state []byte) []string {
-	return stateNames(state)
-}
-
-// stateNames lists the variables of a state, sorted.
-func stateNames(state []byte) []string {
 	var f stateFile
 	if len(state) == 0 || json.Unmarshal(state, &f) != nil {
 		return []string{}
@@ -41,7 +36,7 @@ func stateNames(state []byte) []string {
 // readState reads what a run left in its state directory. Only a
 // successful run's state is kept; otherwise the previous state stands.
 func readState(dir string, previous []byte, success bool) ([]byte, *StateReport) {
-	rep := &StateReport{Restored: stateNames(previous), Saved: []string{}, Skipped: []string{}}
+	rep := &StateReport{Restored: StateNames(previous), Saved: []string{}, Skipped: []string{}}
 	if !success {
 		rep.Problem = "the run did not succeed, so the variables it started with are kept for the next"
 		return nil, rep
@@ -79,6 +74,6 @@ func readState(dir string, previous []byte, success bool) ([]byte, *StateReport)
 		rep.Problem = err.Error()
 		return nil, rep
 	}
-	rep.Saved = stateNames(clean)
+	rep.Saved = StateNames(clean)
 	return clean, rep
 }

@@ -70,7 +70,7 @@ type harness struct {
 
 func newHarness(t testing.TB, w, h int, session string) *harness {
 	t.Helper()
-	store, err := sessions.Open(t.TempDir(), sessions.Options{})
+	store, err := sessions.Open(sessionsDir(t), sessions.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func parseKey(s string) tea.KeyPressMsg {
 // through a tea.Program): for measurements of Update and render.
 func benchModel(t testing.TB, w, h int) (*Model, *sessionView) {
 	t.Helper()
-	store, err := sessions.Open(t.TempDir(), sessions.Options{})
+	store, err := sessions.Open(sessionsDir(t), sessions.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,4 +215,26 @@ func benchRunner(t testing.TB) *runner.Runner {
 	}
 	t.Cleanup(func() { rn.Close(context.Background()) })
 	return rn
+}
+
+// sessionsDir is a temporary sessions root removed after the test. Unlike
+// t.TempDir it tolerates the app still finishing, in a command's goroutine,
+// the session it began creating at start-up when a short test quits
+// (the app itself leaves that to the next List's sweep): removal is retried
+// for a few seconds.
+func sessionsDir(t testing.TB) string {
+	dir, err := os.MkdirTemp("", "wasmplay-tui-sessions-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+		}
+		t.Errorf("remove %s: %v", dir, err)
+	})
+	return dir
 }
