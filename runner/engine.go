@@ -46,6 +46,10 @@ type EngineOptions struct {
 	NoFuel bool
 	// NoEpoch turns epoch interruption off.
 	NoEpoch bool
+	// ColdStart starts every interpreter cold, never from a snapshot of
+	// its initialised reactor build (not part of the engine's settings:
+	// compiled modules are shared).
+	ColdStart bool
 }
 
 // NewEngine creates the engine.

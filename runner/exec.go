@@ -43,10 +43,11 @@ type Hooks struct {
 // Local executes runs inside this process: one Engine, one ModuleCache,
 // the runtime registry.
 type Local struct {
-	engine   *Engine
-	modules  *ModuleCache
-	registry *runtimes.Registry
-	preludes *preludeCache
+	engine    *Engine
+	modules   *ModuleCache
+	registry  *runtimes.Registry
+	preludes  *preludeCache
+	snapshots *snapshotCache
 }
 
 // NewLocal creates an in-process executor whose compiled modules are cached
@@ -66,7 +67,8 @@ func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptio
 	if err != nil {
 		return nil, err
 	}
-	return &Local{engine: engine, modules: modules, registry: registry, preludes: newPreludeCache(cacheDir)}, nil
+	return &Local{engine: engine, modules: modules, registry: registry, preludes: newPreludeCache(cacheDir),
+		snapshots: newSnapshotCache(filepath.Join(cacheDir, "snapshots"))}, nil
 }
 
 // Registry returns the runtimes this executor knows.
@@ -108,31 +110,38 @@ func (l *Local) Prepare(runtimeName string, onCompile func(Compiling)) (ModuleIn
 	if rt.Kind != runtimes.Interpreter {
 		return ModuleInfo{}, nil
 	}
-	_, info, err := l.interpreterModule(rt, onCompile)
+	job := Job{Runtime: rt.Name, Policy: DefaultPolicy()}
+	_, info, _, _, err := l.interpreterStart(rt, job, rt.Launch(rt.ScriptPath(), false), onCompile)
 	return info, err
 }
 
-func (l *Local) interpreterModule(rt *runtimes.Runtime, onCompile func(Compiling)) (*wasmtime.Module, ModuleInfo, error) {
+// interpreterStart returns the module a run of the interpreter rt starts
+// from, with its entry and how it starts: from a snapshot of the reactor
+// build where job allows (see snapshotFor), else cold from the command.
+func (l *Local) interpreterStart(rt *runtimes.Runtime, job Job, launch runtimes.Launch, onCompile func(Compiling)) (*wasmtime.Module, ModuleInfo, entry, string, error) {
 	path := l.registry.ArtifactPath(rt)
 	unavailable := func(err error) error {
 		return &RuntimeUnavailableError{Runtime: rt.Name, Path: path, Err: err, Fix: rt.BuildCommand}
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, ModuleInfo{}, unavailable(err)
+		return nil, ModuleInfo{}, nil, "", unavailable(err)
 	}
 	for _, m := range rt.Mounts {
 		if m.Optional {
 			continue
 		}
 		if info, err := os.Stat(l.registry.MountHostPath(m)); err != nil || !info.IsDir() {
-			return nil, ModuleInfo{}, unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
+			return nil, ModuleInfo{}, nil, "", unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
 		}
+	}
+	if start := l.snapshotFor(rt, job, launch, onCompile); start != nil {
+		return start.module, start.info, startFromSnapshot(start.snap), StartSnapshot, nil
 	}
 	mod, info, err := l.modules.Load(path, runtimes.CheckWASICommand, onCompile)
 	if err != nil {
-		return nil, info, unavailable(err)
+		return nil, info, nil, "", unavailable(err)
 	}
-	return mod, info, nil
+	return mod, info, startCommand, StartCold, nil
 }
 
 // Input is the write end of an interactive run's stdin. It is safe for
@@ -286,11 +295,14 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 			rt.Title, FormatBytes(rt.MinMemoryBytes), FormatBytes(job.Policy.MemoryBytes)))
 	}
 
+	launch := rt.Launch(rt.ScriptPath(), job.KeepState)
 	var module *wasmtime.Module
 	var info ModuleInfo
+	call := startCommand
+	res.Start = StartCold
 	switch rt.Kind {
 	case runtimes.Interpreter:
-		module, info, err = l.interpreterModule(rt, hooks.OnCompile)
+		module, info, call, res.Start, err = l.interpreterStart(rt, job, launch, hooks.OnCompile)
 	case runtimes.WebAssemblyText:
 		module, err = l.compileWAT(job.Code)
 	}
@@ -316,7 +328,6 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 		stopCh: make(chan struct{}),
 	}
 
-	launch := rt.Launch(rt.ScriptPath(), job.KeepState)
 	preludeDir, err := l.preludeDirFor(rt, info.SHA256, launch.Prelude, job.sourcePrelude)
 	if err != nil {
 		return fail(OutcomeHostError, err)
@@ -357,7 +368,7 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 	var fuelErr error
 	var setupErr error
 	threadErr := l.engine.threads.run(func() {
-		callErr, fuelLeft, fuelErr, setupErr = x.instantiateAndCall(module, setup)
+		callErr, fuelLeft, fuelErr, setupErr = x.instantiateAndCall(module, setup, call)
 	})
 	l.engine.releaseTicker()
 	close(pumpDone)
@@ -478,15 +489,7 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 			setup.preopens = append(setup.preopens, preopen{host: stateDir, guest: runtimes.StateDir, writable: true})
 		}
 		setup.preopens = append(setup.preopens, preopen{host: dir, guest: runtimes.ScriptDir})
-		for _, m := range x.rt.Mounts {
-			host := reg.MountHostPath(m)
-			if m.Optional {
-				if info, err := os.Stat(host); err != nil || !info.IsDir() {
-					continue
-				}
-			}
-			setup.preopens = append(setup.preopens, preopen{host: host, guest: m.Guest})
-		}
+		setup.preopens = append(setup.preopens, runtimeMounts(reg, x.rt)...)
 		setup.args = append(launch.Argv, x.job.Policy.Args...)
 	case runtimes.WebAssemblyText:
 		setup.args = append([]string{x.rt.ScriptName}, x.job.Policy.Args...)
@@ -512,8 +515,8 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 }
 
 // instantiateAndCall runs on the big-stack thread: it builds the store,
-// instantiates the module and calls _start.
-func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup) (callErr error, fuelLeft uint64, fuelErr, setupErr error) {
+// instantiates the module and calls its entry.
+func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup, call entry) (callErr error, fuelLeft uint64, fuelErr, setupErr error) {
 	runtime.LockOSThread() // already on its own C thread; keep it explicit
 	defer runtime.UnlockOSThread()
 
@@ -546,11 +549,11 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup)
 		return nil, 0, nil, fmt.Errorf("runner: instantiate: %s", cleanError(err))
 	}
 	x.instantiated.Store(true)
-	start := inst.GetFunc(store, "_start")
-	if start == nil {
-		return nil, 0, nil, errors.New("runner: the module exports no _start function (a WASI command needs one)")
+	callErr = call(store, inst)
+	var hostErr *setupError
+	if errors.As(callErr, &hostErr) {
+		return nil, 0, nil, hostErr.err
 	}
-	_, callErr = start.Call(store)
 	if x.engine.opts.NoFuel {
 		return callErr, 0, errors.New("fuel metering is off"), nil
 	}

@@ -96,6 +96,8 @@ type Result struct {
 	RunID RunID `json:"run_id"`
 	// Runtime is the canonical runtime name.
 	Runtime string `json:"runtime"`
+	// Start says how the guest started: StartCold or StartSnapshot.
+	Start string `json:"start,omitempty"`
 	// Success is true exactly when Outcome is OutcomeOK.
 	Success bool `json:"success"`
 	// Outcome says how the run ended.

@@ -20,6 +20,7 @@ const ResultJSONSchema = 1
 type ResultJSON struct {
 	Schema          int          `json:"schema"`
 	Runtime         string       `json:"runtime"`
+	Start           string       `json:"start"`
 	Success         bool         `json:"success"`
 	Outcome         Outcome      `json:"outcome"`
 	ExitCode        int          `json:"exit_code"`
@@ -53,6 +54,7 @@ func NewResultJSON(r Result) ResultJSON {
 	j := ResultJSON{
 		Schema:          ResultJSONSchema,
 		Runtime:         r.Runtime,
+		Start:           r.Start,
 		Success:         r.Success,
 		Outcome:         r.Outcome,
 		ExitCode:        r.ExitCode,

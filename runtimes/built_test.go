@@ -48,6 +48,11 @@ func TestBuilt_AreWASICommands(t *testing.T) {
 			t.Errorf("%s: %v", rt.Name, err)
 			continue
 		}
+		if rt.Reactor != "" {
+			if err := CheckReactor(reg.ReactorPath(rt)); err != nil {
+				t.Errorf("%s: %v", rt.Name, err)
+			}
+		}
 		if rt.MinMemoryBytes == 0 {
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 // The build recipes are embedded so that any wasmplay binary can tell
 // whether bin/ was built by the recipe it was compiled with.
 //
-//go:embed build/toolchain.sh build/python.sh build/python-wasi.patch build/pack_stdlib.py build/quickjs.sh build/quickjs-wasi.patch
+//go:embed build/toolchain.sh build/python.sh build/python-wasi.patch build/python-reactor.c build/python-reactor.mk build/pack_stdlib.py build/quickjs.sh build/quickjs-wasi.patch
 var recipeFS embed.FS
 
 // recipeFiles lists, per runtime, the files (under runtimes/) that define
@@ -19,7 +19,8 @@ var recipeFS embed.FS
 // things come from and go, not what is built. Source versions are not part
 // of the recipe either: they are the other half of the cache key.
 var recipeFiles = map[string][]string{
-	Python:     {"build/toolchain.sh", "build/python.sh", "build/python-wasi.patch", "build/pack_stdlib.py"},
+	Python: {"build/toolchain.sh", "build/python.sh", "build/python-wasi.patch", "build/python-reactor.c",
+		"build/python-reactor.mk", "build/pack_stdlib.py"},
 	JavaScript: {"build/toolchain.sh", "build/quickjs.sh", "build/quickjs-wasi.patch"},
 }
 

@@ -10,6 +10,7 @@ package runtimes
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -87,6 +88,19 @@ type Runtime struct {
 	// Artifact is the interpreter binary, relative to the bin directory
 	// (empty for WebAssemblyText).
 	Artifact string
+	// Reactor is the same interpreter built as a WASI reactor (relative to
+	// the bin directory), exporting wasmplay_init and wasmplay_run: the
+	// runner initialises it once, keeps a snapshot of its memory and starts
+	// runs from that instead of starting Artifact cold. Empty when the
+	// runtime has none (then every run starts cold).
+	Reactor string
+	// StartEnv names the environment variables the interpreter reads only
+	// while it initialises ("PYTHON*": a trailing * matches a prefix). A
+	// run that sets one starts cold: the snapshot was made without it.
+	StartEnv []string
+	// RunEnv names variables of StartEnv the reactor's run step takes from
+	// each run itself (PYTHONPATH: kept variables add the prelude to it).
+	RunEnv []string
 	// Mounts are read-only directories the interpreter needs (its stdlib).
 	Mounts []Mount
 	// Env is the environment the interpreter needs; it is always set and
@@ -125,6 +139,11 @@ func builtins() []*Runtime {
 			Title:    "Python 3.13",
 			Kind:     Interpreter,
 			Artifact: "python/python.wasm",
+			Reactor:  "python/python-reactor.wasm",
+			// CPython's own variables, the locale, and HOME (the user
+			// site-packages directory) are read by Py_Initialize.
+			StartEnv: []string{"PYTHON*", "LC_*", "LANG", "LANGUAGE", "HOME"},
+			RunEnv:   []string{"PYTHONPATH"},
 			Mounts: []Mount{{Host: "python/lib", Guest: "/usr/local/lib"},
 				// The packages `make packages` builds, where site looks.
 				{Host: PackagesDir + "/site-packages", Guest: SitePackagesGuest, Optional: true}},
@@ -209,6 +228,7 @@ func NewRegistry(binDir string, overrides map[string]Override) (*Registry, error
 			return nil, fmt.Errorf("runtimes: override for %s: %w", rt.Name, err)
 		}
 		rt.Artifact = wasm
+		rt.Reactor = ""
 		rt.Source = "brought by the user: " + wasm
 		rt.BuildCommand = ""
 		if rt.Name == Python {
@@ -267,6 +287,30 @@ func (reg *Registry) Lookup(name string) (*Runtime, error) {
 // ArtifactPath returns the absolute path of a runtime's binary.
 func (reg *Registry) ArtifactPath(rt *Runtime) string {
 	return reg.resolve(rt.Artifact)
+}
+
+// ReactorPath returns the absolute path of a runtime's reactor build, or
+// "" when it has none.
+func (reg *Registry) ReactorPath(rt *Runtime) string {
+	return reg.resolve(rt.Reactor)
+}
+
+// ReadAtStart reports whether the interpreter reads the environment
+// variable name only while it initialises (see StartEnv and RunEnv).
+func (r *Runtime) ReadAtStart(name string) bool {
+	if slices.Contains(r.RunEnv, name) {
+		return false
+	}
+	for _, pattern := range r.StartEnv {
+		if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+			if strings.HasPrefix(name, prefix) {
+				return true
+			}
+		} else if name == pattern {
+			return true
+		}
+	}
+	return false
 }
 
 // MountHostPath returns the absolute host path of a runtime mount.

@@ -53,6 +53,32 @@ func CheckWASICommand(path string) error {
 	return nil
 }
 
+// CheckReactor reports whether the file at path is a WASI preview1 reactor
+// the runner can snapshot: the functions _initialize, wasmplay_init and
+// wasmplay_run (see runtimes/build/python-reactor.c), an exported memory
+// and nothing imported but WASI.
+func CheckReactor(path string) error {
+	m, err := ReadModuleFile(path)
+	if err != nil {
+		return fmt.Errorf("check reactor: %w", err)
+	}
+	var problems []string
+	for _, name := range []string{"_initialize", "wasmplay_init", "wasmplay_run"} {
+		exp, ok := m.Export(name)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("no %q function export", name))
+		case exp.Kind != KindFunc:
+			problems = append(problems, fmt.Sprintf("%q is exported as a %s, not a function", name, exp.Kind))
+		}
+	}
+	problems = append(problems, hostProblems(m)...)
+	if len(problems) > 0 {
+		return fmt.Errorf("check reactor: %s: %s", path, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // commandProblems lists why m is not a WASI preview1 command (nil if it is).
 func commandProblems(m *Module) []string {
 	var problems []string
@@ -67,6 +93,13 @@ func commandProblems(m *Module) []string {
 		problems = append(problems, fmt.Sprintf(`"_start" is exported as a %s, not a function`, start.Kind))
 	}
 
+	return append(problems, hostProblems(m)...)
+}
+
+// hostProblems lists why wasmplay cannot host m: no exported memory, or
+// imports from anything but WASI preview1.
+func hostProblems(m *Module) []string {
+	var problems []string
 	mem, ok := m.Export("memory")
 	switch {
 	case !ok:

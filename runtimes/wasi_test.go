@@ -115,3 +115,64 @@ func TestCommandProblems_Several(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestCheckReactor(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // substrings of the error; none: no error
+	}{
+		{file: "snapshot_reactor.wasm"},
+		{file: "reactor.wasm", want: []string{`no "wasmplay_init" function export`, `no "wasmplay_run" function export`}},
+		{file: "command.wasm", want: []string{`no "_initialize" function export`}},
+		{file: "env_import.wasm", want: []string{`imports from "env"`}},
+		{file: "missing.wasm", want: []string{"no such file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			err := CheckReactor(filepath.Join("testdata", tt.file))
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one saying %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestRuntime_ReadAtStart(t *testing.T) {
+	reg, err := NewRegistry(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	python, _ := reg.Lookup(Python)
+	js, _ := reg.Lookup(JavaScript)
+	tests := []struct {
+		rt   *Runtime
+		name string
+		want bool
+	}{
+		{python, "PYTHONWARNINGS", true},
+		{python, "PYTHONHASHSEED", true},
+		{python, "PYTHONPATH", false}, // the run step takes it from each run
+		{python, "LC_ALL", true},
+		{python, "LANG", true},
+		{python, "HOME", true},
+		{python, "HOMEPAGE", false},
+		{python, "GREETING", false},
+		{js, "PYTHONWARNINGS", false},
+	}
+	for _, tt := range tests {
+		if got := tt.rt.ReadAtStart(tt.name); got != tt.want {
+			t.Errorf("%s.ReadAtStart(%q) = %v, want %v", tt.rt.Name, tt.name, got, tt.want)
+		}
+	}
+}

@@ -264,13 +264,54 @@ func (b *bench) warmRuns(l *runner.Local, rt, code string, n int) []time.Duratio
 func (b *bench) runnerSection() (string, error) {
 	var w strings.Builder
 	w.WriteString("## Runner\n\n")
-	steps := []func(*strings.Builder) error{b.wholeProcess, b.poolOverhead, b.meteringOverhead, b.cancelLatency, b.eventRate}
+	steps := []func(*strings.Builder) error{b.startModes, b.wholeProcess, b.poolOverhead, b.meteringOverhead, b.cancelLatency, b.eventRate}
 	for _, step := range steps {
 		if err := step(&w); err != nil {
 			return "", err
 		}
 	}
 	return w.String(), nil
+}
+
+// startModes compares warm in-process Python runs started from the
+// snapshot with cold starts, interleaved.
+func (b *bench) startModes(w *strings.Builder) error {
+	cold, err := runner.NewLocalWith(b.reg, b.cacheDir, runner.EngineOptions{ColdStart: true})
+	if err != nil {
+		return err
+	}
+	programs := []string{"print(1)", "import json, re\nprint(json.dumps(re.findall('a', 'banana')))"}
+	modes := []struct {
+		label string
+		local *runner.Local
+	}{{"from the snapshot", b.local}, {"cold", cold}}
+	n := b.reps(60, 10)
+	fmt.Fprintf(w, "### Python: start from a snapshot vs cold start\n\nWarm in-process runs (store, WASI, instantiation, restoring the snapshot, the guest, teardown), %d of each, interleaved. See docs/RUNTIMES.md, \"Starting from a snapshot\".\n\n", n)
+	w.WriteString("| program | start | median | p95 | fuel | ratio to cold |\n|---|---|---|---|---|---|\n")
+	for _, code := range programs {
+		times := make([][]time.Duration, len(modes))
+		fuel := make([]uint64, len(modes))
+		for round := 0; round < n+2; round++ {
+			for i, m := range modes {
+				d, res, err := timedRun(m.local, runner.Job{Runtime: runtimes.Python, Code: []byte(code)})
+				if err != nil {
+					return fmt.Errorf("%s start: %w", m.label, err)
+				}
+				if round >= 2 {
+					times[i] = append(times[i], d)
+				}
+				fuel[i] = res.FuelConsumed
+			}
+		}
+		coldMedian := statsOf(times[len(modes)-1]).median
+		for i, m := range modes {
+			s := statsOf(times[i])
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %.2f× |\n", strings.ReplaceAll(code, "\n", "; "), m.label, ms(s.median), ms(s.p95),
+				runner.FormatFuel(fuel[i]), float64(s.median)/float64(coldMedian))
+		}
+	}
+	w.WriteString("\nThe issue's target for a warm `print(1)` is under 20 ms; the bare probe runner measured 29 ms (cold, same zip).\n\n")
+	return nil
 }
 
 // wholeProcess compares `wasmplay run` with native interpreters, each as

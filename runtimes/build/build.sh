@@ -157,7 +157,7 @@ build_into_cache() {
 		zlib=$(fetch_orig_tarball "$SOURCES_DIR" zlib "$(input_version "$inputs" zlib)")
 		sqlite=$(fetch_orig_tarball "$SOURCES_DIR" sqlite3 "$(input_version "$inputs" sqlite3)")
 		build_python "$work" "$out" "$py" "$zlib" "$sqlite"
-		args+=(-orig "$py" -artifact python/python.wasm)
+		args+=(-orig "$py" -artifact python/python.wasm -artifact python/python-reactor.wasm)
 		case $PY_STDLIB_LAYOUT in
 		zip) args+=(-artifact python/lib/python313.zip) ;;
 		dir) args+=(-artifact python/lib/python3.13) ;;

@@ -4,7 +4,8 @@
 # and sqlite3 cross-built from their trixie orig tarballs, and the standard
 # library laid out for the guest's read-only /usr/local/lib.
 #
-# The Python recipe hash covers this file, toolchain.sh and pack_stdlib.py.
+# The Python recipe hash covers this file, toolchain.sh, pack_stdlib.py and
+# python-reactor.{c,mk}.
 # Needs (from build.sh): lib.sh and toolchain.sh sourced, setup_wasi_toolchain
 # done, JOBS, BUILD_DIR (this directory).
 
@@ -130,6 +131,14 @@ python_check_modules() {
 	done
 }
 
+# python_build_reactor WORK links WORK/wasi-main/python-reactor.wasm: the
+# same interpreter as a WASI reactor the runner initialises once and then
+# starts every run from a snapshot of (see python-reactor.c).
+python_build_reactor() {
+	cd "$1/wasi-main" || return
+	make -f Makefile -f "$BUILD_DIR/python-reactor.mk" REACTOR_SRC="$BUILD_DIR/python-reactor.c" python-reactor.wasm
+}
+
 # python_finish_wasm IN OUT writes the stripped interpreter.
 python_finish_wasm() {
 	"$WASI_STRIP" "${STRIP_FLAGS[@]}" -o "$2" "$1"
@@ -145,7 +154,8 @@ python_pack_stdlib() {
 }
 
 # build_python WORK OUT PY_ORIG ZLIB_ORIG SQLITE_ORIG builds into OUT the
-# tree that becomes bin/python: OUT/python/python.wasm and OUT/python/lib/.
+# tree that becomes bin/python: OUT/python/python.wasm,
+# OUT/python/python-reactor.wasm and OUT/python/lib/.
 build_python() {
 	local work=$1 out=$2
 	run_step unpack python_unpack "$work" "$3" "$4" "$5"
@@ -154,7 +164,9 @@ build_python() {
 	run_step sqlite3 python_build_sqlite "$work"
 	run_step wasi-python python_build_wasi "$work" main "$PY_PYMALLOC"
 	mkdir -p "$out/python"
+	run_step reactor python_build_reactor "$work"
 	run_step strip python_finish_wasm "$work/inst-main/usr/local/bin/python3.13.wasm" "$out/python/python.wasm"
+	run_step strip-reactor python_finish_wasm "$work/wasi-main/python-reactor.wasm" "$out/python/python-reactor.wasm"
 	run_step stdlib python_pack_stdlib "$work" "$work/inst-main" "$out/python/lib" "$PY_STDLIB_LAYOUT" "$PY_ZIP_COMPRESSION"
 	note "  python3.13.wasm: $(stat -c %s "$work/inst-main/usr/local/bin/python3.13.wasm") bytes as built, $(stat -c %s "$out/python/python.wasm") stripped"
 }

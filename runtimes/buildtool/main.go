@@ -223,6 +223,12 @@ func cmdVerifyBuild(args []string) error {
 		return err
 	}
 	fmt.Printf("%s: a WASI preview1 command\n", reg.ArtifactPath(rt))
+	if rt.Reactor != "" {
+		if err := runtimes.CheckReactor(reg.ReactorPath(rt)); err != nil {
+			return err
+		}
+		fmt.Printf("%s: a reactor the runner can snapshot\n", reg.ReactorPath(rt))
+	}
 	if err := smoke(*dir, rt.Name); err != nil {
 		return err
 	}
