@@ -1,11 +1,13 @@
 // Package themes holds wasmplay's colour themes as data: a semantic
-// palette per theme plus the chroma style its code highlighting uses. The
-// TUI turns a Theme into its styles once per theme change.
+// palette per theme plus the colours of its code highlighting. The TUI
+// turns a Theme into its styles once per theme change.
 package themes
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/alecthomas/chroma/v2"
 )
 
 // Palette names colours by what they are for, as "#rrggbb" strings.
@@ -27,7 +29,34 @@ type Palette struct {
 	Stdout, Stderr string
 }
 
-// Theme is a named palette with its chroma style.
+// Syntax colours code by kind of token, as "#rrggbb" strings (empty: the
+// text colour). They are the theme's own, not one of chroma's bundled
+// styles: importing those costs every wasmplay process, `wasmplay run`
+// included, several milliseconds of start-up.
+type Syntax struct {
+	// Comment is drawn in italics.
+	Comment string
+	// Keyword covers keywords and word operators (and, not, in).
+	Keyword string
+	// Constant is True, None, null, undefined.
+	Constant string
+	// Builtin is a built-in name (print, len, console).
+	Builtin string
+	// Function is a function's name where it is defined or called.
+	Function string
+	// Class is a class or exception name.
+	Class string
+	// Decorator is a Python decorator.
+	Decorator string
+	// String is a string literal; Escape an escape or interpolation in it.
+	String, Escape string
+	// Number is a numeric literal.
+	Number string
+	// Operator is a symbolic operator.
+	Operator string
+}
+
+// Theme is a named palette with its code colours.
 type Theme struct {
 	// Name is the key used in the config file ("dark").
 	Name string
@@ -37,8 +66,8 @@ type Theme struct {
 	Dark bool
 	// Palette holds the colours.
 	Palette Palette
-	// Chroma is the chroma style used to highlight code.
-	Chroma string
+	// Syntax colours code.
+	Syntax Syntax
 	// Mono means: no colours at all (NO_COLOR); use bold, faint and
 	// reverse instead.
 	Mono bool
@@ -51,7 +80,10 @@ const Default = "dark"
 func All() []Theme {
 	return []Theme{
 		{
-			Name: "dark", Title: "Dark (Tokyo Night)", Dark: true, Chroma: "tokyonight-night",
+			Name: "dark", Title: "Dark (Tokyo Night)", Dark: true,
+			Syntax: Syntax{Comment: "#565f89", Keyword: "#bb9af7", Constant: "#ff9e64", Builtin: "#2ac3de",
+				Function: "#7aa2f7", Class: "#7dcfff", Decorator: "#e0af68", String: "#9ece6a", Escape: "#89ddff",
+				Number: "#ff9e64", Operator: "#89ddff"},
 			Palette: Palette{
 				Background: "#1a1b26", Surface: "#1f2335", Overlay: "#292e42",
 				Border: "#3b4261", BorderFocus: "#7aa2f7",
@@ -63,7 +95,10 @@ func All() []Theme {
 			},
 		},
 		{
-			Name: "light", Title: "Light (GitHub)", Dark: false, Chroma: "github",
+			Name: "light", Title: "Light (GitHub)", Dark: false,
+			Syntax: Syntax{Comment: "#6e7781", Keyword: "#cf222e", Constant: "#0550ae", Builtin: "#0550ae",
+				Function: "#8250df", Class: "#953800", Decorator: "#8250df", String: "#0a3069", Escape: "#0550ae",
+				Number: "#0550ae", Operator: "#0550ae"},
 			Palette: Palette{
 				Background: "#ffffff", Surface: "#f6f8fa", Overlay: "#eaeef2",
 				Border: "#d0d7de", BorderFocus: "#0969da",
@@ -75,7 +110,10 @@ func All() []Theme {
 			},
 		},
 		{
-			Name: "dracula", Title: "Dracula", Dark: true, Chroma: "dracula",
+			Name: "dracula", Title: "Dracula", Dark: true,
+			Syntax: Syntax{Comment: "#6272a4", Keyword: "#ff79c6", Constant: "#bd93f9", Builtin: "#8be9fd",
+				Function: "#50fa7b", Class: "#8be9fd", Decorator: "#50fa7b", String: "#f1fa8c", Escape: "#ff79c6",
+				Number: "#bd93f9", Operator: "#ff79c6"},
 			Palette: Palette{
 				Background: "#282a36", Surface: "#2d2f3d", Overlay: "#343746",
 				Border: "#44475a", BorderFocus: "#bd93f9",
@@ -87,7 +125,10 @@ func All() []Theme {
 			},
 		},
 		{
-			Name: "gruvbox", Title: "Gruvbox", Dark: true, Chroma: "gruvbox",
+			Name: "gruvbox", Title: "Gruvbox", Dark: true,
+			Syntax: Syntax{Comment: "#928374", Keyword: "#fb4934", Constant: "#d3869b", Builtin: "#fabd2f",
+				Function: "#b8bb26", Class: "#fabd2f", Decorator: "#8ec07c", String: "#b8bb26", Escape: "#fe8019",
+				Number: "#d3869b", Operator: "#fe8019"},
 			Palette: Palette{
 				Background: "#282828", Surface: "#32302f", Overlay: "#3c3836",
 				Border: "#504945", BorderFocus: "#fabd2f",
@@ -104,7 +145,50 @@ func All() []Theme {
 // Mono is the theme used when NO_COLOR is set: no colours, only
 // attributes, and plain (uncoloured) code.
 func Mono() Theme {
-	return Theme{Name: "mono", Title: "No colour (NO_COLOR)", Dark: true, Chroma: "bw", Mono: true}
+	return Theme{Name: "mono", Title: "No colour (NO_COLOR)", Dark: true, Mono: true}
+}
+
+// SyntaxStyle returns the chroma style that highlights code in this theme:
+// the Syntax colours, with comments in italics; in Mono, no colour at all,
+// keywords and class names in bold.
+func (t Theme) SyntaxStyle() *chroma.Style {
+	s := t.Syntax
+	entries := chroma.StyleEntries{}
+	set := func(token chroma.TokenType, colour string, attrs ...string) {
+		spec := strings.TrimSpace(strings.Join(append([]string{colour}, attrs...), " "))
+		if spec != "" {
+			entries[token] = spec
+		}
+	}
+	set(chroma.Comment, s.Comment, "italic")
+	set(chroma.CommentPreproc, s.Comment, "noitalic")
+	set(chroma.Keyword, s.Keyword)
+	set(chroma.OperatorWord, s.Keyword)
+	set(chroma.KeywordConstant, s.Constant)
+	set(chroma.NameBuiltin, s.Builtin)
+	set(chroma.NameBuiltinPseudo, s.Builtin)
+	set(chroma.NameFunction, s.Function)
+	set(chroma.NameFunctionMagic, s.Function)
+	set(chroma.NameClass, s.Class)
+	set(chroma.NameException, s.Class)
+	set(chroma.NameDecorator, s.Decorator)
+	set(chroma.LiteralString, s.String)
+	set(chroma.LiteralStringEscape, s.Escape)
+	set(chroma.LiteralStringInterpol, s.Escape)
+	set(chroma.LiteralStringAffix, s.Keyword)
+	set(chroma.LiteralNumber, s.Number)
+	set(chroma.Operator, s.Operator)
+	if t.Mono {
+		entries[chroma.Keyword] = "bold"
+		entries[chroma.KeywordConstant] = "bold"
+		entries[chroma.NameClass] = "bold"
+	}
+	style, err := chroma.NewStyle(t.Name, entries)
+	if err != nil {
+		// Only a malformed colour gets here; the tests rule that out.
+		return chroma.MustNewStyle(t.Name, chroma.StyleEntries{})
+	}
+	return style
 }
 
 // Lookup finds a theme by name (case-insensitive).

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/alecthomas/chroma/v2/styles"
+	"github.com/alecthomas/chroma/v2"
 )
 
 var hexColour = regexp.MustCompile(`^#[0-9a-f]{6}$`)
@@ -23,8 +23,11 @@ func TestAll_PalettesAreComplete(t *testing.T) {
 				t.Errorf("%s: %s = %q is not #rrggbb", th.Name, v.Type().Field(i).Name, c)
 			}
 		}
-		if styles.Get(th.Chroma) == styles.Fallback && th.Chroma != "swapoff" {
-			t.Errorf("%s: chroma style %q does not exist", th.Name, th.Chroma)
+		syntax := reflect.ValueOf(th.Syntax)
+		for i := 0; i < syntax.NumField(); i++ {
+			if c := syntax.Field(i).String(); !hexColour.MatchString(c) {
+				t.Errorf("%s: Syntax.%s = %q is not #rrggbb", th.Name, syntax.Type().Field(i).Name, c)
+			}
 		}
 	}
 	if len(All()) < 4 {
@@ -56,5 +59,29 @@ func TestNext_CyclesThroughAll(t *testing.T) {
 	}
 	if len(visited) != len(All()) || name != Default {
 		t.Errorf("cycle visited %v and ended at %s", visited, name)
+	}
+}
+
+func TestSyntaxStyle(t *testing.T) {
+	for _, th := range append(All(), Mono()) {
+		st := th.SyntaxStyle()
+		if st.Name != th.Name {
+			t.Errorf("%s: style named %q", th.Name, st.Name)
+		}
+		keyword, comment, str := st.Get(chroma.KeywordNamespace), st.Get(chroma.Comment), st.Get(chroma.LiteralStringDouble)
+		if comment.Italic != chroma.Yes {
+			t.Errorf("%s: comments are not italic", th.Name)
+		}
+		if th.Mono {
+			if keyword.Colour.IsSet() || str.Colour.IsSet() || keyword.Bold != chroma.Yes {
+				t.Errorf("mono: keyword %v, string %v: want no colour and bold keywords", keyword, str)
+			}
+			continue
+		}
+		// Sub-kinds inherit: "import" is a KeywordNamespace, "x" a StringDouble.
+		if keyword.Colour.String() != th.Syntax.Keyword || str.Colour.String() != th.Syntax.String {
+			t.Errorf("%s: keyword %s, string %s, want %s and %s", th.Name, keyword.Colour, str.Colour,
+				th.Syntax.Keyword, th.Syntax.String)
+		}
 	}
 }

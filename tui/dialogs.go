@@ -10,7 +10,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/alecthomas/chroma/v2"
 	"github.com/alecthomas/chroma/v2/lexers"
-	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wasmplay/wasmplay/runner"
@@ -363,7 +362,7 @@ func highlightLines(st Styles, name, text string) []string {
 		return plain()
 	}
 	lexer = chroma.Coalesce(lexer)
-	style := styles.Get(st.Theme.Chroma)
+	style := st.Theme.SyntaxStyle()
 	it, err := lexer.Tokenise(nil, text)
 	if err != nil {
 		return plain()

@@ -235,6 +235,6 @@ func (s Styles) editorStyles() editor.Styles {
 		MarkError:         lipgloss.NewStyle().Foreground(c(p.Error)).SetString("●"),
 		MarkWarning:       lipgloss.NewStyle().Foreground(c(p.Warn)).SetString("▲"),
 		MarkInfo:          lipgloss.NewStyle().Foreground(c(p.Info)).SetString("•"),
-		Chroma:            s.Theme.Chroma,
+		Syntax:            s.Theme.SyntaxStyle(),
 	}
 }

@@ -13,7 +13,7 @@ type Options struct {
 	// "javascript", "wat" or "" (plain text). Aliases such as "py", "js" and
 	// "wast" work too.
 	Language string
-	// Styles is the look; the zero value (Chroma == "") means
+	// Styles is the look; the zero value (Syntax == nil) means
 	// DefaultStyles().
 	Styles Styles
 	// Keys is the key map; the zero value means DefaultKeyMap().
@@ -72,7 +72,7 @@ func New(opts Options) *Model {
 		m.keys = DefaultKeyMap()
 	}
 	st := opts.Styles
-	if st.Chroma == "" {
+	if st.Syntax == nil {
 		st = DefaultStyles()
 	}
 	m.SetStyles(st)

@@ -2,12 +2,11 @@ package editor
 
 import (
 	"image/color"
-	"strings"
 
 	"charm.land/lipgloss/v2"
 	"github.com/alecthomas/chroma/v2"
-	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/wasmplay/wasmplay/themes"
 )
 
 // Styles is how the editor looks. The root model fills it from the theme.
@@ -15,7 +14,7 @@ import (
 // Only colours and the attributes bold, italic, underline, reverse and faint
 // are taken from these styles; padding, borders and widths are ignored, so a
 // style cannot change the editor's size. Layers are applied in this order:
-// Text, the token colour from Chroma, CurrentLine, Selection, Cursor; a
+// Text, the token colour from Syntax, CurrentLine, Selection, Cursor; a
 // later layer overrides what it sets.
 type Styles struct {
 	// Text is the base of every text cell (set a Background here to paint
@@ -39,10 +38,10 @@ type Styles struct {
 	// empty; it is cut to one cell, and replaced by "E", "W" or "i" where it
 	// is not one cell wide (East Asian ambiguous width).
 	MarkError, MarkWarning, MarkInfo lipgloss.Style
-	// Chroma is the chroma style name used for code ("tokyonight-night",
-	// "github", ...). "bw" keeps only bold, italic and underline: no colour
-	// at all (NO_COLOR). Unknown names fall back to chroma's default.
-	Chroma string
+	// Syntax is the chroma style that colours code by token (see
+	// themes.Theme.SyntaxStyle); only its colours, bold, italic and
+	// underline are used. Nil: DefaultStyles.
+	Syntax *chroma.Style
 }
 
 // DefaultStyles returns a dark theme (Tokyo Night colours).
@@ -58,12 +57,21 @@ func DefaultStyles() Styles {
 		MarkError:         lipgloss.NewStyle().Foreground(lipgloss.Color("#f7768e")).SetString("●"),
 		MarkWarning:       lipgloss.NewStyle().Foreground(lipgloss.Color("#e0af68")).SetString("▲"),
 		MarkInfo:          lipgloss.NewStyle().Foreground(lipgloss.Color("#7dcfff")).SetString("•"),
-		Chroma:            "tokyonight-night",
+		Syntax:            mustTheme(themes.Default).SyntaxStyle(),
 	}
 }
 
+// mustTheme returns a built-in theme (they always exist).
+func mustTheme(name string) themes.Theme {
+	t, err := themes.Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // MonoStyles returns styles without any colour, for NO_COLOR: attributes
-// only, and the "bw" chroma style.
+// only, in the code too.
 func MonoStyles() Styles {
 	return Styles{
 		Text:              lipgloss.NewStyle(),
@@ -76,7 +84,7 @@ func MonoStyles() Styles {
 		MarkError:         lipgloss.NewStyle().Bold(true).SetString("E"),
 		MarkWarning:       lipgloss.NewStyle().Bold(true).SetString("W"),
 		MarkInfo:          lipgloss.NewStyle().SetString("i"),
-		Chroma:            "bw",
+		Syntax:            themes.Mono().SyntaxStyle(),
 	}
 }
 
@@ -154,12 +162,12 @@ func (a attrs) sgr() string {
 }
 
 // tokenAttrs returns the attributes chroma style st gives to token type t.
-// With noColor only bold, italic and underline are kept. Token backgrounds
-// are ignored: the editor paints its own (current line, selection).
-func tokenAttrs(st *chroma.Style, t chroma.TokenType, noColor bool) attrs {
+// Token backgrounds are ignored: the editor paints its own (current line,
+// selection).
+func tokenAttrs(st *chroma.Style, t chroma.TokenType) attrs {
 	e := st.Get(t)
 	var a attrs
-	if e.Colour.IsSet() && !noColor {
+	if e.Colour.IsSet() {
 		a.fg = lipgloss.Color(e.Colour.String())
 	}
 	a.bold = e.Bold == chroma.Yes
@@ -183,23 +191,21 @@ type textKey struct {
 
 // painter turns Styles into escape sequences, once per distinct look.
 type painter struct {
-	styles  Styles
-	chroma  *chroma.Style
-	noColor bool
-	base    attrs // Text
-	layer   [3]attrs
-	text    map[textKey]string
-	gutter  [gutterKinds]string // escape sequence per gutter cell kind
-	marks   [3]string           // glyph of MarkError, MarkWarning, MarkInfo
+	styles Styles
+	syntax *chroma.Style
+	base   attrs // Text
+	layer  [3]attrs
+	text   map[textKey]string
+	gutter [gutterKinds]string // escape sequence per gutter cell kind
+	marks  [3]string           // glyph of MarkError, MarkWarning, MarkInfo
 }
 
 func newPainter(s Styles) *painter {
 	p := &painter{
-		styles:  s,
-		chroma:  styles.Get(s.Chroma),
-		noColor: strings.EqualFold(s.Chroma, "bw"),
-		base:    attrsOf(s.Text),
-		text:    make(map[textKey]string),
+		styles: s,
+		syntax: s.Syntax,
+		base:   attrsOf(s.Text),
+		text:   make(map[textKey]string),
 	}
 	p.layer[0] = attrsOf(s.CurrentLine)
 	p.layer[1] = attrsOf(s.Selection)
@@ -220,7 +226,7 @@ func (p *painter) textSGR(typ chroma.TokenType, layers int) string {
 	if s, ok := p.text[k]; ok {
 		return s
 	}
-	a := p.base.over(tokenAttrs(p.chroma, typ, p.noColor))
+	a := p.base.over(tokenAttrs(p.syntax, typ))
 	for i := range p.layer {
 		if layers&(1<<i) != 0 {
 			a = a.over(p.layer[i])

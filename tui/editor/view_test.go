@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/wasmplay/wasmplay/themes"
 )
 
 // sample is the text of the golden renders: Python with a docstring, a
@@ -120,7 +121,7 @@ func TestViewMonoHasNoColour(t *testing.T) {
 	// The chroma style alone decides: "bw" gives uncoloured tokens even
 	// next to coloured lipgloss styles (here only backgrounds are left).
 	st := DefaultStyles()
-	st.Chroma = "bw"
+	st.Syntax = themes.Mono().SyntaxStyle()
 	st.Text = st.Text.UnsetForeground()
 	m.SetStyles(st)
 	for i := range m.Lines() {
