@@ -38,16 +38,19 @@ func testColdLocal(t *testing.T) *Local {
 
 // needReactor fails (or skips, without WASMPLAY_REQUIRE_RUNTIMES) when the
 // Python reactor build is missing.
-func needReactor(t *testing.T) {
+func needReactor(t *testing.T) { needReactorOf(t, runtimes.Python) }
+
+// needReactorOf is needReactor for any runtime.
+func needReactorOf(t *testing.T, name string) {
 	t.Helper()
-	needRuntime(t, runtimes.Python)
+	needRuntime(t, name)
 	l := testLocal(t)
-	rt, _ := l.Registry().Lookup(runtimes.Python)
+	rt, _ := l.Registry().Lookup(name)
 	if _, err := os.Stat(l.Registry().ReactorPath(rt)); err != nil {
 		if os.Getenv("WASMPLAY_REQUIRE_RUNTIMES") != "" {
-			t.Fatalf("the Python reactor is not built (run `make runtimes`): %v", err)
+			t.Fatalf("the %s reactor is not built (run `make runtimes`): %v", name, err)
 		}
-		t.Skip("the Python reactor is not built (run `make runtimes`)")
+		t.Skipf("the %s reactor is not built (run `make runtimes`)", name)
 	}
 }
 
@@ -89,61 +92,110 @@ print("main done")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			run := func(l *Local) Result {
-				job := tt.job
-				job.Runtime = runtimes.Python
-				job.Code = []byte(tt.code)
-				job.Workspace = t.TempDir()
-				for name, content := range tt.files {
-					if err := os.WriteFile(filepath.Join(job.Workspace, name), []byte(content), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				res := l.Execute(context.Background(), 1, job, Hooks{})
-				if data, err := os.ReadFile(filepath.Join(job.Workspace, "left-open.txt")); err == nil {
-					res.Stdout = append(res.Stdout, "\nleft-open.txt: "+string(data)...)
-				}
-				return res
-			}
-			snap, cold := run(testLocal(t)), run(testColdLocal(t))
 			wantStart := StartSnapshot
 			if tt.name == "user sets a start-up variable" {
 				wantStart = StartCold
 			}
-			if snap.Start != wantStart || cold.Start != StartCold {
-				t.Fatalf("started %q and %q, want %q and %q (message %q)", snap.Start, cold.Start, wantStart, StartCold, snap.Message)
-			}
-			if snap.Outcome != cold.Outcome || snap.ExitCode != cold.ExitCode {
-				t.Errorf("outcome %s/%d from the snapshot, %s/%d cold", snap.Outcome, snap.ExitCode, cold.Outcome, cold.ExitCode)
-			}
-			if !bytes.Equal(snap.Stdout, cold.Stdout) {
-				t.Errorf("stdout differs:\nsnapshot: %q\ncold:     %q", snap.Stdout, cold.Stdout)
-			}
-			if !bytes.Equal(snap.Stderr, cold.Stderr) {
-				t.Errorf("stderr differs:\nsnapshot: %q\ncold:     %q", snap.Stderr, cold.Stderr)
-			}
-			if !bytes.Equal(snap.State, cold.State) {
-				t.Errorf("kept variables differ:\nsnapshot: %s\ncold:     %s", snap.State, cold.State)
-			}
+			tt.job.Runtime = runtimes.Python
+			tt.job.Code = []byte(tt.code)
+			assertSameAsCold(t, tt.job, tt.files, wantStart)
 		})
+	}
+}
+
+// The same for QuickJS: scriptArgs, environment, errors, exit codes,
+// promises, timers, files left open, stdin, modules, kept variables.
+func TestSnapshotStart_MatchesColdStart_JavaScript(t *testing.T) {
+	needReactorOf(t, runtimes.JavaScript)
+	tests := []struct {
+		name string
+		code string
+		job  Job
+	}{
+		{name: "args, env, cwd", code: "console.log(JSON.stringify(scriptArgs), std.getenv('GREETING'), std.getenv('PWD'), os.getcwd()[0]);",
+			job: Job{Policy: Policy{Env: map[string]string{"GREETING": "hi"}, Args: []string{"one", "two words"}}}},
+		{name: "uncaught error", code: "function f() { throw new TypeError('boom'); }\nf();\n"},
+		{name: "syntax error", code: "let x = ;\n"},
+		{name: "std.exit", code: "console.log('out'); std.exit(3);"},
+		{name: "promise rejected, timer", code: "Promise.reject(new Error('nobody caught me'));\nos.setTimeout(() => console.log('later'), 5);\n"},
+		{name: "file left open", code: "const f = std.open('left-open.txt', 'w'); f.puts('flushed at exit'); console.log('main done');"},
+		{name: "stdin", code: "console.log('hello', std.in.getline()); console.log(JSON.stringify(std.in.getline()));",
+			job: Job{Policy: Policy{Stdin: []byte("wasm\nsecond line\n")}}},
+		{name: "module", code: "import * as m from 'std';\nconsole.log(typeof m.printf, typeof std);\n"},
+		{name: "keep variables", code: "state.x = (state.x || 0) + 1; console.log(state.x);",
+			job: Job{KeepState: true, State: []byte(`{"x":41}`)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.job.Runtime = runtimes.JavaScript
+			tt.job.Code = []byte(tt.code)
+			assertSameAsCold(t, tt.job, nil, StartSnapshot)
+		})
+	}
+}
+
+// assertSameAsCold runs job started from the snapshot (or as wantStart
+// says) and cold, each in a fresh workspace holding files, and fails on any
+// difference in outcome, output, kept variables or the left-open.txt the
+// program may write.
+func assertSameAsCold(t *testing.T, job Job, files map[string]string, wantStart string) {
+	t.Helper()
+	run := func(l *Local) Result {
+		job := job
+		job.Workspace = t.TempDir()
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(job.Workspace, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := l.Execute(context.Background(), 1, job, Hooks{})
+		if data, err := os.ReadFile(filepath.Join(job.Workspace, "left-open.txt")); err == nil {
+			res.Stdout = append(res.Stdout, "\nleft-open.txt: "+string(data)...)
+		}
+		return res
+	}
+	snap, cold := run(testLocal(t)), run(testColdLocal(t))
+	if snap.Start != wantStart || cold.Start != StartCold {
+		t.Fatalf("started %q and %q, want %q and %q (message %q)", snap.Start, cold.Start, wantStart, StartCold, snap.Message)
+	}
+	if snap.Outcome != cold.Outcome || snap.ExitCode != cold.ExitCode {
+		t.Errorf("outcome %s/%d from the snapshot, %s/%d cold", snap.Outcome, snap.ExitCode, cold.Outcome, cold.ExitCode)
+	}
+	if !bytes.Equal(snap.Stdout, cold.Stdout) {
+		t.Errorf("stdout differs:\nsnapshot: %q\ncold:     %q", snap.Stdout, cold.Stdout)
+	}
+	if !bytes.Equal(snap.Stderr, cold.Stderr) {
+		t.Errorf("stderr differs:\nsnapshot: %q\ncold:     %q", snap.Stderr, cold.Stderr)
+	}
+	if !bytes.Equal(snap.State, cold.State) {
+		t.Errorf("kept variables differ:\nsnapshot: %s\ncold:     %s", snap.State, cold.State)
 	}
 }
 
 // Everything random must differ between runs started from one snapshot:
 // the random module is seeded at import, after the snapshot.
+// (QuickJS seeds Math.random when its context is made: the run step draws
+// a new seed.)
 func TestSnapshotStart_FreshRandomness(t *testing.T) {
-	needReactor(t)
-	code := "import os, random, uuid, tempfile\nprint(random.random(), os.urandom(8).hex(), uuid.uuid4(), tempfile.mktemp())\n"
-	seen := map[string]bool{}
-	for i := 0; i < 3; i++ {
-		res := runJob(t, Job{Runtime: runtimes.Python, Code: []byte(code)})
-		if res.Start != StartSnapshot || res.Outcome != OutcomeOK {
-			t.Fatalf("start %q, outcome %s %s: %s", res.Start, res.Outcome, res.Message, res.Stderr)
-		}
-		if seen[string(res.Stdout)] {
-			t.Fatalf("run %d repeated an earlier run's random values: %s", i, res.Stdout)
-		}
-		seen[string(res.Stdout)] = true
+	programs := map[string]string{
+		runtimes.Python:     "import os, random, uuid, tempfile\nprint(random.random(), os.urandom(8).hex(), uuid.uuid4(), tempfile.mktemp())\n",
+		runtimes.JavaScript: "console.log(Math.random(), Math.random());",
+	}
+	for rt, code := range programs {
+		t.Run(rt, func(t *testing.T) {
+			needReactorOf(t, rt)
+			seen := map[string]bool{}
+			for i := 0; i < 3; i++ {
+				res := runJob(t, Job{Runtime: rt, Code: []byte(code)})
+				if res.Start != StartSnapshot || res.Outcome != OutcomeOK {
+					t.Fatalf("start %q, outcome %s %s: %s", res.Start, res.Outcome, res.Message, res.Stderr)
+				}
+				if seen[string(res.Stdout)] {
+					t.Fatalf("run %d repeated an earlier run's random values: %s", i, res.Stdout)
+				}
+				seen[string(res.Stdout)] = true
+			}
+		})
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 // The build recipes are embedded so that any wasmplay binary can tell
 // whether bin/ was built by the recipe it was compiled with.
 //
-//go:embed build/toolchain.sh build/python.sh build/python-wasi.patch build/python-reactor.c build/python-reactor.mk build/pack_stdlib.py build/quickjs.sh build/quickjs-wasi.patch
+//go:embed build/toolchain.sh build/python.sh build/python-wasi.patch build/python-reactor.c build/python-reactor.mk build/pack_stdlib.py build/quickjs.sh build/quickjs-wasi.patch build/qjs-reactor.c
 var recipeFS embed.FS
 
 // recipeFiles lists, per runtime, the files (under runtimes/) that define
@@ -21,7 +21,7 @@ var recipeFS embed.FS
 var recipeFiles = map[string][]string{
 	Python: {"build/toolchain.sh", "build/python.sh", "build/python-wasi.patch", "build/python-reactor.c",
 		"build/python-reactor.mk", "build/pack_stdlib.py"},
-	JavaScript: {"build/toolchain.sh", "build/quickjs.sh", "build/quickjs-wasi.patch"},
+	JavaScript: {"build/toolchain.sh", "build/quickjs.sh", "build/quickjs-wasi.patch", "build/qjs-reactor.c"},
 }
 
 // recipeHashVersion changes if the way the recipe hash is computed changes.

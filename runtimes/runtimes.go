@@ -162,6 +162,7 @@ func builtins() []*Runtime {
 			Title:          "JavaScript (QuickJS)",
 			Kind:           Interpreter,
 			Artifact:       "qjs.wasm",
+			Reactor:        "qjs-reactor.wasm",
 			ScriptName:     "main.js",
 			Prelude:        map[string]string{"init.js": javascriptPrelude},
 			Lexer:          "javascript",

@@ -171,7 +171,7 @@ build_into_cache() {
 		local qjs
 		qjs=$(fetch_orig_tarball "$SOURCES_DIR" quickjs "$(input_version "$inputs" quickjs)")
 		build_quickjs "$work" "$out" "$qjs" "$(input_version "$inputs" quickjs)"
-		args+=(-orig "$qjs" -artifact qjs.wasm)
+		args+=(-orig "$qjs" -artifact qjs.wasm -artifact qjs-reactor.wasm)
 		;;
 	esac
 

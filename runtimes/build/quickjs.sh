@@ -68,6 +68,22 @@ quickjs_compile() {
 	"$WASI_STRIP" "${STRIP_FLAGS[@]}" -o "$out" qjs-unstripped.wasm
 }
 
+# QJS_REACTOR_UNITS are linked with qjs-reactor.c (which includes quickjs.c).
+QJS_REACTOR_UNITS=(dtoa libregexp libunicode cutils quickjs-libc)
+
+# quickjs_reactor WORK OUT links OUT (qjs-reactor.wasm, stripped): the same
+# engine as a WASI reactor the runner initialises once and starts every run
+# from a snapshot of (see qjs-reactor.c).
+quickjs_reactor() {
+	local work=$1 out=$2
+	cd "$work/wasi" || return
+	$WASI_CC "${QJS_CFLAGS[@]}" -DCONFIG_VERSION="\"$(cat VERSION)\"" -I. -c "$BUILD_DIR/qjs-reactor.c" -o qjs-reactor.o
+	# The command's link flags, with -mexec-model=reactor for =command.
+	$WASI_CC "${QJS_LDFLAGS[@]/command/reactor}" -o qjs-reactor-unstripped.wasm qjs-reactor.o \
+		"${QJS_REACTOR_UNITS[@]/%/.o}" "${QJS_LIBS[@]}"
+	"$WASI_STRIP" "${STRIP_FLAGS[@]}" -o "$out" qjs-reactor-unstripped.wasm
+}
+
 # build_quickjs WORK OUT ORIG VERSION builds OUT/qjs.wasm.
 build_quickjs() {
 	local work=$1 out=$2
@@ -77,5 +93,6 @@ build_quickjs() {
 	run_step patch quickjs_patch "$work"
 	mkdir -p "$out"
 	run_step compile quickjs_compile "$work" "$out/qjs.wasm"
+	run_step reactor quickjs_reactor "$work" "$out/qjs-reactor.wasm"
 	note "  qjs.wasm: $(stat -c %s "$work/wasi/qjs-unstripped.wasm") bytes as built, $(stat -c %s "$out/qjs.wasm") stripped"
 }

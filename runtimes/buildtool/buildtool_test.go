@@ -39,8 +39,10 @@ func TestTestdata_MatchesWat(t *testing.T) {
 func stageBuild(t *testing.T, content string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "qjs.wasm"), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"qjs.wasm", "qjs-reactor.wasm"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content+" "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -59,7 +61,7 @@ func writeEntry(t *testing.T, dir string, extra ...string) error {
 		"-input", "quickjs=2025.04.26-1", "-input", "wasi-libc=0.0~git20241209.574b88d-2",
 		"-suite", "trixie", "-recipe-hash", recipe, "-cache-key", "0123456789abcdef",
 		"-clang", "Debian clang version 19.1.7", "-started", "1795000000", "-seconds", "31",
-		"-steps", steps, "-artifact", "qjs.wasm",
+		"-steps", steps, "-artifact", "qjs.wasm", "-artifact", "qjs-reactor.wasm",
 	}, extra...)
 	return cmdEntry(args)
 }
@@ -82,8 +84,10 @@ func TestEntryAndInstall(t *testing.T) {
 	if err := cmdInstall([]string{"-bin", bin, "-entry", entryDir}); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(filepath.Join(bin, "qjs.wasm")); string(data) != "quickjs v1" {
-		t.Errorf("installed qjs.wasm holds %q", data)
+	for _, name := range []string{"qjs.wasm", "qjs-reactor.wasm"} {
+		if data, _ := os.ReadFile(filepath.Join(bin, name)); string(data) != "quickjs v1 "+name {
+			t.Errorf("installed %s holds %q", name, data)
+		}
 	}
 	m, err := runtimes.ReadManifest(bin)
 	if err != nil {
@@ -101,21 +105,23 @@ func TestEntryAndInstall(t *testing.T) {
 	if err := cmdInstall([]string{"-bin", bin, "-entry", entry2}); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(filepath.Join(bin, "qjs.wasm")); string(data) != "quickjs v2" {
-		t.Errorf("after the second install qjs.wasm holds %q", data)
+	for _, name := range []string{"qjs.wasm", "qjs-reactor.wasm"} {
+		if data, _ := os.ReadFile(filepath.Join(bin, name)); string(data) != "quickjs v2 "+name {
+			t.Errorf("after the second install %s holds %q", name, data)
+		}
 	}
 	names, _ := os.ReadDir(bin)
-	if len(names) != 2 {
-		t.Errorf("bin/ holds %d entries, want qjs.wasm and the manifest: %v", len(names), names)
+	if len(names) != 3 {
+		t.Errorf("bin/ holds %d entries, want qjs.wasm, qjs-reactor.wasm and the manifest: %v", len(names), names)
 	}
 
 	// A corrupt cache entry is refused, and bin/ keeps what it had.
-	os.WriteFile(filepath.Join(entryDir, "qjs.wasm"), []byte("quickjs v1 damaged"), 0o644)
+	os.WriteFile(filepath.Join(entryDir, "qjs.wasm"), []byte("quickjs v1 qjs.wasm damaged"), 0o644)
 	err = cmdInstall([]string{"-bin", bin, "-entry", entryDir})
 	if err == nil || !strings.Contains(err.Error(), "has changed") {
 		t.Errorf("install of a damaged entry: %v, want a mismatch error", err)
 	}
-	if data, _ := os.ReadFile(filepath.Join(bin, "qjs.wasm")); string(data) != "quickjs v2" {
+	if data, _ := os.ReadFile(filepath.Join(bin, "qjs.wasm")); string(data) != "quickjs v2 qjs.wasm" {
 		t.Errorf("after the refused install qjs.wasm holds %q", data)
 	}
 }
@@ -136,7 +142,7 @@ func TestEntry_Refuses(t *testing.T) {
 			name:    "artifact outside the runtime's part of bin",
 			stage:   func(dir string) { os.WriteFile(filepath.Join(dir, "other.wasm"), nil, 0o644) },
 			extra:   []string{"-artifact", "other.wasm"},
-			wantMsg: "outside qjs.wasm",
+			wantMsg: "outside qjs.wasm and qjs-reactor.wasm",
 		},
 		{
 			name:    "missing artifact",

@@ -26,23 +26,38 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// installRoot is the top-level name under bin/ that a runtime owns: the
+// installRoots are the top-level names under bin/ that a runtime owns: the
 // first element of its artifact path ("python" for python/python.wasm,
-// "qjs.wasm" for qjs.wasm). Installing replaces it as a whole.
-func installRoot(name string) (string, error) {
+// "qjs.wasm" for qjs.wasm) and of its reactor's, when that is another
+// ("qjs-reactor.wasm"). Installing replaces each as a whole.
+func installRoots(name string) ([]string, error) {
 	reg, err := runtimes.NewRegistry("bin", nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	rt, err := reg.Lookup(name)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if rt.Kind != runtimes.Interpreter || rt.Artifact == "" {
-		return "", fmt.Errorf("runtime %s has no binary", rt.Name)
+		return nil, fmt.Errorf("runtime %s has no binary", rt.Name)
 	}
 	root, _, _ := strings.Cut(rt.Artifact, "/")
-	return root, nil
+	roots := []string{root}
+	if reactor, _, _ := strings.Cut(rt.Reactor, "/"); reactor != "" && reactor != root {
+		roots = append(roots, reactor)
+	}
+	return roots, nil
+}
+
+// underAny says whether the slash path p is one of roots or inside one.
+func underAny(p string, roots []string) bool {
+	for _, root := range roots {
+		if under(p, root) {
+			return true
+		}
+	}
+	return false
 }
 
 // under says whether the slash path p is root or inside it.
@@ -138,15 +153,26 @@ func cmdEntry(args []string) error {
 // checkCoverage makes sure that everything under the runtime's install
 // root in dir belongs to an artifact, so nothing unverified gets installed.
 func checkCoverage(dir string, e *runtimes.ManifestEntry) error {
-	root, err := installRoot(e.Runtime)
+	roots, err := installRoots(e.Runtime)
 	if err != nil {
 		return err
 	}
 	for _, a := range e.Artifacts {
-		if !under(a.Path, root) {
-			return fmt.Errorf("artifact %s is outside %s, the part of bin/ that %s owns", a.Path, root, e.Runtime)
+		if !underAny(a.Path, roots) {
+			return fmt.Errorf("artifact %s is outside %s, the part of bin/ that %s owns", a.Path,
+				strings.Join(roots, " and "), e.Runtime)
 		}
 	}
+	for _, root := range roots {
+		if err := checkRootCoverage(dir, root, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRootCoverage is checkCoverage for one install root.
+func checkRootCoverage(dir, root string, e *runtimes.ManifestEntry) error {
 	return filepath.WalkDir(filepath.Join(dir, root), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -246,7 +272,7 @@ func cmdInstall(args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := installRoot(e.Runtime)
+	roots, err := installRoots(e.Runtime)
 	if err != nil {
 		return err
 	}
@@ -258,23 +284,28 @@ func cmdInstall(args []string) error {
 		return fmt.Errorf("install: %w", err)
 	}
 	defer os.RemoveAll(staging)
-	if err := copyTree(filepath.Join(*entryDir, root), filepath.Join(staging, root)); err != nil {
-		return fmt.Errorf("install: %w", err)
+	for _, root := range roots {
+		if err := copyTree(filepath.Join(*entryDir, root), filepath.Join(staging, root)); err != nil {
+			return fmt.Errorf("install: %w", err)
+		}
 	}
 	for _, a := range e.Artifacts {
 		if err := runtimes.VerifyArtifact(staging, a); err != nil {
 			return fmt.Errorf("install: the copy in %s: %w", staging, err)
 		}
 	}
-	target := filepath.Join(*bin, root)
-	if _, err := os.Lstat(target); err == nil {
-		if err := os.Rename(target, filepath.Join(staging, "old-"+root)); err != nil {
-			return fmt.Errorf("install: move the old %s aside: %w", target, err)
+	for _, root := range roots {
+		target := filepath.Join(*bin, root)
+		if _, err := os.Lstat(target); err == nil {
+			if err := os.Rename(target, filepath.Join(staging, "old-"+root)); err != nil {
+				return fmt.Errorf("install: move the old %s aside: %w", target, err)
+			}
+		}
+		if err := os.Rename(filepath.Join(staging, root), target); err != nil {
+			return fmt.Errorf("install: %w", err)
 		}
 	}
-	if err := os.Rename(filepath.Join(staging, root), target); err != nil {
-		return fmt.Errorf("install: %w", err)
-	}
+	target := filepath.Join(*bin, roots[0])
 
 	m, err := runtimes.ReadManifest(*bin)
 	if err != nil {
