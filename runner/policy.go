@@ -210,21 +210,6 @@ func (p Policy) Validate() error {
 	return errors.Join(errs...)
 }
 
-// hostMemoryBytes reads MemTotal from /proc/meminfo (0 if unknown).
-func hostMemoryBytes() uint64 {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		var kib uint64
-		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kib); err == nil {
-			return kib << 10
-		}
-	}
-	return 0
-}
-
 // FormatBytes renders a byte count with a binary unit ("128 MiB").
 func FormatBytes(n uint64) string {
 	const unit = 1024
