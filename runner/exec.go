@@ -238,6 +238,16 @@ type execution struct {
 
 func (x *execution) setBlocked(b int32) { x.blocked.Store(b) }
 
+// startClock starts the run's clocks and its wall-clock limit: enforced by
+// the epoch callback for a guest executing code and by a timer for one
+// blocked in a host call. Call the returned function when the run is over.
+func (x *execution) startClock() (stop func() bool) {
+	x.started = time.Now()
+	x.clock = guestClock{origin: x.started}
+	x.crun.setDeadline(uint64(wpNow()) + uint64(x.job.Policy.Timeout))
+	return time.AfterFunc(x.job.Policy.Timeout, func() { x.stop(stopTimeout) }).Stop
+}
+
 // stop ends the run from outside; the first reason wins.
 func (x *execution) stop(why int32) {
 	x.stopOnce.Do(func() {
@@ -341,14 +351,9 @@ func (l *Local) execute(ctx context.Context, id RunID, job Job, hooks Hooks, dif
 		hooks.OnInput(x.input)
 	}
 
-	// Start the clocks: the deadline is enforced by the epoch callback for a
-	// guest executing code and by the timer for one blocked in a host call.
-	x.started = time.Now()
-	x.clock = guestClock{origin: x.started}
+	stopClock := x.startClock()
+	defer stopClock()
 	res.StartedAt = x.started
-	crun.setDeadline(uint64(wpNow()) + uint64(job.Policy.Timeout))
-	timeout := time.AfterFunc(job.Policy.Timeout, func() { x.stop(stopTimeout) })
-	defer timeout.Stop()
 	stopWatch := context.AfterFunc(ctx, func() { x.stop(stopCancel) })
 	defer stopWatch()
 

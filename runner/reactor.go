@@ -8,7 +8,6 @@ import (
 	"hash"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wasmplay/wasmplay/runtimes"
@@ -249,11 +248,8 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 		return nil
 	}
 
-	x.started = time.Now()
-	x.clock = guestClock{origin: x.started}
-	crun.setDeadline(uint64(wpNow()) + uint64(policy.Timeout))
-	timeout := time.AfterFunc(policy.Timeout, func() { x.stop(stopTimeout) })
-	defer timeout.Stop()
+	stopClock := x.startClock()
+	defer stopClock()
 	l.engine.acquireTicker()
 	var callErr, setupErr error
 	threadErr := l.engine.threads.run(func() {
