@@ -40,7 +40,7 @@ run: runtimes packages build
 test: runtimes packages build
 	$(GO) vet ./...
 	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -count=1 -timeout 45m ./...
-	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -race -count=1 -timeout 20m ./runner/...
+	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -race -count=1 -timeout 20m ./runner/... ./sandbox/... ./workers/... ./playground/...
 	.ci/e2e.sh ./$(BIN)
 
 ## e2e: the real app in tmux: type, run, see output, fuel and files; cancel a loop
@@ -49,7 +49,7 @@ e2e: runtimes packages build
 
 ## bench: benchmarks; figures go to docs/BENCHMARKS.md
 bench: runtimes packages build
-	$(GO) run ./runner/benchreport -out docs/BENCHMARKS.md
+	$(GO) run ./cmd/benchreport -out docs/BENCHMARKS.md
 
 vet:
 	$(GO) vet ./...

@@ -77,7 +77,7 @@ keys -l 'print("e2e says", p.read_text())'
 keys C-r
 WAIT=60 wait_for "e2e says written by e2e" "run 1 · ok" "out.txt"
 s=$(screen)
-grep -qE 'fuel [0-9.]+[kMG]?/1\.0T' <<<"$s" || { screen >&2; die "no fuel figure in the run summary"; }
+grep -qE 'fuel [0-9.]+[kMG]? of 1\.0T' <<<"$s" || { screen >&2; die "no fuel figure in the run summary"; }
 grep -qE '[0-9.]+[kMG]? / 1\.0T' <<<"$s" || { screen >&2; die "no fuel figure in the metrics pane"; }
 [ -f "$WORK/sessions"/*/workspace/out.txt ] || die "out.txt is not in the session workspace"
 echo "e2e: output, fuel and out.txt shown"

@@ -1,11 +1,8 @@
-// Package runner runs untrusted guest code (Python, JavaScript, WebAssembly
-// text) inside wasmtime, fenced by fuel, memory, output and wall-clock
-// limits, observed live, and cancellable at any instant.
-//
-// A Runner accepts jobs (Submit, or the blocking Run), runs at most Slots of
-// them at once, and reports each through events: Queued, Started, Output,
-// Metrics and a final Finished that is never dropped. It knows nothing of
-// any user interface.
+// Package runner schedules guest runs: it runs at most Slots jobs at once
+// on an Executor (sandbox.Local in this process, workers.Pool in worker
+// processes), queues the rest, diffs each run's workspace, and lets a
+// caller follow, cancel and feed each run through its Handle. It knows
+// nothing of sessions or of any user interface.
 package runner
 
 import (
@@ -15,56 +12,37 @@ import (
 	"runtime"
 	"sync"
 	"time"
-)
 
-// Executor runs one job to its end. Local runs guests in this process;
-// Pool runs them in worker processes so a crash cannot take the caller down.
-type Executor interface {
-	// Execute runs the job and returns its Result; canceling ctx cancels
-	// the run. It must always return a Result, never panic on bad input.
-	Execute(ctx context.Context, id RunID, job Job, hooks Hooks) Result
-}
+	"github.com/wasmplay/wasmplay/hostfs"
+	"github.com/wasmplay/wasmplay/run"
+)
 
 // Config configures a Runner.
 type Config struct {
 	// Executor runs the jobs. Required.
-	Executor Executor
+	Executor run.Executor
 	// Slots is how many runs may be in flight at once; 0 means the number
 	// of CPUs.
 	Slots int
-	// EventBuffer is the capacity of the Events channel; 0 means 1024.
-	EventBuffer int
 }
 
-// Runner queues jobs, runs them on an Executor and reports their events.
+// Runner queues jobs and runs them on an Executor.
 type Runner struct {
-	exec   Executor
-	slots  chan struct{}
-	events chan Event
-	done   chan struct{}
+	exec  run.Executor
+	slots chan struct{}
 
 	mu      sync.Mutex
-	nextID  RunID
-	runs    map[RunID]*runState
+	nextID  run.ID
+	runs    map[run.ID]*Handle
 	waiting int
 	closed  bool
 	wg      sync.WaitGroup
 }
 
-// runState is what the Runner keeps of a run it owns.
-type runState struct {
-	cancel context.CancelFunc
-
-	inputMu      sync.Mutex
-	input        *Input
-	pendingInput [][]byte
-	inputClosed  bool
-}
-
-// ErrClosed is returned by Submit after Close.
+// ErrClosed is returned by Start after Close.
 var ErrClosed = errors.New("runner: closed")
 
-// ErrUnknownRun is returned for a RunID that is not in flight.
+// ErrUnknownRun is returned for a run ID that is not in flight.
 var ErrUnknownRun = errors.New("runner: no such run in flight")
 
 // New creates a Runner.
@@ -76,231 +54,259 @@ func New(cfg Config) (*Runner, error) {
 	if slots <= 0 {
 		slots = runtime.NumCPU()
 	}
-	buf := cfg.EventBuffer
-	if buf <= 0 {
-		buf = 1024
-	}
 	return &Runner{
-		exec:   cfg.Executor,
-		slots:  make(chan struct{}, slots),
-		events: make(chan Event, buf),
-		done:   make(chan struct{}),
-		runs:   map[RunID]*runState{},
+		exec:  cfg.Executor,
+		slots: make(chan struct{}, slots),
+		runs:  map[run.ID]*Handle{},
 	}, nil
 }
 
 // Slots is how many runs may be in flight at once.
 func (r *Runner) Slots() int { return cap(r.slots) }
 
-// Events delivers the events of every submitted run. Read it continuously:
-// Output and Finished events wait for room (Finished is never dropped);
-// Metrics are dropped when the channel is full, since a newer one follows.
-func (r *Runner) Events() <-chan Event { return r.events }
+// Handle is one run started by a Runner.
+type Handle struct {
+	id     run.ID
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	result run.Result
 
-// Submit queues a job and returns at once. Its events arrive on Events.
-func (r *Runner) Submit(job Job) (RunID, error) {
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return 0, ErrClosed
-	}
-	r.nextID++
-	id := r.nextID
-	ctx, cancel := context.WithCancel(context.Background())
-	st := &runState{cancel: cancel}
-	r.runs[id] = st
-	r.wg.Add(1)
-	r.mu.Unlock()
-
-	go func() {
-		defer r.wg.Done()
-		defer cancel()
-		res := r.runInSlot(ctx, id, job, st, r.deliver)
-		r.mu.Lock()
-		delete(r.runs, id)
-		r.mu.Unlock()
-		fin := Finished{ID: id, Result: res}
-		if job.Recorder != nil {
-			fin.HistoryNumber, fin.HistoryErr = job.Recorder.Record(job, res)
-		}
-		r.deliverAlways(fin)
-	}()
-	return id, nil
+	inputMu      sync.Mutex
+	input        *run.Input
+	pendingInput [][]byte
+	inputClosed  bool
 }
 
-// Run runs a job and waits for its end, passing its events (not Finished)
-// to onEvent if it is not nil, and returns what a Finished event would
-// carry. It takes a slot like any submitted run and records the result
-// through the job's Recorder.
-func (r *Runner) Run(ctx context.Context, job Job, onEvent func(Event)) Finished {
+// ID identifies the run within its Runner.
+func (h *Handle) ID() run.ID { return h.id }
+
+// Done is closed when the run has ended and its Result is known.
+func (h *Handle) Done() <-chan struct{} { return h.done }
+
+// Wait waits for the run's end and returns its Result.
+func (h *Handle) Wait() run.Result {
+	<-h.done
+	return h.result
+}
+
+// Cancel stops the run, queued or in flight; its Result says
+// OutcomeCanceled. Canceling a run that ended does nothing.
+func (h *Handle) Cancel() { h.cancel() }
+
+// Start queues a job and returns its handle at once. The run is canceled
+// when ctx ends. onEvent, if not nil, receives the run's events from one
+// goroutine at a time, in order: Queued (if it waits for a slot), Started,
+// Output and Metrics while it runs, and Finished last, always. It should
+// not block for long: the run's output and samples wait for it.
+func (r *Runner) Start(ctx context.Context, job run.Job, onEvent func(run.Event)) (*Handle, error) {
+	h, err := r.register(ctx)
+	if err != nil {
+		return nil, err
+	}
+	go r.execute(h, job, onEvent)
+	return h, nil
+}
+
+// Run runs a job and waits for its end, passing its events (Finished
+// last) to onEvent if it is not nil. It takes a slot like any started run,
+// and while it runs Cancel, SendInput and CloseInput reach it by its ID.
+func (r *Runner) Run(ctx context.Context, job run.Job, onEvent func(run.Event)) run.Result {
+	h, err := r.register(ctx)
+	if err != nil {
+		now := time.Now()
+		return run.Result{Outcome: run.OutcomeHostError, ExitCode: -1, Message: err.Error(), StartedAt: now,
+			FinishedAt: now, FuelExact: true, Limits: run.LimitsOf(job.Policy), Files: run.EmptyFileChanges()}
+	}
+	r.execute(h, job, onEvent)
+	return h.result
+}
+
+// register makes the handle of a new run.
+func (r *Runner) register(ctx context.Context) (*Handle, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.closed {
-		r.mu.Unlock()
-		return Finished{Result: Result{Outcome: OutcomeHostError, ExitCode: -1, Message: ErrClosed.Error(),
-			Limits: LimitsOf(job.Policy.WithDefaults())}}
+		return nil, ErrClosed
 	}
 	r.nextID++
-	id := r.nextID
+	runCtx, cancel := context.WithCancel(ctx)
+	h := &Handle{id: r.nextID, ctx: runCtx, cancel: cancel, done: make(chan struct{})}
+	r.runs[h.id] = h
 	r.wg.Add(1)
-	r.mu.Unlock()
+	return h, nil
+}
+
+// execute runs the job of a registered handle to its end.
+func (r *Runner) execute(h *Handle, job run.Job, onEvent func(run.Event)) {
 	defer r.wg.Done()
-	fin := Finished{ID: id, Result: r.runInSlot(ctx, id, job, &runState{}, onEvent)}
-	if job.Recorder != nil {
-		fin.HistoryNumber, fin.HistoryErr = job.Recorder.Record(job, fin.Result)
+	defer h.cancel()
+	res := r.runInSlot(h.ctx, h, job, onEvent)
+	res.ID = h.id
+	h.detachInput()
+	r.mu.Lock()
+	delete(r.runs, h.id)
+	r.mu.Unlock()
+	h.result = res
+	if onEvent != nil {
+		onEvent(run.Finished{ID: h.id, Result: res})
 	}
-	return fin
+	close(h.done)
 }
 
-// runInSlot waits for a slot, then executes the job.
-func (r *Runner) runInSlot(ctx context.Context, id RunID, job Job, st *runState, emit func(Event)) Result {
+// runInSlot waits for a slot, then executes the job with its workspace
+// listed before and after, so Result.Files is true whatever the executor.
+func (r *Runner) runInSlot(ctx context.Context, h *Handle, job run.Job, emit func(run.Event)) run.Result {
 	queuedAt := time.Now()
-	select {
-	case r.slots <- struct{}{}:
-	default:
-		r.mu.Lock()
-		r.waiting++
-		pos := r.waiting
-		r.mu.Unlock()
-		if emit != nil {
-			emit(Queued{ID: id, Position: pos})
-		}
-		select {
-		case r.slots <- struct{}{}:
-			r.mu.Lock()
-			r.waiting--
-			r.mu.Unlock()
-		case <-ctx.Done():
-			r.mu.Lock()
-			r.waiting--
-			r.mu.Unlock()
-			now := time.Now()
-			return Result{RunID: id, Outcome: OutcomeCanceled, ExitCode: -1, Message: "canceled before it started",
-				StartedAt: now, FinishedAt: now, QueuedFor: now.Sub(queuedAt), FuelExact: true,
-				Limits: LimitsOf(job.Policy.WithDefaults()),
-				Files:  FileChanges{Created: []FileChange{}, Modified: []FileChange{}, Deleted: []FileChange{}}}
-		}
+	if !r.takeSlot(ctx, h.id, emit) {
+		now := time.Now()
+		return run.Result{Outcome: run.OutcomeCanceled, ExitCode: -1, Message: "canceled before it started",
+			StartedAt: now, FinishedAt: now, QueuedFor: now.Sub(queuedAt), FuelExact: true,
+			Limits: run.LimitsOf(job.Policy), Files: run.EmptyFileChanges()}
 	}
 	defer func() { <-r.slots }()
 	queuedFor := time.Since(queuedAt)
-	hooks := Hooks{
-		Emit:    emit,
-		OnInput: st.attachInput,
+
+	workspace, err := hostfs.EnsureDir(job.Workspace)
+	if err != nil {
+		now := time.Now()
+		return run.Result{Runtime: job.Runtime, Outcome: run.OutcomeHostError, ExitCode: -1, Message: err.Error(),
+			StartedAt: now, FinishedAt: now, QueuedFor: queuedFor, FuelExact: true,
+			Limits: run.LimitsOf(job.Policy), Files: run.EmptyFileChanges()}
 	}
-	res := r.exec.Execute(ctx, id, job, hooks)
-	res.RunID = id
+	job.Workspace = workspace
+	before, beforeErr := hostfs.Scan(workspace)
+	res := r.exec.Execute(ctx, h.id, job, run.Hooks{Emit: emit, OnInput: h.attachInput})
 	res.QueuedFor = queuedFor
-	st.detachInput()
+	res.Files = run.EmptyFileChanges()
+	if after, err := hostfs.Scan(workspace); err == nil && beforeErr == nil {
+		res.Files = hostfs.Diff(before, after)
+	}
 	return res
 }
 
-// deliver sends an event, dropping a Metrics sample when the channel is
-// full. Other events wait for room (or for Close).
-func (r *Runner) deliver(ev Event) {
-	if _, ok := ev.(Metrics); ok {
-		select {
-		case r.events <- ev:
-		default:
-		}
-		return
-	}
-	r.deliverAlways(ev)
-}
-
-// deliverAlways waits for room; after Close it still waits a moment so a
-// reader draining the channel gets the run's Finished event.
-func (r *Runner) deliverAlways(ev Event) {
+// takeSlot waits for a free slot, reporting the queue position; it returns
+// false when ctx ends first.
+func (r *Runner) takeSlot(ctx context.Context, id run.ID, emit func(run.Event)) bool {
 	select {
-	case r.events <- ev:
-	case <-r.done:
-		select {
-		case r.events <- ev:
-		case <-time.After(time.Second):
-		}
+	case r.slots <- struct{}{}:
+		return true
+	default:
+	}
+	r.mu.Lock()
+	r.waiting++
+	pos := r.waiting
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.waiting--
+		r.mu.Unlock()
+	}()
+	if emit != nil {
+		emit(run.Queued{ID: id, Position: pos})
+	}
+	select {
+	case r.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
 // Cancel stops a run (queued or in flight). It reports whether the run was
-// found. The run's Finished event follows with OutcomeCanceled.
-func (r *Runner) Cancel(id RunID) bool {
-	r.mu.Lock()
-	st, ok := r.runs[id]
-	r.mu.Unlock()
-	if ok {
-		st.cancel()
+// found.
+func (r *Runner) Cancel(id run.ID) bool {
+	h, err := r.handle(id)
+	if err != nil {
+		return false
 	}
-	return ok
+	h.Cancel()
+	return true
 }
 
-// SendInput writes to the stdin of an interactive run. Input sent before
-// the guest starts is kept and delivered when it does.
-func (r *Runner) SendInput(id RunID, data []byte) error {
-	st, err := r.state(id)
+// SendInput writes to the stdin of an interactive run (see Handle).
+func (r *Runner) SendInput(id run.ID, data []byte) error {
+	h, err := r.handle(id)
 	if err != nil {
 		return err
 	}
-	st.inputMu.Lock()
-	defer st.inputMu.Unlock()
-	if st.inputClosed {
-		return ErrInputClosed
+	return h.SendInput(data)
+}
+
+// CloseInput ends the stdin of an interactive run (see Handle).
+func (r *Runner) CloseInput(id run.ID) error {
+	h, err := r.handle(id)
+	if err != nil {
+		return err
 	}
-	if st.input == nil {
-		st.pendingInput = append(st.pendingInput, append([]byte(nil), data...))
+	return h.CloseInput()
+}
+
+func (r *Runner) handle(id run.ID) (*Handle, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, ok := r.runs[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRun, id)
+	}
+	return h, nil
+}
+
+// SendInput writes to the stdin of an interactive run. Input sent before
+// the guest starts is kept and delivered when it does. It never blocks
+// for long: a guest that is not reading makes it fail.
+func (h *Handle) SendInput(data []byte) error {
+	h.inputMu.Lock()
+	defer h.inputMu.Unlock()
+	if h.inputClosed {
+		return run.ErrInputClosed
+	}
+	if h.input == nil {
+		h.pendingInput = append(h.pendingInput, append([]byte(nil), data...))
 		return nil
 	}
-	_, err = st.input.Write(data)
+	_, err := h.input.Write(data)
 	return err
 }
 
 // CloseInput ends the stdin of an interactive run (end-of-file, ctrl+d).
-func (r *Runner) CloseInput(id RunID) error {
-	st, err := r.state(id)
-	if err != nil {
-		return err
-	}
-	st.inputMu.Lock()
-	defer st.inputMu.Unlock()
-	st.inputClosed = true
-	if st.input != nil {
-		return st.input.Close()
+func (h *Handle) CloseInput() error {
+	h.inputMu.Lock()
+	defer h.inputMu.Unlock()
+	h.inputClosed = true
+	if h.input != nil {
+		return h.input.Close()
 	}
 	return nil
 }
 
-func (r *Runner) state(id RunID) (*runState, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st, ok := r.runs[id]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownRun, id)
-	}
-	return st, nil
-}
-
-func (st *runState) attachInput(in *Input) {
-	st.inputMu.Lock()
-	defer st.inputMu.Unlock()
-	st.input = in
-	for _, data := range st.pendingInput {
+func (h *Handle) attachInput(in *run.Input) {
+	h.inputMu.Lock()
+	defer h.inputMu.Unlock()
+	h.input = in
+	for _, data := range h.pendingInput {
 		if _, err := in.Write(data); err != nil {
 			break
 		}
 	}
-	st.pendingInput = nil
-	if st.inputClosed {
+	h.pendingInput = nil
+	if h.inputClosed {
 		_ = in.Close()
 	}
 }
 
-func (st *runState) detachInput() {
-	st.inputMu.Lock()
-	defer st.inputMu.Unlock()
-	st.input = nil
-	st.inputClosed = true
+func (h *Handle) detachInput() {
+	h.inputMu.Lock()
+	defer h.inputMu.Unlock()
+	h.input = nil
+	h.inputClosed = true
 }
 
 // Close cancels every run, waits for them to finish (or ctx to end) and
-// refuses new jobs. Finished events of the canceled runs are still
-// delivered to a reader of Events.
+// refuses new jobs. The canceled runs still deliver their Finished events.
 func (r *Runner) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -308,8 +314,8 @@ func (r *Runner) Close(ctx context.Context) error {
 		return nil
 	}
 	r.closed = true
-	for _, st := range r.runs {
-		st.cancel()
+	for _, h := range r.runs {
+		h.Cancel()
 	}
 	r.mu.Unlock()
 	waited := make(chan struct{})
@@ -317,7 +323,6 @@ func (r *Runner) Close(ctx context.Context) error {
 		r.wg.Wait()
 		close(waited)
 	}()
-	close(r.done)
 	select {
 	case <-waited:
 		return nil

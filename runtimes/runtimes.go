@@ -57,6 +57,30 @@ _os.chdir(_os.environ.get("PWD", "/app"))
 del _os
 `
 
+// Starter code of an empty editor buffer, per language.
+const (
+	pythonStarter = `# Python 3.13 in a WebAssembly sandbox. F5 or ctrl+r runs it.
+# /app is this session's workspace: files written there show up on the right.
+print("hello from the sandbox")
+`
+	javascriptStarter = `// JavaScript (QuickJS) in a WebAssembly sandbox. F5 or ctrl+r runs it.
+// std and os are globals; /app is this session's workspace.
+const msg = "hello from the sandbox";
+console.log(msg);
+`
+	watStarter = `;; WebAssembly text, run as a WASI command. F5 or ctrl+r runs it.
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from the sandbox\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))   ;; iovec: text at 16
+    (i32.store (i32.const 4) (i32.const 23))   ;;        23 bytes
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+`
+)
+
 // javascriptPrelude is included by qjs before the script (--include).
 const javascriptPrelude = `// wasmplay prelude: start in the workspace, like a program run from a shell.
 os.chdir(std.getenv("PWD") || "/app");
@@ -113,6 +137,17 @@ type Runtime struct {
 	// PreludeDir before every run; Launch makes the interpreter load them
 	// first.
 	Prelude map[string]string
+	// Extensions are the file name extensions of the language's source
+	// files, lower case with the dot (".py").
+	Extensions []string
+	// Starter is what an empty editor buffer of the language starts with.
+	Starter string
+	// Comment starts a line comment ("#", "//", ";;").
+	Comment string
+	// Indent is how the editor indents after a line: IndentColon (a line
+	// ending ":" opens a block), IndentBraces (an unclosed bracket opens
+	// one) or IndentParens (an unclosed parenthesis opens one).
+	Indent string
 	// Lexer is the chroma lexer name used to highlight the source.
 	Lexer string
 	// MinMemoryBytes is the smallest linear memory the binary can start
@@ -125,6 +160,13 @@ type Runtime struct {
 	Source string
 }
 
+// How the editor indents (Runtime.Indent).
+const (
+	IndentColon  = "colon"
+	IndentBraces = "braces"
+	IndentParens = "parens"
+)
+
 // ScriptPath is the guest path of the user's code file.
 func (r *Runtime) ScriptPath() string {
 	return ScriptDir + "/" + r.ScriptName
@@ -135,7 +177,7 @@ func builtins() []*Runtime {
 	return []*Runtime{
 		{
 			Name:     Python,
-			Aliases:  []string{"py", "python3", "python3.13"},
+			Aliases:  []string{"py", "python3", "py3", "python3.13"},
 			Title:    "Python 3.13",
 			Kind:     Interpreter,
 			Artifact: "python/python.wasm",
@@ -150,6 +192,10 @@ func builtins() []*Runtime {
 			Env: map[string]string{"PYTHONHOME": "/usr/local", "PYTHONPATH": WorkspaceDir,
 				"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
 			ScriptName: "main.py",
+			Extensions: []string{".py"},
+			Starter:    pythonStarter,
+			Comment:    "#",
+			Indent:     IndentColon,
 			Lexer:      "python",
 			// CPython links with a 20 MiB initial memory.
 			MinMemoryBytes: 20 << 20,
@@ -158,12 +204,16 @@ func builtins() []*Runtime {
 		},
 		{
 			Name:           JavaScript,
-			Aliases:        []string{"js", "node", "quickjs", "qjs", "ecmascript", "mjs"},
+			Aliases:        []string{"js", "node", "nodejs", "quickjs", "qjs", "ecmascript", "mjs", "cjs"},
 			Title:          "JavaScript (QuickJS)",
 			Kind:           Interpreter,
 			Artifact:       "qjs.wasm",
 			Reactor:        "qjs-reactor.wasm",
 			ScriptName:     "main.js",
+			Extensions:     []string{".js", ".mjs", ".cjs"},
+			Starter:        javascriptStarter,
+			Comment:        "//",
+			Indent:         IndentBraces,
 			Prelude:        map[string]string{"init.js": javascriptPrelude},
 			Lexer:          "javascript",
 			MinMemoryBytes: 0,
@@ -172,10 +222,14 @@ func builtins() []*Runtime {
 		},
 		{
 			Name:       WAT,
-			Aliases:    []string{"wast", "wasm", "webassembly"},
+			Aliases:    []string{"wast", "wasm", "wasm-text", "webassembly"},
 			Title:      "WebAssembly text",
 			Kind:       WebAssemblyText,
 			ScriptName: "main.wat",
+			Extensions: []string{".wat", ".wast", ".wasm"},
+			Starter:    watStarter,
+			Comment:    ";;",
+			Indent:     IndentParens,
 			Lexer:      "wast",
 			Source:     "compiled from the editor with wasmtime's wat2wasm",
 		},
@@ -271,18 +325,54 @@ func (reg *Registry) Names() []string {
 
 // Lookup finds a runtime by name or alias, case-insensitively.
 func (reg *Registry) Lookup(name string) (*Runtime, error) {
-	want := strings.ToLower(strings.TrimSpace(name))
-	for _, rt := range reg.runtimes {
-		if rt.Name == want {
-			return rt, nil
-		}
-		for _, alias := range rt.Aliases {
-			if alias == want {
-				return rt, nil
-			}
-		}
+	if rt := find(reg.runtimes, name); rt != nil {
+		return rt, nil
 	}
 	return nil, &UnknownRuntimeError{Name: name, Known: reg.Names()}
+}
+
+// ForPath returns the runtime of a source file by its extension.
+func (reg *Registry) ForPath(path string) (*Runtime, bool) {
+	rt := forPath(reg.runtimes, path)
+	return rt, rt != nil
+}
+
+func find(all []*Runtime, name string) *Runtime {
+	want := strings.ToLower(strings.TrimSpace(name))
+	for _, rt := range all {
+		if rt.Name == want || slices.Contains(rt.Aliases, want) {
+			return rt
+		}
+	}
+	return nil
+}
+
+func forPath(all []*Runtime, path string) *Runtime {
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, rt := range all {
+		if ext != "" && slices.Contains(rt.Extensions, ext) {
+			return rt
+		}
+	}
+	return nil
+}
+
+// Languages returns the built-in languages in display order, as plain
+// descriptions (no bin directory): for code that needs names, extensions
+// and editor rules but runs nothing.
+func Languages() []*Runtime { return builtins() }
+
+// Language finds a built-in language by name or alias, case-insensitively.
+func Language(name string) (*Runtime, bool) {
+	rt := find(builtins(), name)
+	return rt, rt != nil
+}
+
+// LanguageForPath finds the built-in language of a source file by its
+// extension (".cjs" is JavaScript).
+func LanguageForPath(path string) (*Runtime, bool) {
+	rt := forPath(builtins(), path)
+	return rt, rt != nil
 }
 
 // ArtifactPath returns the absolute path of a runtime's binary.

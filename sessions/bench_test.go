@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // Benchmarks for the scale targets: `sessions list` over 10,000 sessions of
@@ -38,12 +40,12 @@ func benchRecord(n int) RunRecord {
 		StartedAt: start, FinishedAt: start.Add(40 * time.Millisecond),
 		Runtime: "python",
 		Code:    "import json\nfor i in range(10):\n    print(i, i * i)\nopen('out.json', 'w').write(json.dumps({'n': 10}))\n",
-		Policy:  Policy{FuelBudget: 10_000_000_000, MemoryBytes: 256 << 20, StdoutMaxBytes: 1 << 20, StderrMaxBytes: 1 << 20, TimeoutMS: 10_000},
-		Outcome: OutcomeOK, FuelConsumed: 123_456_789, FuelExact: true,
+		Limits:  run.Limits{FuelBudget: 10_000_000_000, MemoryBytes: 256 << 20, StdoutMaxBytes: 1 << 20, StderrMaxBytes: 1 << 20, TimeoutMS: 10_000},
+		Outcome: run.OutcomeOK, FuelConsumed: 123_456_789, FuelExact: true,
 		MemoryPagesFinal: 180, MemoryPagesPeak: 190, DurationMS: 41.7,
 		Stdout:      "0 0\n1 1\n2 4\n3 9\n4 16\n5 25\n6 36\n7 49\n8 64\n9 81\n",
 		StdoutBytes: 40,
-		Files:       FileChanges{Created: []FileChange{{Path: "out.json", Size: 9}}},
+		Files:       run.FileChanges{Created: []run.FileChange{{Path: "out.json", Size: 9}}},
 	}
 }
 
@@ -76,7 +78,7 @@ func fillSession(st *Store, s *Session, runs int, lastUsed time.Time) error {
 		return err
 	}
 	return s.updateMeta(func(m *Meta) error {
-		m.Stats.Runs, m.Stats.LastRun, m.Stats.LastOutcome = runs, runs, OutcomeOK
+		m.Stats.Runs, m.Stats.LastRun, m.Stats.LastOutcome = runs, runs, run.OutcomeOK
 		m.LastUsedAt = lastUsed
 		_, err := s.measureLocked(m)
 		return err

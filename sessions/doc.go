@@ -5,7 +5,7 @@
 //
 // # Layout
 //
-// Under the sessions root (DefaultRoot: $XDG_DATA_HOME/wasmplay/sessions,
+// Under the sessions root (by default $XDG_DATA_HOME/wasmplay/sessions,
 // or $WASMPLAY_SESSIONS_DIR):
 //
 //	<id>/

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // Export layout (inside dest, or under "wasmplay-session-<id>/" in an
@@ -392,7 +394,7 @@ func writeMarkdownHeader(w *bufio.Writer, m Meta, runs []RunSummary) {
 	fmt.Fprintf(w, "- Created: %s\n", fmtTime(m.CreatedAt))
 	fmt.Fprintf(w, "- Last used: %s\n", fmtTime(m.LastUsedAt))
 	fmt.Fprintf(w, "- Runs: %d\n", len(runs))
-	if p := policyOverridesText(m.Policy); p != "" {
+	if p := policyOverridesText(m.Limits); p != "" {
 		fmt.Fprintf(w, "- Policy overrides: %s\n", p)
 	}
 	if len(runs) == 0 {
@@ -425,14 +427,14 @@ func writeMarkdownRun(w *bufio.Writer, r *RunRecord) {
 	if !r.FuelExact {
 		exact = " (lower bound)"
 	}
-	fmt.Fprintf(w, "- Fuel consumed: %d%s of %d\n", r.FuelConsumed, exact, r.Policy.FuelBudget)
+	fmt.Fprintf(w, "- Fuel consumed: %d%s of %d\n", r.FuelConsumed, exact, r.Limits.FuelBudget)
 	fmt.Fprintf(w, "- Memory: peak %d pages, final %d pages (64 KiB each); limit %d bytes\n",
-		r.MemoryPagesPeak, r.MemoryPagesFinal, r.Policy.MemoryBytes)
+		r.MemoryPagesPeak, r.MemoryPagesFinal, r.Limits.MemoryBytes)
 	fmt.Fprintf(w, "- Limits: timeout %d ms, stdout %d bytes, stderr %d bytes\n",
-		r.Policy.TimeoutMS, r.Policy.StdoutMaxBytes, r.Policy.StderrMaxBytes)
+		r.Limits.TimeoutMS, r.Limits.StdoutMaxBytes, r.Limits.StderrMaxBytes)
 	for _, fc := range []struct {
 		what string
-		list []FileChange
+		list []run.FileChange
 	}{{"created", r.Files.Created}, {"modified", r.Files.Modified}, {"deleted", r.Files.Deleted}} {
 		if len(fc.list) == 0 {
 			continue
@@ -495,7 +497,7 @@ func writeMarkdownWorkspace(w *bufio.Writer, files, skipped []FileEntry) {
 	}
 }
 
-func policyOverridesText(p PolicyOverrides) string {
+func policyOverridesText(p run.Overrides) string {
 	var parts []string
 	add := func(name string, v any) { parts = append(parts, fmt.Sprintf("%s=%v", name, v)) }
 	if p.FuelBudget != nil {
@@ -510,8 +512,8 @@ func policyOverridesText(p PolicyOverrides) string {
 	if p.StderrMaxBytes != nil {
 		add("stderr_max_bytes", *p.StderrMaxBytes)
 	}
-	if p.TimeoutMS != nil {
-		add("timeout_ms", *p.TimeoutMS)
+	if p.Timeout != nil {
+		add("timeout_ms", p.Timeout.Milliseconds())
 	}
 	return strings.Join(parts, ", ")
 }

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // exportFixture makes a session with runs, workspace files, a buffer and a
@@ -29,8 +31,8 @@ func exportFixture(t *testing.T) (*Store, *Session, string) {
 
 	mustAppend(t, s, sampleRun(1))
 	r := sampleRun(2)
-	r.Outcome, r.ExitCode, r.Stdout, r.Stderr = OutcomeExitNonzero, 1, "```fenced```\n\xff", "Traceback: boom\n"
-	r.Files.Created = []FileChange{{Path: "data/out.txt", Size: 6}}
+	r.Outcome, r.ExitCode, r.Stdout, r.Stderr = run.OutcomeExitNonzero, 1, "```fenced```\n\xff", "Traceback: boom\n"
+	r.Files.Created = []run.FileChange{{Path: "data/out.txt", Size: 6}}
 	mustAppend(t, s, r)
 	return st, s, outside
 }

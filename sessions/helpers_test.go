@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // warnings collects what a Store reports to Options.Warn.
@@ -92,8 +94,8 @@ func sampleRun(i int) RunRecord {
 	return RunRecord{
 		Runtime:          "python",
 		Code:             fmt.Sprintf("print(%d)\n", i),
-		Policy:           Policy{FuelBudget: 1_000_000, MemoryBytes: 64 << 20, StdoutMaxBytes: 1 << 20, StderrMaxBytes: 1 << 20, TimeoutMS: 5000},
-		Outcome:          OutcomeOK,
+		Limits:           run.Limits{FuelBudget: 1_000_000, MemoryBytes: 64 << 20, StdoutMaxBytes: 1 << 20, StderrMaxBytes: 1 << 20, TimeoutMS: 5000},
+		Outcome:          run.OutcomeOK,
 		FuelConsumed:     12345,
 		FuelExact:        true,
 		MemoryPagesFinal: 17,

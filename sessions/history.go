@@ -12,6 +12,8 @@ import (
 	"sort"
 
 	"github.com/google/uuid"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // History and its index.
@@ -426,7 +428,7 @@ func (s *Session) Runs() ([]RunSummary, error) {
 // reconcileLocked fixes session.json's stats if they disagree with the
 // index (a crash between appending a run and updating session.json).
 func (s *Session) reconcileLocked(entries []indexEntry) {
-	runs, last, outcome := len(entries), 0, Outcome("")
+	runs, last, outcome := len(entries), 0, run.Outcome("")
 	if runs > 0 {
 		last, outcome = entries[runs-1].Number, entries[runs-1].Outcome
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 func TestSession_AppendRun(t *testing.T) {
@@ -55,7 +57,7 @@ func TestSession_AppendRun(t *testing.T) {
 	wantErrIs(t, err, ErrNotFound)
 
 	m := s.Meta()
-	if m.Stats.Runs != 3 || m.Stats.LastRun != 3 || m.Stats.LastOutcome != OutcomeOK || !m.LastUsedAt.Equal(clk.now()) {
+	if m.Stats.Runs != 3 || m.Stats.LastRun != 3 || m.Stats.LastOutcome != run.OutcomeOK || !m.LastUsedAt.Equal(clk.now()) {
 		t.Errorf("stats after 3 runs = %+v, last used %v", m.Stats, m.LastUsedAt)
 	}
 	if n, _ := s.NextRunNumber(); n != 4 {
@@ -88,7 +90,7 @@ func TestRunRecord_JSON(t *testing.T) {
 	rec := RunRecord{
 		Runtime:         "javascript",
 		Code:            "print('\xe9')", // Latin-1 é: not UTF-8
-		Outcome:         OutcomeCanceled,
+		Outcome:         run.OutcomeCanceled,
 		Message:         "canceled by user\nat \xff",
 		FuelConsumed:    99,
 		FuelExact:       false,
@@ -96,10 +98,10 @@ func TestRunRecord_JSON(t *testing.T) {
 		Stderr:          "ok text ✓",
 		StdoutTruncated: true,
 		StdoutBytes:     1 << 20,
-		Files: FileChanges{
-			Created:  []FileChange{{Path: "caf\xe9.txt", Size: 3}, {Path: "plain.txt", Size: 0}},
-			Modified: []FileChange{{Path: "dir/ünï.txt", Size: 7}},
-			Deleted:  []FileChange{{Path: "gone", Size: 1}},
+		Files: run.FileChanges{
+			Created:  []run.FileChange{{Path: "caf\xe9.txt", Size: 3}, {Path: "plain.txt", Size: 0}},
+			Modified: []run.FileChange{{Path: "dir/ünï.txt", Size: 7}},
+			Deleted:  []run.FileChange{{Path: "gone", Size: 1}},
 		},
 	}
 	got := mustAppend(t, s, rec)
@@ -111,7 +113,7 @@ func TestRunRecord_JSON(t *testing.T) {
 		t.Fatalf("round trip changed the record:\n got %+v\nwant %+v", back, got)
 	}
 	line, _ := os.ReadFile(filepath.Join(s.Dir(), historyFile))
-	for _, want := range []string{`"stdout_encoding":"base64"`, `"code_encoding":"base64"`, `"message_encoding":"base64"`, `"path_encoding":"base64"`, `"stderr":"ok text ✓"`, `"outcome":"canceled"`} {
+	for _, want := range []string{`"stdout_encoding":"base64"`, `"code_encoding":"base64"`, `"message_encoding":"base64"`, `"path_base64":"Y2Fm6S50eHQ="`, `"stderr":"ok text ✓"`, `"outcome":"canceled"`} {
 		if !bytes.Contains(line, []byte(want)) {
 			t.Errorf("history line lacks %s:\n%s", want, line)
 		}
@@ -131,8 +133,8 @@ func TestRunRecord_JSON(t *testing.T) {
 	}
 
 	// host_error with no output at all.
-	he := mustAppend(t, s, RunRecord{Runtime: "python", Outcome: OutcomeHostError, Message: "wasmtime: instantiate: boom"})
-	if back, _ := s.Run(he.Number); back.Outcome != OutcomeHostError || back.Message != "wasmtime: instantiate: boom" {
+	he := mustAppend(t, s, RunRecord{Runtime: "python", Outcome: run.OutcomeHostError, Message: "wasmtime: instantiate: boom"})
+	if back, _ := s.Run(he.Number); back.Outcome != run.OutcomeHostError || back.Message != "wasmtime: instantiate: boom" {
 		t.Errorf("host error record = %+v", back)
 	}
 	var bad RunRecord
@@ -152,14 +154,14 @@ func TestSession_Runs_TornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := s.Meta().Policy.FuelBudget; p == nil || *p != 5_000_000 {
+	if p := s.Meta().Limits.FuelBudget; p == nil || *p != 5_000_000 {
 		t.Errorf("policy override not read: %v", p)
 	}
 	runs, err := s.Runs()
 	if err != nil {
 		t.Fatalf("Runs with a torn line: %v", err)
 	}
-	if len(runs) != 2 || runs[1].Outcome != OutcomeExitNonzero || runs[1].ExitCode != 3 {
+	if len(runs) != 2 || runs[1].Outcome != run.OutcomeExitNonzero || runs[1].ExitCode != 3 {
 		t.Fatalf("Runs = %+v", runs)
 	}
 	if !w.contains("torn last record") {
@@ -263,7 +265,7 @@ func TestSession_Runs_Index(t *testing.T) {
 	// and session.json.
 	entries, _ = readIndex(idx)
 	rec := sampleRun(6)
-	rec.Number, rec.Version, rec.RunID, rec.Outcome = 6, 1, "66666666-6666-4666-8666-666666666666", OutcomeTimeout
+	rec.Number, rec.Version, rec.RunID, rec.Outcome = 6, 1, "66666666-6666-4666-8666-666666666666", run.OutcomeTimeout
 	line, _ := json.Marshal(rec)
 	f, _ := os.OpenFile(hist, os.O_WRONLY|os.O_APPEND, 0)
 	f.Write(append(line, '\n'))
@@ -271,7 +273,7 @@ func TestSession_Runs_Index(t *testing.T) {
 	want = append(want, rec.Summary())
 	check("record behind the index")
 	fresh, _ := st.Resolve("idx")
-	if m := fresh.Meta(); m.Stats.Runs != 6 || m.Stats.LastOutcome != OutcomeTimeout {
+	if m := fresh.Meta(); m.Stats.Runs != 6 || m.Stats.LastOutcome != run.OutcomeTimeout {
 		t.Errorf("session.json stats not reconciled: %+v", m.Stats)
 	}
 

@@ -7,40 +7,12 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // RecordVersion is the version stamped on each history record ("v").
 const RecordVersion = 1
-
-// Outcome says how a run ended.
-type Outcome string
-
-// The outcomes the runner reports. Records with other values (written by a
-// newer wasmplay) are kept and shown as they are.
-const (
-	OutcomeOK            Outcome = "ok"             // exited with status 0
-	OutcomeExitNonzero   Outcome = "exit_nonzero"   // exited with another status
-	OutcomeOutOfFuel     Outcome = "out_of_fuel"    // fuel budget exhausted
-	OutcomeMemoryLimit   Outcome = "memory_limit"   // memory limit hit
-	OutcomeStackOverflow Outcome = "stack_overflow" // wasm stack exhausted
-	OutcomeTimeout       Outcome = "timeout"        // wall-clock limit hit
-	OutcomeCanceled      Outcome = "canceled"       // stopped by the user
-	OutcomeTrap          Outcome = "trap"           // any other wasm trap
-	OutcomeHostError     Outcome = "host_error"     // wasmplay itself failed
-)
-
-// Policy is the effective run policy a run was started with.
-type Policy struct {
-	// FuelBudget is the fuel the run could consume.
-	FuelBudget uint64 `json:"fuel_budget"`
-	// MemoryBytes is the guest's linear memory limit.
-	MemoryBytes uint64 `json:"memory_bytes"`
-	// StdoutMaxBytes and StderrMaxBytes are how much output was kept.
-	StdoutMaxBytes int64 `json:"stdout_max_bytes"`
-	StderrMaxBytes int64 `json:"stderr_max_bytes"`
-	// TimeoutMS is the wall-clock limit in milliseconds.
-	TimeoutMS int64 `json:"timeout_ms"`
-}
 
 // RunRecord is one line of history.jsonl: everything known about one run.
 //
@@ -66,10 +38,13 @@ type RunRecord struct {
 	Runtime string `json:"runtime"`
 	// Code is the program that ran.
 	Code string `json:"code"`
-	// Policy is the effective policy of the run.
-	Policy Policy `json:"policy"`
+	// Origin says who asked for the run; nil for runs recorded before
+	// wasmplay kept it.
+	Origin *Origin `json:"origin,omitempty"`
+	// Limits are the limits the run was fenced by.
+	Limits run.Limits `json:"policy"`
 	// Outcome says how the run ended (required).
-	Outcome Outcome `json:"outcome"`
+	Outcome run.Outcome `json:"outcome"`
 	// ExitCode is the guest's exit status; meaningful for OutcomeOK and
 	// OutcomeExitNonzero, 0 otherwise.
 	ExitCode int `json:"exit_code"`
@@ -85,6 +60,9 @@ type RunRecord struct {
 	MemoryPagesPeak  uint64 `json:"memory_pages_peak"`
 	// DurationMS is the run's wall-clock time in milliseconds.
 	DurationMS float64 `json:"duration_ms"`
+	// Stdin is what the run read on standard input: the fixed input it
+	// was given, or what was typed while it ran.
+	Stdin string `json:"stdin,omitempty"`
 	// Stdout and Stderr are the output as captured (possibly partial, for
 	// a run that was canceled or failed).
 	Stdout string `json:"stdout"`
@@ -97,26 +75,44 @@ type RunRecord struct {
 	StdoutBytes int64 `json:"stdout_bytes"`
 	StderrBytes int64 `json:"stderr_bytes"`
 	// Files lists the workspace changes the run made.
-	Files FileChanges `json:"files"`
+	Files run.FileChanges `json:"files"`
 }
 
-// FileChanges lists the workspace files a run created, modified and
-// deleted.
-type FileChanges struct {
-	// Created, Modified and Deleted are written as [] when empty and read
-	// back as nil.
-	Created  []FileChange `json:"created"`
-	Modified []FileChange `json:"modified"`
-	Deleted  []FileChange `json:"deleted"`
+// Who asked for a run.
+const (
+	// OriginPerson is someone at the app or the command line.
+	OriginPerson = "person"
+	// OriginAgent is an agent calling the MCP server.
+	OriginAgent = "agent"
+	// OriginBatch is an item of a batch.
+	OriginBatch = "batch"
+)
+
+// Origin says who asked for a run.
+type Origin struct {
+	// Kind is OriginPerson, OriginAgent or OriginBatch.
+	Kind string `json:"kind"`
+	// Client names the program that asked: the MCP client's name from its
+	// handshake, "wasmplay run", "wasmplay app".
+	Client string `json:"client,omitempty"`
+	// Version is the client's version, if it gave one.
+	Version string `json:"version,omitempty"`
 }
 
-// FileChange is one changed workspace file: its path relative to the
-// workspace ("/" separated) and its size after the run (before it, for a
-// deleted file).
-type FileChange struct {
-	// Path may hold any bytes; see RunRecord for how JSON carries them.
-	Path string `json:"path"`
-	Size int64  `json:"size"`
+// String renders the origin for people: "agent (claude-code 1.2)".
+func (o *Origin) String() string {
+	if o == nil || o.Kind == "" {
+		return "unknown"
+	}
+	s := o.Kind
+	if o.Client != "" {
+		s += " (" + o.Client
+		if o.Version != "" {
+			s += " " + o.Version
+		}
+		s += ")"
+	}
+	return s
 }
 
 // encodeText returns s as JSON-safe text: itself if valid UTF-8, else its
@@ -153,6 +149,8 @@ type recordJSON struct {
 	CodeEncoding    string `json:"code_encoding,omitempty"`
 	Message         string `json:"message,omitempty"`
 	MessageEncoding string `json:"message_encoding,omitempty"`
+	Stdin           string `json:"stdin,omitempty"`
+	StdinEncoding   string `json:"stdin_encoding,omitempty"`
 	Stdout          string `json:"stdout"`
 	StdoutEncoding  string `json:"stdout_encoding,omitempty"`
 	Stderr          string `json:"stderr"`
@@ -167,13 +165,14 @@ func (r RunRecord) MarshalJSON() ([]byte, error) {
 	w := recordJSON{plainRecord: plainRecord(r)}
 	// Empty lists are written as [] rather than null, for readers in
 	// other languages.
-	for _, l := range []*[]FileChange{&w.Files.Created, &w.Files.Modified, &w.Files.Deleted} {
+	for _, l := range []*[]run.FileChange{&w.Files.Created, &w.Files.Modified, &w.Files.Deleted} {
 		if *l == nil {
-			*l = []FileChange{}
+			*l = []run.FileChange{}
 		}
 	}
 	w.Code, w.CodeEncoding = encodeText(r.Code)
 	w.Message, w.MessageEncoding = encodeText(r.Message)
+	w.Stdin, w.StdinEncoding = encodeText(r.Stdin)
 	w.Stdout, w.StdoutEncoding = encodeText(r.Stdout)
 	w.Stderr, w.StderrEncoding = encodeText(r.Stderr)
 	return json.Marshal(w)
@@ -186,7 +185,7 @@ func (r *RunRecord) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	rec := RunRecord(w.plainRecord)
-	for _, l := range []*[]FileChange{&rec.Files.Created, &rec.Files.Modified, &rec.Files.Deleted} {
+	for _, l := range []*[]run.FileChange{&rec.Files.Created, &rec.Files.Modified, &rec.Files.Deleted} {
 		if len(*l) == 0 {
 			*l = nil // as MarshalJSON was given
 		}
@@ -196,6 +195,9 @@ func (r *RunRecord) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if rec.Message, err = decodeText("message", w.Message, w.MessageEncoding); err != nil {
+		return err
+	}
+	if rec.Stdin, err = decodeText("stdin", w.Stdin, w.StdinEncoding); err != nil {
 		return err
 	}
 	if rec.Stdout, err = decodeText("stdout", w.Stdout, w.StdoutEncoding); err != nil {
@@ -208,47 +210,19 @@ func (r *RunRecord) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type fileChangeJSON struct {
-	Path         string `json:"path"`
-	PathEncoding string `json:"path_encoding,omitempty"`
-	Size         int64  `json:"size"`
-}
-
-// MarshalJSON writes the change, base64-encoding a path that is not UTF-8
-// (the guest may create such file names).
-func (f FileChange) MarshalJSON() ([]byte, error) {
-	w := fileChangeJSON{Size: f.Size}
-	w.Path, w.PathEncoding = encodeText(f.Path)
-	return json.Marshal(w)
-}
-
-// UnmarshalJSON reads what MarshalJSON wrote.
-func (f *FileChange) UnmarshalJSON(b []byte) error {
-	var w fileChangeJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	p, err := decodeText("path", w.Path, w.PathEncoding)
-	if err != nil {
-		return err
-	}
-	*f = FileChange{Path: p, Size: w.Size}
-	return nil
-}
-
 // RunSummary is the cheap view of a run kept in the run index: enough for
 // a history list, without code or output. Run(n) returns the full record.
 //
 // Fields without a comment mean what the RunRecord field of the same name
 // means.
 type RunSummary struct {
-	Number     int       `json:"number"`
-	RunID      string    `json:"run_id"`
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
-	Runtime    string    `json:"runtime"`
-	Outcome    Outcome   `json:"outcome"`
-	ExitCode   int       `json:"exit_code"`
+	Number     int         `json:"number"`
+	RunID      string      `json:"run_id"`
+	StartedAt  time.Time   `json:"started_at"`
+	FinishedAt time.Time   `json:"finished_at"`
+	Runtime    string      `json:"runtime"`
+	Outcome    run.Outcome `json:"outcome"`
+	ExitCode   int         `json:"exit_code"`
 	// Message is the first line of the record's message, shortened and
 	// made valid UTF-8.
 	Message      string `json:"message,omitempty"`
@@ -301,4 +275,71 @@ func (r *RunRecord) Summary() RunSummary {
 		StderrTruncated: r.StderrTruncated,
 		FilesChanged:    len(r.Files.Created) + len(r.Files.Modified) + len(r.Files.Deleted),
 	}
+}
+
+// NewRecord is the one place a finished run becomes its history record:
+// the code that ran, what it read on stdin, who asked for it, and its
+// Result. AppendRun numbers it.
+func NewRecord(code, stdin []byte, origin *Origin, res run.Result) RunRecord {
+	rec := RunRecord{
+		StartedAt:        res.StartedAt,
+		FinishedAt:       res.FinishedAt,
+		Runtime:          res.Runtime,
+		Code:             string(code),
+		Origin:           origin,
+		Limits:           res.Limits,
+		Outcome:          res.Outcome,
+		ExitCode:         res.ExitCode,
+		Message:          res.Message,
+		FuelConsumed:     res.FuelConsumed,
+		FuelExact:        res.FuelExact,
+		MemoryPagesFinal: res.MemoryPages,
+		MemoryPagesPeak:  res.PeakMemoryPages,
+		DurationMS:       float64(res.Duration) / float64(time.Millisecond),
+		Stdin:            string(stdin),
+		Stdout:           string(res.Stdout),
+		Stderr:           string(res.Stderr),
+		StdoutTruncated:  res.StdoutTruncated,
+		StderrTruncated:  res.StderrTruncated,
+		StdoutBytes:      res.StdoutBytes,
+		StderrBytes:      res.StderrBytes,
+		Files:            res.Files,
+	}
+	if rec.ExitCode < 0 {
+		rec.ExitCode = 0 // the record keeps exit codes only for runs that exited
+	}
+	return rec
+}
+
+// Result rebuilds the Result of a recorded run, for showing and reporting
+// it as a fresh one would be.
+func (r RunRecord) Result() run.Result {
+	res := run.Result{
+		Runtime:         r.Runtime,
+		Success:         r.Outcome == run.OutcomeOK,
+		Outcome:         r.Outcome,
+		ExitCode:        r.ExitCode,
+		Message:         r.Message,
+		Stdout:          []byte(r.Stdout),
+		Stderr:          []byte(r.Stderr),
+		StdoutTruncated: r.StdoutTruncated,
+		StderrTruncated: r.StderrTruncated,
+		StdoutBytes:     r.StdoutBytes,
+		StderrBytes:     r.StderrBytes,
+		FuelConsumed:    r.FuelConsumed,
+		FuelExact:       r.FuelExact,
+		MemoryPages:     r.MemoryPagesFinal,
+		PeakMemoryPages: r.MemoryPagesPeak,
+		MemoryBytes:     r.MemoryPagesFinal * run.WasmPageSize,
+		PeakMemoryBytes: r.MemoryPagesPeak * run.WasmPageSize,
+		StartedAt:       r.StartedAt,
+		FinishedAt:      r.FinishedAt,
+		Duration:        time.Duration(r.DurationMS * float64(time.Millisecond)),
+		Limits:          r.Limits,
+		Files:           r.Files,
+	}
+	if res.Outcome != run.OutcomeOK && res.Outcome != run.OutcomeExitNonzero {
+		res.ExitCode = -1
+	}
+	return res
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // SchemaVersion is the version of session.json this package writes. A file
@@ -51,11 +54,12 @@ type Meta struct {
 	// LastUsedAt is when the session was last opened, closed, run or had a
 	// workspace file changed through this package. Prune goes by it.
 	LastUsedAt time.Time `json:"last_used_at"`
-	// Policy holds the session's overrides of the default run policy.
-	Policy PolicyOverrides `json:"policy_overrides"`
-	// KeepState carries variables from one successful run to the next
-	// (the state is kept per runtime, see SaveState).
-	KeepState bool `json:"keep_state,omitempty"`
+	// Limits are the session's own limits, laid over the config file's
+	// (F4 in the app).
+	Limits run.Overrides `json:"policy_overrides"`
+	// KeepVars carries variables from one successful run to the next
+	// (they are kept per runtime, see UpdateVars).
+	KeepVars bool `json:"keep_state,omitempty"`
 	// Stats are kept up to date by AppendRun and the file operations so
 	// that List reads nothing but session.json.
 	Stats Stats `json:"stats"`
@@ -68,47 +72,12 @@ type Stats struct {
 	// LastRun is the number of the latest run, 0 if none.
 	LastRun int `json:"last_run"`
 	// LastOutcome is the latest run's outcome, "" if none.
-	LastOutcome Outcome `json:"last_outcome,omitempty"`
+	LastOutcome run.Outcome `json:"last_outcome,omitempty"`
 	// SizeBytes is the apparent size of the whole session directory
 	// (workspace, history, buffers, metadata) when last measured.
 	SizeBytes int64 `json:"size_bytes"`
 	// SizeMeasuredAt is when SizeBytes was last computed by a full walk.
 	SizeMeasuredAt time.Time `json:"size_measured_at"`
-}
-
-// PolicyOverrides are the per-session changes to the run policy. A nil
-// field means "use the default".
-type PolicyOverrides struct {
-	// FuelBudget is the fuel a run may consume.
-	FuelBudget *uint64 `json:"fuel_budget,omitempty"`
-	// MemoryBytes is the guest's linear memory limit.
-	MemoryBytes *uint64 `json:"memory_bytes,omitempty"`
-	// StdoutMaxBytes is how much stdout is kept.
-	StdoutMaxBytes *int64 `json:"stdout_max_bytes,omitempty"`
-	// StderrMaxBytes is how much stderr is kept.
-	StderrMaxBytes *int64 `json:"stderr_max_bytes,omitempty"`
-	// TimeoutMS is the wall-clock limit of a run in milliseconds.
-	TimeoutMS *int64 `json:"timeout_ms,omitempty"`
-}
-
-// clone returns a deep copy, so callers cannot change a Session's cached
-// Meta through the pointers.
-func (p PolicyOverrides) clone() PolicyOverrides {
-	return PolicyOverrides{
-		FuelBudget:     clonePtr(p.FuelBudget),
-		MemoryBytes:    clonePtr(p.MemoryBytes),
-		StdoutMaxBytes: clonePtr(p.StdoutMaxBytes),
-		StderrMaxBytes: clonePtr(p.StderrMaxBytes),
-		TimeoutMS:      clonePtr(p.TimeoutMS),
-	}
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 // Summary is one line of `wasmplay sessions list`, ready for --json: the
@@ -117,14 +86,14 @@ func clonePtr[T any](p *T) *T {
 //
 // Fields mean what the Meta and Stats fields of the same name mean.
 type Summary struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name,omitempty"`
-	Runtime     string    `json:"runtime,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	LastUsedAt  time.Time `json:"last_used_at"`
-	Runs        int       `json:"runs"`
-	SizeBytes   int64     `json:"size_bytes"`
-	LastOutcome Outcome   `json:"last_outcome,omitempty"`
+	ID          string      `json:"id"`
+	Name        string      `json:"name,omitempty"`
+	Runtime     string      `json:"runtime,omitempty"`
+	CreatedAt   time.Time   `json:"created_at"`
+	LastUsedAt  time.Time   `json:"last_used_at"`
+	Runs        int         `json:"runs"`
+	SizeBytes   int64       `json:"size_bytes"`
+	LastOutcome run.Outcome `json:"last_outcome,omitempty"`
 	// Error is set, and the other fields mostly empty, for a session
 	// directory whose session.json cannot be read; such a session can only
 	// be deleted (by its exact ID). LastUsedAt is then the directory's
@@ -192,7 +161,7 @@ func (s *Session) Meta() Meta {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.meta
-	m.Policy = m.Policy.clone()
+	m.Limits = m.Limits.Clone()
 	return m
 }
 
@@ -243,84 +212,96 @@ func (s *Session) SetRuntime(runtime string) error {
 	return nil
 }
 
-// SetPolicyOverrides replaces the session's policy overrides.
-func (s *Session) SetPolicyOverrides(p PolicyOverrides) error {
+// SetLimits replaces the session's own limits.
+func (s *Session) SetLimits(o run.Overrides) error {
 	err := s.updateMeta(func(m *Meta) error {
-		m.Policy = p.clone()
+		m.Limits = o.Clone()
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sessions: set policy of %s: %w", s.id, err)
+		return fmt.Errorf("sessions: set limits of %s: %w", s.id, err)
 	}
 	return nil
 }
 
-// SetKeepState turns the "keep variables between runs" switch on or off.
-func (s *Session) SetKeepState(on bool) error {
+// SetKeepVars turns the "keep variables between runs" switch on or off.
+func (s *Session) SetKeepVars(on bool) error {
 	err := s.updateMeta(func(m *Meta) error {
-		m.KeepState = on
+		m.KeepVars = on
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sessions: set keep-state of %s: %w", s.id, err)
+		return fmt.Errorf("sessions: set keep-variables of %s: %w", s.id, err)
 	}
 	return nil
 }
 
-// stateFile is where the kept variables of a runtime live.
-func (s *Session) stateFile(runtime string) (string, error) {
+// varsFile is where the kept variables of a runtime live.
+func (s *Session) varsFile(runtime string) (string, error) {
 	if reason := idProblem(runtime); reason != "" {
 		return "", fmt.Errorf("runtime %q: %s: %w", truncateForError(runtime), reason, ErrInvalidID)
 	}
 	return s.path("state-" + runtime + ".json"), nil
 }
 
-// SaveState stores the variables a run of runtime left (opaque JSON from
-// the runner), atomically.
-func (s *Session) SaveState(runtime string, data []byte) error {
-	p, err := s.stateFile(runtime)
-	if err != nil {
-		return fmt.Errorf("sessions: save state of %s: %w", s.id, err)
-	}
-	if err := s.withLock(func() error { return s.st.writeFileAtomic(p, data) }); err != nil {
-		return fmt.Errorf("sessions: save state of %s: %w", s.id, err)
-	}
-	return nil
+// LoadVars returns the variables kept for runtime, or nil when there are
+// none. It reads under the session's write lock, so it never sees half of
+// an update.
+func (s *Session) LoadVars(runtime string) ([]byte, error) {
+	var data []byte
+	err := s.UpdateVars(runtime, func(current []byte) ([]byte, error) {
+		data = current
+		return current, nil
+	})
+	return data, err
 }
 
-// LoadState returns the variables kept for runtime, or nil when there are
-// none.
-func (s *Session) LoadState(runtime string) ([]byte, error) {
-	p, err := s.stateFile(runtime)
+// UpdateVars replaces the variables kept for runtime with what change
+// makes of the current ones (nil: there are none; a nil result forgets
+// them), all under the session's write lock, so concurrent runs in several
+// processes never lose an update.
+func (s *Session) UpdateVars(runtime string, change func(current []byte) ([]byte, error)) error {
+	p, err := s.varsFile(runtime)
 	if err != nil {
-		return nil, fmt.Errorf("sessions: load state of %s: %w", s.id, err)
-	}
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sessions: load state of %s: %w", s.id, err)
-	}
-	return data, nil
-}
-
-// ClearState forgets the variables kept for runtime.
-func (s *Session) ClearState(runtime string) error {
-	p, err := s.stateFile(runtime)
-	if err != nil {
-		return fmt.Errorf("sessions: clear state of %s: %w", s.id, err)
+		return fmt.Errorf("sessions: kept variables of %s: %w", s.id, err)
 	}
 	err = s.withLock(func() error {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		current, err := readFileLimited(p, run.MaxVarsBytes)
+		if errors.Is(err, fs.ErrNotExist) {
+			current, err = nil, nil
+		}
+		if err != nil {
 			return err
 		}
-		return nil
+		next, err := change(current)
+		switch {
+		case err != nil:
+			return err
+		case bytes.Equal(next, current) && (next == nil) == (current == nil):
+			return nil
+		case next == nil:
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			return nil
+		}
+		return s.st.writeFileAtomic(p, next)
 	})
 	if err != nil {
-		return fmt.Errorf("sessions: clear state of %s: %w", s.id, err)
+		return fmt.Errorf("sessions: kept variables of %s: %w", s.id, err)
 	}
 	return nil
+}
+
+// SaveVars stores the variables a run of runtime left (opaque JSON from
+// the runner).
+func (s *Session) SaveVars(runtime string, data []byte) error {
+	return s.UpdateVars(runtime, func([]byte) ([]byte, error) { return data, nil })
+}
+
+// ClearVars forgets the variables kept for runtime.
+func (s *Session) ClearVars(runtime string) error {
+	return s.UpdateVars(runtime, func([]byte) ([]byte, error) { return nil, nil })
 }
 
 // RefreshSize walks the session directory, stores its size in session.json

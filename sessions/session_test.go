@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmplay/wasmplay/run"
 )
 
 func TestSession_SetRuntime(t *testing.T) {
@@ -25,22 +27,22 @@ func TestSession_SetRuntime(t *testing.T) {
 	wantErrIs(t, s.SetRuntime("../x"), ErrInvalidID)
 }
 
-func TestSession_SetPolicyOverrides(t *testing.T) {
+func TestSession_SetLimits(t *testing.T) {
 	st, _ := testStore(t, Options{})
 	s := mustCreate(t, st, CreateOptions{ID: "pol"})
-	fuel, timeout := uint64(42), int64(1500)
-	if err := s.SetPolicyOverrides(PolicyOverrides{FuelBudget: &fuel, TimeoutMS: &timeout}); err != nil {
+	fuel, timeout := uint64(42), 1500*time.Millisecond
+	if err := s.SetLimits(run.Overrides{FuelBudget: &fuel, Timeout: &timeout}); err != nil {
 		t.Fatal(err)
 	}
 	fuel = 0 // the Session keeps its own copy
 	again, _ := st.Resolve("pol")
-	p := again.Meta().Policy
-	if p.FuelBudget == nil || *p.FuelBudget != 42 || p.TimeoutMS == nil || *p.TimeoutMS != 1500 || p.MemoryBytes != nil {
-		t.Errorf("policy = %+v", p)
+	p := again.Meta().Limits
+	if p.FuelBudget == nil || *p.FuelBudget != 42 || p.Timeout == nil || *p.Timeout != 1500*time.Millisecond || p.MemoryBytes != nil {
+		t.Errorf("limits = %+v", p)
 	}
 	m := again.Meta()
-	*m.Policy.FuelBudget = 7
-	if *again.Meta().Policy.FuelBudget != 42 {
+	*m.Limits.FuelBudget = 7
+	if *again.Meta().Limits.FuelBudget != 42 {
 		t.Error("Meta() shares pointers with the Session")
 	}
 }
@@ -61,7 +63,7 @@ func TestSession_Reload(t *testing.T) {
 		t.Fatalf("after Reload runtime = %q, %v", a.Runtime(), err)
 	}
 	// Updates read the file afresh: a's change does not undo b's.
-	if err := a.SetPolicyOverrides(PolicyOverrides{}); err != nil {
+	if err := a.SetLimits(run.Overrides{}); err != nil {
 		t.Fatal(err)
 	}
 	b.Reload()
@@ -278,35 +280,35 @@ func TestSession_SetRuntime_Interrupted(t *testing.T) {
 func TestSession_State(t *testing.T) {
 	st, _ := testStore(t, Options{})
 	s := mustCreate(t, st, CreateOptions{ID: "state"})
-	if data, err := s.LoadState("python"); err != nil || data != nil {
+	if data, err := s.LoadVars("python"); err != nil || data != nil {
 		t.Fatalf("fresh session: %q, %v", data, err)
 	}
-	if err := s.SetKeepState(true); err != nil {
+	if err := s.SetKeepVars(true); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveState("python", []byte(`{"vars":{"x":1}}`)); err != nil {
+	if err := s.SaveVars("python", []byte(`{"vars":{"x":1}}`)); err != nil {
 		t.Fatal(err)
 	}
 	other, err := st.Resolve("state")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !other.Meta().KeepState {
+	if !other.Meta().KeepVars {
 		t.Error("keep-state switch not persisted")
 	}
-	if data, err := other.LoadState("python"); err != nil || string(data) != `{"vars":{"x":1}}` {
+	if data, err := other.LoadVars("python"); err != nil || string(data) != `{"vars":{"x":1}}` {
 		t.Fatalf("load: %q, %v", data, err)
 	}
-	if data, _ := other.LoadState("javascript"); data != nil {
+	if data, _ := other.LoadVars("javascript"); data != nil {
 		t.Errorf("state leaked across runtimes: %q", data)
 	}
-	if err := other.ClearState("python"); err != nil {
+	if err := other.ClearVars("python"); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := s.LoadState("python"); data != nil {
+	if data, _ := s.LoadVars("python"); data != nil {
 		t.Errorf("cleared state still there: %q", data)
 	}
-	if err := s.SaveState("../evil", []byte("{}")); !errors.Is(err, ErrInvalidID) {
+	if err := s.SaveVars("../evil", []byte("{}")); !errors.Is(err, ErrInvalidID) {
 		t.Errorf("bad runtime name: %v", err)
 	}
 }

@@ -12,14 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/adrg/xdg"
 	"github.com/gofrs/flock"
 	"github.com/google/uuid"
 )
-
-// EnvSessionsDir names the environment variable that overrides the sessions
-// root (DefaultRoot), e.g. for tests.
-const EnvSessionsDir = "WASMPLAY_SESSIONS_DIR"
 
 // Names of the entries wasmplay keeps directly in the sessions root. They
 // all start with ".", which no session ID can, so List never confuses them
@@ -30,16 +25,6 @@ const (
 	creatingPrefix = ".creating-"
 	trashPrefix    = ".trash-"
 )
-
-// DefaultRoot returns the sessions root: $WASMPLAY_SESSIONS_DIR if set,
-// else $XDG_DATA_HOME/wasmplay/sessions (~/.local/share/wasmplay/sessions
-// on Linux when XDG_DATA_HOME is unset).
-func DefaultRoot() string {
-	if dir := os.Getenv(EnvSessionsDir); dir != "" {
-		return dir
-	}
-	return filepath.Join(xdg.DataHome, "wasmplay", "sessions")
-}
 
 // Options configure a Store.
 type Options struct {
@@ -74,8 +59,8 @@ type Store struct {
 	owned map[string]*flock.Flock // owner locks held by this Store, by ID
 }
 
-// Open opens (creating if needed) the sessions root. Pass DefaultRoot() for
-// the user's data directory.
+// Open opens (creating if needed) the sessions root (config.ResolveDirs
+// says where the user's is).
 func Open(root string, opts Options) (*Store, error) {
 	if root == "" {
 		return nil, errors.New("sessions: open: empty root directory")

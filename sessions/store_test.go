@@ -9,18 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-)
 
-func TestDefaultRoot(t *testing.T) {
-	t.Setenv(EnvSessionsDir, "/tmp/somewhere/sessions")
-	if got := DefaultRoot(); got != "/tmp/somewhere/sessions" {
-		t.Errorf("DefaultRoot() with %s = %q", EnvSessionsDir, got)
-	}
-	t.Setenv(EnvSessionsDir, "")
-	if got := DefaultRoot(); !strings.HasSuffix(got, filepath.Join("wasmplay", "sessions")) || !filepath.IsAbs(got) {
-		t.Errorf("DefaultRoot() = %q, want an absolute .../wasmplay/sessions", got)
-	}
-}
+	"github.com/wasmplay/wasmplay/run"
+)
 
 func TestStore_Open(t *testing.T) {
 	dir := t.TempDir()
@@ -216,7 +207,7 @@ func TestStore_List(t *testing.T) {
 	mustCreate(t, st, CreateOptions{ID: "new"})
 	clk.advance(time.Hour)
 	rec := sampleRun(1)
-	rec.Outcome = OutcomeTrap
+	rec.Outcome = run.OutcomeTrap
 	rec.FinishedAt = clk.now()
 	mustAppend(t, busy, rec)
 
@@ -247,7 +238,7 @@ func TestStore_List(t *testing.T) {
 		t.Fatalf("List order = %v, want busy,new,old (last used first)", ids)
 	}
 	b := list[0]
-	if b.Runtime != "javascript" || b.Runs != 1 || b.LastOutcome != OutcomeTrap || b.SizeBytes <= 0 || !b.LastUsedAt.Equal(clk.now()) {
+	if b.Runtime != "javascript" || b.Runs != 1 || b.LastOutcome != run.OutcomeTrap || b.SizeBytes <= 0 || !b.LastUsedAt.Equal(clk.now()) {
 		t.Errorf("busy summary = %+v", b)
 	}
 	for _, sub := range []string{`"not a session"`, `nometa`, `stray-file`} {

@@ -1,7 +1,7 @@
 // Package tui is wasmplay's playground: a Bubble Tea v2 app with an editor,
 // the output of runs, live metrics, the session's workspace files and its
-// run history. It talks to the runner only through runner.Runner (submit,
-// cancel, input, events) and to disk only through tea.Cmds.
+// run history. It runs code only through the playground layer (start,
+// cancel, input, events) and touches disk only in tea.Cmds.
 package tui
 
 import (
@@ -13,27 +13,21 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
-	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/themes"
 	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
-// Deps are what the app runs on; main builds them.
+// Deps are what the app runs on; the command line builds them.
 type Deps struct {
-	// Runner runs the code.
-	Runner *runner.Runner
-	// Registry lists the runtimes.
-	Registry *runtimes.Registry
-	// Store holds the sessions.
-	Store *sessions.Store
+	// Playground runs the code; its store holds the sessions.
+	Playground *playground.Playground
 	// Theme is the starting theme.
 	Theme themes.Theme
 	// Keys are the bindings (defaults, remapped by the config).
 	Keys KeyMap
-	// Policy is the default policy of a session without overrides.
-	Policy runner.Policy
 	// Session is the session to open ("" = the most recently used).
 	Session string
 	// Prepare loads (compiling the first time) a runtime, so the first run
@@ -60,7 +54,7 @@ type Model struct {
 
 	views   map[string]*sessionView // open sessions by ID
 	current *sessionView
-	runs    map[runner.RunID]*sessionView // runs in flight → their session
+	runs    map[*playground.Run]*sessionView // runs in flight → their session
 
 	dialog dialog
 
@@ -94,7 +88,7 @@ func New(deps Deps) *Model {
 		edKeys:   editor.DefaultKeyMap(),
 		focus:    PaneEditor,
 		views:    map[string]*sessionView{},
-		runs:     map[runner.RunID]*sessionView{},
+		runs:     map[*playground.Run]*sessionView{},
 		prep:     map[string]string{},
 		prepErr:  map[string]bool{},
 		loading:  true,
@@ -106,10 +100,7 @@ func New(deps Deps) *Model {
 // Init starts listening to the runner, opens the first session and warms
 // the runtimes.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{
-		listenRunEvents(m.deps.Runner.Events()),
-		openSessionCmd(m.deps.Store, m.deps.Session, m.deps.Policy, true),
-	}
+	cmds := []tea.Cmd{openSessionCmd(m.deps.Playground, m.deps.Session, true)}
 	if m.deps.Prepare != nil {
 		for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
 			m.prep[rt] = "loading"
@@ -140,10 +131,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.relayout()
 		return m, nil
+	case runStartedMsg:
+		return m, m.runStarted(msg)
 	case runEventMsg:
-		return m, tea.Batch(m.handleRunEvent(msg.ev), listenRunEvents(m.deps.Runner.Events()))
-	case runEventsClosedMsg:
-		return m, nil
+		return m, m.handleRunEvent(msg)
+	case inputSentMsg:
+		return m, m.inputSent(msg)
+	case varsListedMsg:
+		return m, m.varsListed(msg)
+	case limitsSavedMsg:
+		return m, m.limitsSaved(msg)
 	case sessionOpenedMsg:
 		return m, m.sessionOpened(msg)
 	case sessionOpenFailedMsg:
@@ -427,10 +424,10 @@ func (m *Model) renderPane(p Pane, r Rect) string {
 	case PaneMetrics:
 		title = num + "Metrics"
 		content = sv.metrics.view(m.st, m.keys)
-		if sv.run != 0 {
+		if sv.run != nil {
 			note = "live"
-		} else if sv.lastNumber > 0 {
-			note = "run " + itoa(sv.lastNumber)
+		} else if sv.last != nil && sv.last.Number > 0 {
+			note = "run " + itoa(sv.last.Number)
 		}
 	case PaneFiles:
 		title = num + "Files /app"
@@ -490,9 +487,13 @@ func (m *Model) renderHeader() string {
 			}
 			parts = append(parts, rt)
 		}
-		parts = append(parts, fmt.Sprintf("fuel %s · mem %s · %s", runner.FormatFuel(sv.policy.FuelBudget),
-			runner.FormatBytes(sv.policy.MemoryBytes), sv.policy.Timeout))
-		if sv.keepState {
+		if sv.limitsErr != nil {
+			parts = append(parts, "limits invalid: F4 fixes them")
+		} else {
+			parts = append(parts, fmt.Sprintf("fuel %s · mem %s · %s", run.FormatFuel(sv.limits.FuelBudget),
+				run.FormatBytes(sv.limits.MemoryBytes), sv.limits.Timeout))
+		}
+		if sv.sess.Meta().KeepVars {
 			parts = append(parts, "vars kept")
 		}
 		if busy := len(m.runs); busy > 0 {
@@ -520,7 +521,7 @@ func (m *Model) renderFooter() string {
 	}
 	k := m.keys
 	hints := [][2]string{{k.Run.Help().Key, "run"}}
-	if m.current != nil && m.current.run != 0 {
+	if m.current != nil && m.current.run != nil {
 		hints = append(hints, [2]string{k.Cancel.Help().Key, "cancel"})
 	}
 	switch m.focus {

@@ -9,7 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/runtimes/codeblocks"
 	"github.com/wasmplay/wasmplay/sessions"
@@ -155,7 +155,7 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Demos):
 		return m.openDemos(), true
 	case key.Matches(msg, k.KeepState):
-		return m.toggleKeepState(), true
+		return m.toggleKeepVars(), true
 	case key.Matches(msg, k.NextTab):
 		m.moveTab(1)
 		return nil, true
@@ -218,8 +218,8 @@ func (m *Model) quit() tea.Cmd {
 
 func (m *Model) quitNow() tea.Cmd {
 	m.quitting = true
-	for id := range m.runs {
-		m.deps.Runner.Cancel(id)
+	for r := range m.runs {
+		r.Cancel()
 	}
 	var saves []tea.Cmd
 	for _, sv := range m.views {
@@ -524,7 +524,7 @@ func (m *Model) newSession() tea.Cmd {
 				return nil, err
 			}
 		}
-		return newSessionCmd(m.deps.Store, name, rt, m.deps.Policy), nil
+		return newSessionCmd(m.deps.Playground, name, rt), nil
 	})
 	return nil
 }
@@ -650,5 +650,5 @@ func formatSize(n int64) string {
 	if n < 0 {
 		n = 0
 	}
-	return runner.FormatBytes(uint64(n))
+	return run.FormatBytes(uint64(n))
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,20 +10,50 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
-	"github.com/wasmplay/wasmplay/runner/guidance"
-	"github.com/wasmplay/wasmplay/runner/history"
+	"github.com/wasmplay/wasmplay/config"
+	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/guidance"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/report"
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
-// startRun submits the active tab of the current session.
+// runStartedMsg says whether a run the user asked for has started.
+type runStartedMsg struct {
+	id   string // the session
+	tab  *editorTab
+	code []byte
+	demo *demos.Demo
+	run  *playground.Run
+	err  error
+}
+
+// runEventMsg carries one event of a run in flight.
+type runEventMsg struct {
+	run *playground.Run
+	ev  run.Event
+}
+
+// inputSentMsg reports input sent to (or end of input for) a run.
+type inputSentMsg struct {
+	run  *playground.Run
+	text string // what was sent ("" with eof)
+	eof  bool
+	err  error
+}
+
+// startRun asks the playground to run the active tab of the current
+// session. Starting reads the session (its limits and kept variables), so
+// it happens in a command.
 func (m *Model) startRun() tea.Cmd {
 	sv := m.current
 	if sv == nil {
 		return nil
 	}
-	if sv.run != 0 {
+	if sv.run != nil || sv.starting {
 		return m.setFlash("a run is already in flight in this session: "+m.keys.Cancel.Help().Key+" cancels it", true)
 	}
 	t := sv.activeTab()
@@ -33,76 +64,133 @@ func (m *Model) startRun() tea.Cmd {
 		return m.setFlash(t.runtime+" is not available: "+msg, true)
 	}
 	code := []byte(t.ed.Value())
-	policy := sv.policy
 	demo := sv.demo
 	sv.demo = nil
-	if demo != nil {
-		if demo.Code != string(code) || demo.Runtime != t.runtime {
-			demo = nil // edited since it was loaded: an ordinary run
-		} else {
-			policy = demo.ApplyPolicy(policy)
-			policy.Stdin = nil // fed through the interactive stdin below
+	if demo != nil && (demo.Code != string(code) || demo.Runtime != t.runtime) {
+		demo = nil // edited since it was loaded: an ordinary run
+	}
+	req := playground.Request{Session: sv.sess, Runtime: t.runtime, Code: code, Interactive: true, Demo: demo,
+		Origin: sessions.Origin{Kind: sessions.OriginPerson, Client: "wasmplay app"}}
+	sv.starting = true
+	pg, id := m.deps.Playground, sv.sess.ID()
+	start := func() tea.Msg {
+		r, err := pg.Start(context.Background(), req)
+		return runStartedMsg{id: id, tab: t, code: code, demo: demo, run: r, err: err}
+	}
+	return tea.Batch(start, m.autosaveTab(sv, t))
+}
+
+// runStarted shows a run that started (or why it did not) and follows it.
+func (m *Model) runStarted(msg runStartedMsg) tea.Cmd {
+	sv := m.views[msg.id]
+	if sv == nil {
+		if msg.run != nil {
+			msg.run.Cancel() // the session was closed meanwhile
 		}
+		return nil
 	}
-	job := runner.Job{
-		Runtime:     t.runtime,
-		Code:        code,
-		Policy:      policy,
-		Workspace:   sv.sess.WorkspaceDir(),
-		Interactive: true,
-		Tag:         sv.sess.ID(),
-		Recorder:    history.SessionRecorder{Session: sv.sess},
-		KeepState:   sv.keepState,
-		State:       sv.state[t.runtime],
+	sv.starting = false
+	if msg.err != nil {
+		return m.setFlash("cannot run: "+limitsMessage(msg.err), true)
 	}
-	id, err := m.deps.Runner.Submit(job)
-	if err != nil {
-		return m.setFlash("cannot run: "+err.Error(), true)
-	}
-	sv.run, sv.runCode, sv.runRuntime, sv.runTab, sv.runDemo = id, code, t.runtime, t, demo
-	m.runs[id] = sv
-	if demo != nil && demo.Stdin != "" {
-		// The demo types its own answer on stdin.
-		_ = m.deps.Runner.SendInput(id, []byte(demo.Stdin))
-		_ = m.deps.Runner.CloseInput(id)
-		sv.out.append(lineInput, id, "› "+strings.TrimSuffix(demo.Stdin, "\n")+"   (typed by the demo)")
+	r := msg.run
+	sv.run, sv.runCode, sv.runRuntime, sv.runTab = r, msg.code, r.Runtime(), msg.tab
+	m.runs[r] = sv
+	if d := msg.demo; d != nil && d.Stdin != "" {
+		sv.out.append(lineInput, r.ID(), "› "+strings.TrimSuffix(d.Stdin, "\n")+"   (typed by the demo)")
 	}
 	number := len(sv.runs.runs) + 1
-	sv.out.append(lineHeader, id, fmt.Sprintf("▶ run %d · %s · %s", number, t.runtime, time.Now().Format("15:04:05")))
-	sv.metrics.start(runner.LimitsOf(policy.WithDefaults()), job.KeepState, runner.StateNames(job.State))
-	t.ed.SetMarks(nil)
-	cmds := []tea.Cmd{sv.out.setInput(true), m.autosaveTab(sv, t)}
+	sv.out.append(lineHeader, r.ID(), fmt.Sprintf("▶ run %d · %s · %s", number, r.Runtime(), time.Now().Format("15:04:05")))
+	sv.metrics.start(r.Limits(), r.KeepsVars(), run.VarNames(r.VarsBefore()))
+	if msg.tab != nil {
+		msg.tab.ed.SetMarks(nil)
+	}
+	cmds := []tea.Cmd{sv.out.setInput(true), listenRun(r)}
+	if d := msg.demo; d != nil && d.Stdin != "" {
+		// The demo types its own answer on stdin.
+		cmds = append(cmds, sendInputCmd(r, d.Stdin, true))
+	}
 	return tea.Batch(cmds...)
+}
+
+// listenRun waits for the next event of a run.
+func listenRun(r *playground.Run) tea.Cmd {
+	ch := r.Events()
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return runEventMsg{run: r, ev: ev}
+	}
+}
+
+// sendInputCmd writes to a run's stdin, then ends it when eof; a guest
+// that does not read makes the write fail in a moment instead of holding
+// up the app.
+func sendInputCmd(r *playground.Run, text string, eof bool) tea.Cmd {
+	return func() tea.Msg {
+		var err error
+		if text != "" {
+			err = r.SendInput([]byte(text))
+		}
+		if eof && err == nil {
+			err = r.CloseInput()
+		}
+		if errors.Is(err, run.ErrInputClosed) && eof {
+			err = nil
+		}
+		return inputSentMsg{run: r, text: text, eof: eof, err: err}
+	}
+}
+
+// inputSent shows what was sent on a run's stdin.
+func (m *Model) inputSent(msg inputSentMsg) tea.Cmd {
+	sv := m.runs[msg.run]
+	if sv == nil {
+		return nil
+	}
+	if msg.err != nil {
+		return m.setFlash("input not sent: "+msg.err.Error(), true)
+	}
+	// The guest echoes nothing (no terminal): show what was sent.
+	if msg.text != "" && !msg.eof {
+		sv.out.append(lineInput, msg.run.ID(), "› "+strings.TrimSuffix(msg.text, "\n"))
+	}
+	if msg.eof && msg.text == "" {
+		sv.out.append(lineInput, msg.run.ID(), "[end of input]")
+	}
+	return nil
 }
 
 // cancelRun cancels the current session's run, or says how to quit.
 func (m *Model) cancelRun() tea.Cmd {
 	sv := m.current
-	if sv == nil || sv.run == 0 {
+	if sv == nil || sv.run == nil {
 		return m.setFlash("nothing is running · "+m.keys.Quit.Help().Key+" quits", false)
 	}
-	m.deps.Runner.Cancel(sv.run)
+	sv.run.Cancel()
 	return m.setFlash("canceling the run…", false)
 }
 
-// handleRunEvent routes a runner event to its session.
-func (m *Model) handleRunEvent(ev runner.Event) tea.Cmd {
-	sv := m.runs[ev.Run()]
+// handleRunEvent routes a run's event to its session.
+func (m *Model) handleRunEvent(msg runEventMsg) tea.Cmd {
+	sv := m.runs[msg.run]
 	if sv == nil {
-		return nil // a run of a session closed since, or of another client
+		return nil // a run of a session closed since
 	}
-	switch e := ev.(type) {
-	case runner.Queued:
+	switch e := msg.ev.(type) {
+	case run.Queued:
 		sv.metrics.queued(e.Position)
-	case runner.Started:
+	case run.Started:
 		sv.metrics.phase = phaseRunning
-	case runner.Output:
+	case run.Output:
 		for _, c := range e.Chunks {
 			sv.out.write(e.ID, c.Stream, c.Data)
 		}
-	case runner.Metrics:
+	case run.Metrics:
 		sv.metrics.sample(e)
-		waiting := e.Activity == runner.ActivityWaitingInput
+		waiting := e.Activity == run.ActivityWaitingInput
 		if waiting != sv.out.waiting {
 			sv.out.waiting = waiting
 			// The first time the guest waits for input, take the user to
@@ -112,18 +200,19 @@ func (m *Model) handleRunEvent(ev runner.Event) tea.Cmd {
 				m.setFocus(PaneOutput)
 			}
 		}
-	case runner.Finished:
-		return m.runFinished(sv, e)
+	case run.Finished:
+		return m.runFinished(sv, msg.run.Wait())
 	}
-	return nil
+	return listenRun(msg.run)
 }
 
 // runFinished shows a run's summary, guidance and marks, and updates the
 // runs list and the files.
-func (m *Model) runFinished(sv *sessionView, f runner.Finished) tea.Cmd {
-	delete(m.runs, f.ID)
-	res := f.Result
-	sv.run = 0
+func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
+	delete(m.runs, sv.run)
+	res := o.Result
+	id := res.ID
+	sv.run = nil
 	sv.out.closeOpen()
 	cmds := []tea.Cmd{sv.out.setInput(false), listFilesCmd(sv.sess)}
 	if sv.inputFocus {
@@ -132,63 +221,66 @@ func (m *Model) runFinished(sv *sessionView, f runner.Finished) tea.Cmd {
 			m.setFocus(sv.focusBefore)
 		}
 	}
-	number := f.HistoryNumber
-	if f.HistoryErr != nil {
-		cmds = append(cmds, m.setFlash("the run was not recorded in the session history: "+f.HistoryErr.Error(), true))
+	if o.RecordErr != nil {
+		cmds = append(cmds, m.setFlash("the run was not recorded in the session history: "+o.RecordErr.Error(), true))
 	}
-	sv.last, sv.lastCode, sv.lastNumber = &res, sv.runCode, number
+	sv.last = &o
 	sv.metrics.finish(res)
 	sv.files.markRun(res.Files)
 	kind := lineSummary
 	if !res.Success {
 		kind = lineFailure
 	}
-	sv.out.append(kind, f.ID, summaryText(res, number))
+	sv.out.append(kind, id, summaryText(res, o.Number))
 	if res.StdoutTruncated || res.StderrTruncated {
-		sv.out.append(lineNote, f.ID, fmt.Sprintf("output truncated at the limits: kept %s of %s stdout, %s of %s stderr (F4 raises them)",
-			runner.FormatBytes(uint64(len(res.Stdout))), runner.FormatBytes(uint64(res.StdoutBytes)),
-			runner.FormatBytes(uint64(len(res.Stderr))), runner.FormatBytes(uint64(res.StderrBytes))))
+		sv.out.append(lineNote, id, fmt.Sprintf("output truncated at the limits: kept %s of %s stdout, %s of %s stderr (F4 raises them)",
+			run.FormatBytes(uint64(len(res.Stdout))), run.FormatBytes(uint64(res.StdoutBytes)),
+			run.FormatBytes(uint64(len(res.Stderr))), run.FormatBytes(uint64(res.StderrBytes))))
 	}
-	sv.lastAdvice = nil
-	if !res.Success {
-		sv.lastAdvice = guidance.MatchWithOptions(res, sv.runRuntime, m.matchOptions(sv.lastCode))
-		for _, a := range sv.lastAdvice {
-			sv.out.append(lineHint, f.ID, "hint: "+a.Title+" — "+a.Cause)
-			for _, step := range a.Steps {
-				sv.out.append(lineHint, f.ID, "  • "+step)
-			}
+	for _, a := range o.Advice {
+		sv.out.append(lineHint, id, "hint: "+a.Title+" — "+a.Cause)
+		for _, step := range a.Steps {
+			sv.out.append(lineHint, id, "  • "+step)
 		}
+	}
+	if !res.Success {
 		if loc, ok := guidance.ErrorLocation(string(res.Stderr), sv.runRuntime); ok && sv.runTab != nil {
 			sv.runTab.ed.SetMarks([]editor.Mark{{Line: loc.Line, Kind: editor.Error, Message: loc.Message}})
-			sv.out.append(lineHint, f.ID, fmt.Sprintf("line %d is marked in the editor · %s jumps to it", loc.Line, m.keys.JumpError.Help().Key))
+			sv.out.append(lineHint, id, fmt.Sprintf("line %d is marked in the editor · %s jumps to it", loc.Line, m.keys.JumpError.Help().Key))
 		}
 	}
-	if fa := guidance.AnalyzeFuel(res.FuelConsumed, res.Limits.FuelBudget, res.Outcome, res.FuelExact); fa.Suggested > 0 {
-		sv.out.append(lineHint, f.ID, fmt.Sprintf("fuel %s: %s applies a budget of %s and runs again",
-			fa.Band, m.keys.ApplyBudget.Help().Key, runner.FormatFuel(fa.Suggested)))
+	if fa := o.Fuel; fa.Suggested > 0 {
+		sv.out.append(lineHint, id, fmt.Sprintf("fuel %s: %s applies a budget of %s and runs again",
+			fa.Band, m.keys.ApplyBudget.Help().Key, run.FormatFuel(fa.Suggested)))
 	}
-	if d := sv.runDemo; d != nil {
-		sv.runDemo = nil
-		if ok, why := d.Verdict(res); ok {
-			sv.out.append(lineSummary, f.ID, "demo expectation met ✓ — "+d.Expect)
+	if v := o.Verdict; v != nil {
+		if v.Met {
+			sv.out.append(lineSummary, id, "demo expectation met ✓ — "+v.Expect)
 		} else {
-			sv.out.append(lineFailure, f.ID, "demo expectation NOT met ✗ — "+why)
+			sv.out.append(lineFailure, id, "demo expectation NOT met ✗ — "+v.Why)
 		}
 	}
-	if rep := res.StateReport; rep != nil {
-		if res.State != nil {
-			sv.state[sv.runRuntime] = res.State
-			cmds = append(cmds, saveStateCmd(sv.sess, sv.runRuntime, res.State))
-			sv.out.append(lineNote, f.ID, "kept for the next run: "+listOrNone(rep.Saved))
-		} else if rep.Problem != "" {
-			sv.out.append(lineNote, f.ID, "variables: "+rep.Problem)
+	if vo := o.Vars; vo != nil && vo.Report != nil {
+		rep := vo.Report
+		switch {
+		case vo.SaveErr != nil:
+			cmds = append(cmds, m.setFlash("the kept variables were not saved: "+vo.SaveErr.Error(), true))
+		case vo.Saved:
+			sv.out.append(lineNote, id, "kept for the next run: "+listOrNone(rep.Saved))
+			if len(vo.Merged) > 0 {
+				sv.out.append(lineNote, id, "also kept, changed meanwhile by another run: "+strings.Join(vo.Merged, ", "))
+			}
+		case rep.Problem != "":
+			sv.out.append(lineNote, id, "variables: "+rep.Problem)
 		}
 		if len(rep.Skipped) > 0 {
-			sv.out.append(lineNote, f.ID, "not kept (not JSON-representable): "+strings.Join(rep.Skipped, ", "))
+			sv.out.append(lineNote, id, "not kept (not JSON-representable): "+strings.Join(rep.Skipped, ", "))
 		}
 	}
-	if number > 0 {
-		sv.runs.add(summaryOf(res, number, len(sv.runCode)))
+	if o.Number > 0 {
+		rec := sessions.NewRecord(o.Code, o.Stdin, &o.Origin, res)
+		rec.Number = o.Number
+		sv.runs.add(rec.Summary())
 	}
 	return tea.Batch(cmds...)
 }
@@ -201,117 +293,96 @@ func listOrNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// toggleKeepState turns the session's "keep variables" switch.
-func (m *Model) toggleKeepState() tea.Cmd {
+// varsListedMsg delivers the variables a session keeps, per runtime.
+type varsListedMsg struct {
+	id   string
+	vars map[string][]string
+	err  error
+}
+
+// toggleKeepVars turns the session's "keep variables" switch.
+func (m *Model) toggleKeepVars() tea.Cmd {
 	sv := m.current
 	if sv == nil {
 		return nil
 	}
-	sv.keepState = !sv.keepState
-	sess, on := sv.sess, sv.keepState
+	sess := sv.sess
+	on := !sess.Meta().KeepVars
 	save := func() tea.Msg {
-		if err := sess.SetKeepState(on); err != nil {
+		if err := sess.SetKeepVars(on); err != nil {
 			return flashMsg{text: err.Error(), err: true}
 		}
+		if !on {
+			vars, err := keptVars(sess)
+			return varsListedMsg{id: sess.ID(), vars: vars, err: err}
+		}
+		return flashMsg{text: "variables are kept between successful runs: Python's public globals, JavaScript's state object"}
+	}
+	return save
+}
+
+// keptVars lists the variables a session keeps, per runtime.
+func keptVars(sess *sessions.Session) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, rt := range runtimes.StatefulRuntimes() {
+		data, err := sess.LoadVars(rt)
+		if err != nil {
+			return nil, err
+		}
+		if names := run.VarNames(data); len(names) > 0 {
+			out[rt] = names
+		}
+	}
+	return out, nil
+}
+
+// varsListed offers to forget the variables kept, after keeping was
+// turned off.
+func (m *Model) varsListed(msg varsListedMsg) tea.Cmd {
+	sv := m.views[msg.id]
+	if sv == nil {
 		return nil
 	}
-	if !on {
-		var names, kept []string
-		for rt, state := range sv.state {
-			if n := runner.StateNames(state); len(n) > 0 {
-				names = append(names, n...)
-				kept = append(kept, rt)
-			}
-		}
-		if len(kept) == 0 {
-			return tea.Batch(save, m.setFlash("variables are no longer kept between runs", false))
-		}
-		slices.Sort(names)
-		m.dialog = &confirmDialog{
-			question: "Variables are no longer kept between runs.\n\nForget the ones kept so far (" + strings.Join(names, ", ") +
-				")?\nNo keeps them for when you turn this back on.",
-			yes: func(m *Model) tea.Cmd {
-				for _, rt := range kept {
-					delete(sv.state, rt)
-				}
-				return clearStateCmd(sess, kept)
-			},
-		}
-		return tea.Batch(save, m.setFlash("variables are no longer kept between runs", false))
+	if msg.err != nil {
+		return m.setFlash("variables are no longer kept between runs; the kept ones could not be read: "+msg.err.Error(), true)
 	}
-	return tea.Batch(save, m.setFlash("variables are kept between successful runs: Python's public globals, JavaScript's state object", false))
+	var names, kept []string
+	for rt, n := range msg.vars {
+		names = append(names, n...)
+		kept = append(kept, rt)
+	}
+	if len(kept) == 0 {
+		return m.setFlash("variables are no longer kept between runs", false)
+	}
+	slices.Sort(names)
+	sess := sv.sess
+	m.dialog = &confirmDialog{
+		question: "Variables are no longer kept between runs.\n\nForget the ones kept so far (" + strings.Join(names, ", ") +
+			")?\nNo keeps them for when you turn this back on.",
+		yes: func(m *Model) tea.Cmd { return clearVarsCmd(sess, kept) },
+	}
+	return m.setFlash("variables are no longer kept between runs", false)
 }
 
 // summaryText is the line that ends a run in the output pane.
-func summaryText(res runner.Result, number int) string {
-	var b strings.Builder
-	b.WriteString(outcomeIcon(res.Outcome) + " ")
+func summaryText(res run.Result, number int) string {
+	lead := outcomeIcon(res.Outcome) + " "
 	if number > 0 {
-		fmt.Fprintf(&b, "run %d · ", number)
+		lead += fmt.Sprintf("run %d · ", number)
 	}
-	b.WriteString(outcomeLabel(res.Outcome))
-	switch res.Outcome {
-	case runner.OutcomeOK, runner.OutcomeExitNonzero:
-		fmt.Fprintf(&b, " · exit %d", res.ExitCode)
-	default:
-		if res.Message != "" {
-			fmt.Fprintf(&b, " · %s", strings.SplitN(res.Message, "\n", 2)[0])
-		}
-	}
-	fuel := runner.FormatFuel(res.FuelConsumed)
-	if !res.FuelExact {
-		fuel = "≥" + fuel
-	}
-	fmt.Fprintf(&b, " · fuel %s/%s · peak %d pages (%s) · %s", fuel, runner.FormatFuel(res.Limits.FuelBudget),
-		res.PeakMemoryPages, runner.FormatBytes(res.PeakMemoryBytes), formatElapsed(res.Duration))
-	if n := len(res.Files.Created) + len(res.Files.Modified) + len(res.Files.Deleted); n > 0 {
-		fmt.Fprintf(&b, " · files +%d ~%d -%d", len(res.Files.Created), len(res.Files.Modified), len(res.Files.Deleted))
-	}
-	return b.String()
+	return lead + report.SummaryLine(res)
 }
 
-// summaryOf makes the runs-list entry of a finished run.
-func summaryOf(res runner.Result, number, codeBytes int) sessions.RunSummary {
-	return sessions.RunSummary{
-		Number:          number,
-		StartedAt:       res.StartedAt,
-		FinishedAt:      res.FinishedAt,
-		Runtime:         res.Runtime,
-		Outcome:         sessions.Outcome(res.Outcome),
-		ExitCode:        max(res.ExitCode, 0),
-		Message:         strings.SplitN(res.Message, "\n", 2)[0],
-		FuelConsumed:    res.FuelConsumed,
-		FuelExact:       res.FuelExact,
-		MemoryPeak:      res.PeakMemoryPages,
-		DurationMS:      float64(res.Duration) / float64(time.Millisecond),
-		CodeBytes:       codeBytes,
-		StdoutBytes:     res.StdoutBytes,
-		StderrBytes:     res.StderrBytes,
-		StdoutTruncated: res.StdoutTruncated,
-		StderrTruncated: res.StderrTruncated,
-		FilesChanged:    len(res.Files.Created) + len(res.Files.Modified) + len(res.Files.Deleted),
-	}
-}
-
-// sendInput writes a line to the current run's stdin.
+// sendInput writes a line to the current run's stdin, or ends it.
 func (m *Model) sendInput(req *outputRequest) tea.Cmd {
 	sv := m.current
-	if sv == nil || sv.run == 0 {
+	if sv == nil || sv.run == nil {
 		return nil
 	}
 	if req.eof {
-		if err := m.deps.Runner.CloseInput(sv.run); err != nil && !errors.Is(err, runner.ErrUnknownRun) {
-			return m.setFlash(err.Error(), true)
-		}
-		sv.out.append(lineInput, sv.run, "[end of input]")
-		return nil
+		return sendInputCmd(sv.run, "", true)
 	}
-	if err := m.deps.Runner.SendInput(sv.run, []byte(req.send)); err != nil {
-		return m.setFlash("input not sent: "+err.Error(), true)
-	}
-	// The guest echoes nothing (no terminal): show what was sent.
-	sv.out.append(lineInput, sv.run, "› "+strings.TrimSuffix(req.send, "\n"))
-	return nil
+	return sendInputCmd(sv.run, req.send, false)
 }
 
 // showRecord shows a past run from the history in the output and
@@ -325,16 +396,16 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 		return m.setFlash(msg.err.Error(), true)
 	}
 	rec := msg.rec
-	res := resultOfRecord(rec)
-	id := runner.RunID(0)
+	res := rec.Result()
+	id := run.ID(0)
 	sv.out.append(lineHeader, id, fmt.Sprintf("◆ run %d from the history · %s · %s", rec.Number, rec.Runtime,
 		rec.StartedAt.Local().Format("2006-01-02 15:04:05")))
 	if rec.Stdout != "" {
-		sv.out.write(id, runner.Stdout, []byte(rec.Stdout))
+		sv.out.write(id, run.Stdout, []byte(rec.Stdout))
 		sv.out.closeOpen()
 	}
 	if rec.Stderr != "" {
-		sv.out.write(id, runner.Stderr, []byte(rec.Stderr))
+		sv.out.write(id, run.Stderr, []byte(rec.Stderr))
 		sv.out.closeOpen()
 	}
 	kind := lineSummary
@@ -343,49 +414,17 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 	}
 	sv.out.append(kind, id, summaryText(res, rec.Number))
 	sv.metrics.showResult(res)
-	sv.lastNumber = rec.Number
+	// Reports and copies are of this run from now on: its own code,
+	// input and figures.
+	sv.last = &playground.Outcome{Result: res, Code: []byte(rec.Code), Stdin: []byte(rec.Stdin), Session: sv.sess,
+		Number: rec.Number}
+	if rec.Origin != nil {
+		sv.last.Origin = *rec.Origin
+	}
 	sv.out.followOut = true
 	sv.out.scrollToEnd()
 	m.setFocus(PaneOutput)
 	return m.setFlash(fmt.Sprintf("run %d: its code is in the history (wasmplay sessions show %s --run %d)", rec.Number, sv.sess.ID(), rec.Number), false)
-}
-
-// resultOfRecord rebuilds a Result from a history record.
-func resultOfRecord(rec sessions.RunRecord) runner.Result {
-	res := runner.Result{
-		Runtime:         rec.Runtime,
-		Outcome:         runner.Outcome(rec.Outcome),
-		ExitCode:        rec.ExitCode,
-		Message:         rec.Message,
-		Stdout:          []byte(rec.Stdout),
-		Stderr:          []byte(rec.Stderr),
-		StdoutTruncated: rec.StdoutTruncated,
-		StderrTruncated: rec.StderrTruncated,
-		StdoutBytes:     rec.StdoutBytes,
-		StderrBytes:     rec.StderrBytes,
-		FuelConsumed:    rec.FuelConsumed,
-		FuelExact:       rec.FuelExact,
-		MemoryPages:     rec.MemoryPagesFinal,
-		PeakMemoryPages: rec.MemoryPagesPeak,
-		MemoryBytes:     rec.MemoryPagesFinal * runner.WasmPageSize,
-		PeakMemoryBytes: rec.MemoryPagesPeak * runner.WasmPageSize,
-		StartedAt:       rec.StartedAt,
-		FinishedAt:      rec.FinishedAt,
-		Duration:        time.Duration(rec.DurationMS * float64(time.Millisecond)),
-		Limits: runner.Limits{FuelBudget: rec.Policy.FuelBudget, MemoryBytes: rec.Policy.MemoryBytes,
-			StdoutMaxBytes: rec.Policy.StdoutMaxBytes, StderrMaxBytes: rec.Policy.StderrMaxBytes, TimeoutMS: rec.Policy.TimeoutMS},
-	}
-	res.Success = res.Outcome == runner.OutcomeOK
-	for _, c := range rec.Files.Created {
-		res.Files.Created = append(res.Files.Created, runner.FileChange{Path: c.Path, Size: c.Size})
-	}
-	for _, c := range rec.Files.Modified {
-		res.Files.Modified = append(res.Files.Modified, runner.FileChange{Path: c.Path, Size: c.Size})
-	}
-	for _, c := range rec.Files.Deleted {
-		res.Files.Deleted = append(res.Files.Deleted, runner.FileChange{Path: c.Path, Size: c.Size})
-	}
-	return res
 }
 
 // applySuggestedBudget sets the suggested fuel budget and runs again.
@@ -398,8 +437,52 @@ func (m *Model) applySuggestedBudget() tea.Cmd {
 	if s == 0 {
 		return m.setFlash("no fuel suggestion: the last run used its budget comfortably", false)
 	}
-	sv.policy.FuelBudget = s
-	return tea.Sequence(savePolicyCmd(sv.sess, sv.policy), m.startRun())
+	if s <= sv.limits.FuelBudget {
+		// The last run had a smaller budget of its own (a demo's): the
+		// session's is already enough, and it is never lowered.
+		return tea.Batch(m.setFlash(fmt.Sprintf("the session's budget, %s, is already at least the suggested %s: running again",
+			run.FormatFuel(sv.limits.FuelBudget), run.FormatFuel(s)), false), m.startRun())
+	}
+	limits := sv.sess.Meta().Limits
+	limits.FuelBudget = &s
+	sv.limits.FuelBudget = s
+	return tea.Sequence(saveLimitsCmd(m.deps.Playground, sv.sess, limits), m.startRun())
+}
+
+// limitsSaved shows what a run gets after the session's limits changed.
+func (m *Model) limitsSaved(msg limitsSavedMsg) tea.Cmd {
+	sv := m.views[msg.id]
+	if sv == nil {
+		return nil
+	}
+	if msg.saveErr != nil {
+		return m.setFlash("limits not saved: "+msg.saveErr.Error(), true)
+	}
+	sv.limits, sv.limitsErr = msg.limits, msg.err
+	if sv.run == nil {
+		sv.metrics.limits = run.LimitsOf(msg.limits)
+	}
+	if msg.err != nil {
+		return m.setFlash("limits saved, but runs cannot start until they are fixed: "+limitsMessage(msg.err), true)
+	}
+	return m.setFlash("limits saved for this session", false)
+}
+
+// limitsMessage phrases the errors of starting a run for the app: limits
+// by the names the F4 dialog gives them.
+func limitsMessage(err error) string {
+	return run.Phrase(err, func(src run.Source, f run.Field) string {
+		name := limitLabel(f)
+		switch src {
+		case run.SourceConfig:
+			return name + " in the config file (" + config.PolicyKey(f) + ")"
+		case run.SourceSession:
+			return name + " of this session (F4)"
+		case run.SourceDemo:
+			return "the demo's " + name
+		}
+		return name
+	})
 }
 
 // prepared records that a runtime is loaded (or why it is not).

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // The flows below drive the real root model, a real runner and real
@@ -23,7 +23,7 @@ func TestApp_RunWritesOutputMetricsAndFiles(t *testing.T) {
 	// The runs pane and the history know the run.
 	h.waitFor("1 run")
 	runs, err := h.model.current.sess.Runs()
-	if err != nil || len(runs) != 1 || runs[0].Outcome != sessions.OutcomeOK {
+	if err != nil || len(runs) != 1 || runs[0].Outcome != run.OutcomeOK {
 		t.Fatalf("history: %+v, %v", runs, err)
 	}
 }
@@ -145,7 +145,7 @@ func TestApp_KeepVariablesThenForget(t *testing.T) {
 	h.waitFor("Forget the ones kept so far (total)?")
 	h.key("y")
 	h.waitFor("kept variables forgotten")
-	state, err := h.model.current.sess.LoadState("python")
+	state, err := h.model.current.sess.LoadVars("python")
 	if err != nil || state != nil {
 		t.Fatalf("state after forgetting: %q, %v", state, err)
 	}

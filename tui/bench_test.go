@@ -14,7 +14,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/themes"
 )
@@ -56,30 +57,21 @@ func BenchmarkKeypressToOutput(b *testing.B) {
 // delivers them and frames drawn at most every 1/60 s, as Bubble Tea does.
 func BenchmarkFrameWhileStreaming(b *testing.B) {
 	needRuntime(b, "python")
-	local := sharedLocal(b)
 	for i := 0; i < b.N; i++ {
 		m, sv := benchModel(b, 160, 48)
-		events := make(chan runner.Event, 4096)
-		policy := runner.Policy{StdoutMaxBytes: 16 << 20}
+		stdoutMax := int64(16 << 20)
 		code := "line = 'x' * 99\nfor i in range(100_000):\n    print(line)\n" // 10 MB
-		done := make(chan runner.Result, 1)
-		m.runs[1] = sv
-		sv.run = 1
-		go func() {
-			done <- local.Execute(context.Background(), 1, runner.Job{Runtime: "python", Code: []byte(code),
-				Workspace: sv.sess.WorkspaceDir(), Policy: policy}, runner.Hooks{Emit: func(ev runner.Event) { events <- ev }})
-		}()
+		r, err := m.deps.Playground.Start(context.Background(), playground.Request{Session: sv.sess, Runtime: "python",
+			Code: []byte(code), Limits: run.Overrides{StdoutMaxBytes: &stdoutMax}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.runs[r] = sv
+		sv.run = r
 		var frames []time.Duration
 		lastFrame := time.Now()
-		var res runner.Result
-	loop:
-		for {
-			select {
-			case ev := <-events:
-				m.Update(runEventMsg{ev: ev})
-			case res = <-done:
-				break loop
-			}
+		for ev := range r.Events() {
+			m.Update(runEventMsg{run: r, ev: ev})
 			if time.Since(lastFrame) >= time.Second/60 {
 				start := time.Now()
 				_ = m.render()
@@ -87,7 +79,8 @@ func BenchmarkFrameWhileStreaming(b *testing.B) {
 				lastFrame = time.Now()
 			}
 		}
-		if res.Outcome != runner.OutcomeOK || res.StdoutBytes != 10_000_000 {
+		res := r.Wait().Result
+		if res.Outcome != run.OutcomeOK || res.StdoutBytes != 10_000_000 {
 			b.Fatalf("run: %s, %d bytes", res.Outcome, res.StdoutBytes)
 		}
 		if len(frames) == 0 {
@@ -106,8 +99,8 @@ func BenchmarkTenSessionsRSS(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := New(Deps{Runner: benchRunner(b), Registry: sharedLocal(b).Registry(), Store: store, Theme: themes.All()[0],
-			Keys: DefaultKeyMap(), Policy: runner.DefaultPolicy()})
+		pg, _ := testPlayground(b, store, 1)
+		m := New(Deps{Playground: pg, Theme: themes.All()[0], Keys: DefaultKeyMap()})
 		m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 		for s := 0; s < 10; s++ {
 			sess, err := store.Create(sessions.CreateOptions{Name: fmt.Sprintf("s%d", s)})
@@ -115,12 +108,12 @@ func BenchmarkTenSessionsRSS(b *testing.B) {
 				b.Fatal(err)
 			}
 			for r := 0; r < 20; r++ {
-				if _, err := sess.AppendRun(sessions.RunRecord{Runtime: "python", Code: "print(1)", Outcome: sessions.OutcomeOK,
+				if _, err := sess.AppendRun(sessions.RunRecord{Runtime: "python", Code: "print(1)", Outcome: run.OutcomeOK,
 					Stdout: strings.Repeat("output line\n", 50)}); err != nil {
 					b.Fatal(err)
 				}
 			}
-			o, err := loadSession(sess, runner.DefaultPolicy())
+			o, err := loadSession(pg, sess)
 			if err != nil {
 				b.Fatal(err)
 			}

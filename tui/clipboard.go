@@ -5,8 +5,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner/guidance"
-	"github.com/wasmplay/wasmplay/runner/report"
+	"github.com/wasmplay/wasmplay/guidance"
+	"github.com/wasmplay/wasmplay/report"
 )
 
 // copyRunOutput copies the shown output of a run to the clipboard.
@@ -31,10 +31,11 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 	if sv == nil || sv.last == nil {
 		return m.setFlash("no run to report yet: run the code first", false)
 	}
-	in := report.NewInput(sv.lastCode, *sv.last, m.matchOptions(sv.lastCode))
-	in.Session, in.Run = sv.sess.String(), sv.lastNumber
+	last := sv.last
+	in := report.NewInput(last.Code, last.Result, m.matchOptions(last.Code))
+	in.Session, in.Run = sv.sess.String(), last.Number
 	var data []byte
-	name := fmt.Sprintf("run-%d-report", sv.lastNumber)
+	name := fmt.Sprintf("run-%d-report", last.Number)
 	what := "Markdown report"
 	if asJSON {
 		b, err := report.JSON(in)

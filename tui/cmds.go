@@ -8,19 +8,13 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
-	"github.com/wasmplay/wasmplay/runner/history"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
 // Messages the root model receives. Each I/O result carries the session
 // it belongs to; results for a session that is no longer open are dropped.
-
-// runEventMsg carries one event from the runner.
-type runEventMsg struct{ ev runner.Event }
-
-// runEventsClosedMsg says the runner's event channel closed.
-type runEventsClosedMsg struct{}
 
 // sessionOpenedMsg delivers a loaded session.
 type sessionOpenedMsg struct {
@@ -105,17 +99,6 @@ type screenRequest struct{ reply chan<- string }
 // sessionClosedMsg says a session view was closed (locks released).
 type sessionClosedMsg struct{ id string }
 
-// listenRunEvents waits for the next runner event.
-func listenRunEvents(ch <-chan runner.Event) tea.Cmd {
-	return func() tea.Msg {
-		ev, ok := <-ch
-		if !ok {
-			return runEventsClosedMsg{}
-		}
-		return runEventMsg{ev: ev}
-	}
-}
-
 // listenWorkspace waits for the next change in a session's workspace.
 func listenWorkspace(id string, w *workspaceWatcher) tea.Cmd {
 	if w == nil {
@@ -133,7 +116,8 @@ func listenWorkspace(id string, w *workspaceWatcher) tea.Cmd {
 
 // openSessionCmd resolves a session reference ("" = the most recently
 // used, or a new one when there is none) and loads it.
-func openSessionCmd(store *sessions.Store, ref string, base runner.Policy, focus bool) tea.Cmd {
+func openSessionCmd(pg *playground.Playground, ref string, focus bool) tea.Cmd {
+	store := pg.Store()
 	return func() tea.Msg {
 		var sess *sessions.Session
 		var err error
@@ -149,7 +133,7 @@ func openSessionCmd(store *sessions.Store, ref string, base runner.Policy, focus
 				if s.Error == "" {
 					sess, err = store.Resolve(s.ID)
 					if err == nil {
-						if o, lerr := loadSession(sess, base); lerr == nil {
+						if o, lerr := loadSession(pg, sess); lerr == nil {
 							return sessionOpenedMsg{opened: o, focus: focus}
 						} else if !errors.Is(lerr, sessions.ErrInUse) {
 							return sessionOpenFailedMsg{err: lerr}
@@ -167,7 +151,7 @@ func openSessionCmd(store *sessions.Store, ref string, base runner.Policy, focus
 		if err != nil {
 			return sessionOpenFailedMsg{err: err, showPicker: ref != ""}
 		}
-		o, err := loadSession(sess, base)
+		o, err := loadSession(pg, sess)
 		if err != nil {
 			return sessionOpenFailedMsg{err: err, showPicker: true}
 		}
@@ -176,13 +160,13 @@ func openSessionCmd(store *sessions.Store, ref string, base runner.Policy, focus
 }
 
 // newSessionCmd creates a session and loads it.
-func newSessionCmd(store *sessions.Store, name, runtime string, base runner.Policy) tea.Cmd {
+func newSessionCmd(pg *playground.Playground, name, runtime string) tea.Cmd {
 	return func() tea.Msg {
-		sess, err := store.Create(sessions.CreateOptions{Name: name, Runtime: runtime})
+		sess, err := pg.Store().Create(sessions.CreateOptions{Name: name, Runtime: runtime})
 		if err != nil {
 			return sessionOpenFailedMsg{err: err}
 		}
-		o, err := loadSession(sess, base)
+		o, err := loadSession(pg, sess)
 		if err != nil {
 			return sessionOpenFailedMsg{err: err}
 		}
@@ -226,21 +210,11 @@ func saveRuntimeCmd(sess *sessions.Session, runtime string) tea.Cmd {
 	}
 }
 
-// saveStateCmd stores the variables a run kept.
-func saveStateCmd(sess *sessions.Session, runtime string, state []byte) tea.Cmd {
-	return func() tea.Msg {
-		if err := sess.SaveState(runtime, state); err != nil {
-			return flashMsg{text: "the kept variables were not saved: " + err.Error(), err: true}
-		}
-		return nil
-	}
-}
-
-// clearStateCmd forgets the variables kept for each of runtimes.
-func clearStateCmd(sess *sessions.Session, runtimes []string) tea.Cmd {
+// clearVarsCmd forgets the variables kept for each of runtimes.
+func clearVarsCmd(sess *sessions.Session, runtimes []string) tea.Cmd {
 	return func() tea.Msg {
 		for _, rt := range runtimes {
-			if err := sess.ClearState(rt); err != nil {
+			if err := sess.ClearVars(rt); err != nil {
 				return flashMsg{text: "the kept variables were not forgotten: " + err.Error(), err: true}
 			}
 		}
@@ -248,13 +222,23 @@ func clearStateCmd(sess *sessions.Session, runtimes []string) tea.Cmd {
 	}
 }
 
-// savePolicyCmd stores a session's limits.
-func savePolicyCmd(sess *sessions.Session, p runner.Policy) tea.Cmd {
+// limitsSavedMsg reports a session's limits saved (F4, alt+u), with what
+// a run gets now.
+type limitsSavedMsg struct {
+	id      string
+	limits  run.Policy
+	err     error // the limits as saved cannot be used
+	saveErr error
+}
+
+// saveLimitsCmd stores a session's own limits and resolves them again.
+func saveLimitsCmd(pg *playground.Playground, sess *sessions.Session, o run.Overrides) tea.Cmd {
 	return func() tea.Msg {
-		if err := sess.SetPolicyOverrides(history.Overrides(p)); err != nil {
-			return flashMsg{text: "limits not saved: " + err.Error(), err: true}
+		if err := sess.SetLimits(o); err != nil {
+			return limitsSavedMsg{id: sess.ID(), saveErr: err}
 		}
-		return flashMsg{text: "limits saved for this session"}
+		p, err := pg.Limits(sess)
+		return limitsSavedMsg{id: sess.ID(), limits: p, err: err}
 	}
 }
 

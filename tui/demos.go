@@ -6,7 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner/demos"
+	"github.com/wasmplay/wasmplay/demos"
 )
 
 // demoDialog is the gallery: ready examples, then sandbox probes. Enter
@@ -76,7 +76,7 @@ func (m *Model) runDemo(d demos.Demo) tea.Cmd {
 	if sv == nil {
 		return nil
 	}
-	if sv.run != 0 {
+	if sv.run != nil {
 		return m.setFlash("a run is in flight in this session: wait for it or cancel it first", true)
 	}
 	for i, t := range sv.tabs {

@@ -12,7 +12,7 @@ import (
 	"github.com/alecthomas/chroma/v2/lexers"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // dialog is a modal drawn over the panes; it gets every key until it
@@ -241,9 +241,9 @@ func (d *previewDialog) title() string {
 	if d.err != nil {
 		return d.path
 	}
-	note := runner.FormatBytes(uint64(d.size))
+	note := run.FormatBytes(uint64(d.size))
 	if int64(len(d.head)) < d.size {
-		note += ", first " + runner.FormatBytes(uint64(len(d.head))) + " shown"
+		note += ", first " + run.FormatBytes(uint64(len(d.head))) + " shown"
 	}
 	return fmt.Sprintf("%s (%s) — enter opens in the editor, esc closes", d.path, note)
 }
@@ -282,7 +282,7 @@ func (d *previewDialog) view(st Styles, w, h int) string {
 		d.theme = st.Theme.Name
 		if isBinary(d.head) {
 			d.rows = hexDump(d.head, 256)
-			d.rows = append([]string{st.Warn.Render(fmt.Sprintf("binary file, %s — first bytes:", runner.FormatBytes(uint64(d.size))))}, d.rows...)
+			d.rows = append([]string{st.Warn.Render(fmt.Sprintf("binary file, %s — first bytes:", run.FormatBytes(uint64(d.size))))}, d.rows...)
 		} else {
 			d.rows = highlightLines(st, d.path, string(d.head))
 		}

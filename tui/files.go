@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -57,7 +57,7 @@ func (f *filesPane) setEntries(entries []sessions.FileEntry, err error) {
 }
 
 // markRun records what a run changed, for the markers.
-func (f *filesPane) markRun(ch runner.FileChanges) {
+func (f *filesPane) markRun(ch run.FileChanges) {
 	f.created, f.modified = map[string]bool{}, map[string]bool{}
 	for _, c := range ch.Created {
 		f.created[c.Path] = true
@@ -232,7 +232,7 @@ func (f *filesPane) view(st Styles, focused bool) string {
 		case f.modified[e.Path]:
 			mark, markStyle = "~", st.Warn
 		}
-		size := runner.FormatBytes(uint64(max(e.Size, 0)))
+		size := run.FormatBytes(uint64(max(e.Size, 0)))
 		left := strings.Repeat("  ", depth) + icon + sanitize(name, 4)
 		room := f.width - ansi.StringWidth(size) - 3
 		if room < 4 {
@@ -263,5 +263,5 @@ func (f *filesPane) note() string {
 	if files == 0 {
 		return ""
 	}
-	return itoa(files) + " · " + runner.FormatBytes(uint64(total))
+	return itoa(files) + " · " + run.FormatBytes(uint64(total))
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -24,21 +25,21 @@ func goldenModel(t *testing.T, w, h int) *Model {
 	t1 := sv.activeTab()
 	t1.ed.SetValue("import json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n\nprint(load('/app/data.json'))\n")
 	t1.ed.SetMarks(nil)
-	const id = runner.RunID(7)
+	const id = run.ID(7)
 	sv.out.append(lineHeader, id, "▶ run 3 · python · 14:02:05")
-	sv.out.write(id, runner.Stdout, []byte("loading /app/data.json\n{'cities': 4, 'warmest': 'Nairobi'}\n"))
-	sv.out.write(id, runner.Stderr, []byte("warning: 2 rows skipped\n"))
-	res := runner.Result{
-		Runtime: "python", Outcome: runner.OutcomeOK, Success: true, FuelConsumed: 187_400_000, FuelExact: true,
+	sv.out.write(id, run.Stdout, []byte("loading /app/data.json\n{'cities': 4, 'warmest': 'Nairobi'}\n"))
+	sv.out.write(id, run.Stderr, []byte("warning: 2 rows skipped\n"))
+	res := run.Result{
+		Runtime: "python", Outcome: run.OutcomeOK, Success: true, FuelConsumed: 187_400_000, FuelExact: true,
 		MemoryBytes: 21 << 20, PeakMemoryBytes: 22 << 20, MemoryPages: 336, PeakMemoryPages: 352,
 		StdoutBytes: 60, StderrBytes: 24, Duration: 41 * time.Millisecond,
-		Limits: runner.LimitsOf(runner.DefaultPolicy()),
-		Files:  runner.FileChanges{Created: []runner.FileChange{{Path: "summary.json", Size: 88}}, Modified: []runner.FileChange{{Path: "data.json", Size: 412}}},
+		Limits: run.LimitsOf(run.DefaultPolicy()),
+		Files:  run.FileChanges{Created: []run.FileChange{{Path: "summary.json", Size: 88}}, Modified: []run.FileChange{{Path: "data.json", Size: 412}}},
 	}
 	sv.out.append(lineSummary, id, summaryText(res, 3))
 	sv.metrics.finish(res)
 	sv.metrics.pages = []uint64{320, 320, 328, 336, 344, 352, 352}
-	sv.lastNumber = 3
+	sv.last = &playground.Outcome{Result: res, Number: 3}
 	sv.files.setEntries([]sessions.FileEntry{
 		{Path: "data", Kind: sessions.KindDir, Size: 1536},
 		{Path: "data/cities.csv", Kind: sessions.KindFile, Size: 1024},
@@ -48,9 +49,9 @@ func goldenModel(t *testing.T, w, h int) *Model {
 	}, nil)
 	sv.files.markRun(res.Files)
 	sv.runs.setRuns([]sessions.RunSummary{
-		{Number: 1, Runtime: "python", Outcome: sessions.OutcomeExitNonzero, ExitCode: 1, FuelConsumed: 120_500_000, FuelExact: true, MemoryPeak: 320, DurationMS: 33.1},
-		{Number: 2, Runtime: "python", Outcome: sessions.OutcomeOutOfFuel, FuelConsumed: 5_000_000_000, FuelExact: true, MemoryPeak: 352, DurationMS: 912},
-		{Number: 3, Runtime: "python", Outcome: sessions.OutcomeOK, FuelConsumed: 187_400_000, FuelExact: true, MemoryPeak: 352, DurationMS: 41},
+		{Number: 1, Runtime: "python", Outcome: run.OutcomeExitNonzero, ExitCode: 1, FuelConsumed: 120_500_000, FuelExact: true, MemoryPeak: 320, DurationMS: 33.1},
+		{Number: 2, Runtime: "python", Outcome: run.OutcomeOutOfFuel, FuelConsumed: 5_000_000_000, FuelExact: true, MemoryPeak: 352, DurationMS: 912},
+		{Number: 3, Runtime: "python", Outcome: run.OutcomeOK, FuelConsumed: 187_400_000, FuelExact: true, MemoryPeak: 352, DurationMS: 41},
 	}, nil)
 	return m
 }

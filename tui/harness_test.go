@@ -13,25 +13,28 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/wasmplay/wasmplay/internal/testenv"
+	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/runner"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sandbox"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/themes"
 )
 
 var (
 	testLocalOnce sync.Once
-	testLocal     *runner.Local
+	testLocal     *sandbox.Local
 	testLocalErr  error
 )
 
 // sharedLocal is one in-process executor for the package's tests.
-func sharedLocal(t testing.TB) *runner.Local {
+func sharedLocal(t testing.TB) *sandbox.Local {
 	t.Helper()
 	testLocalOnce.Do(func() {
 		var reg *runtimes.Registry
 		if reg, testLocalErr = runtimes.NewRegistry(filepath.Join("..", "bin"), nil); testLocalErr == nil {
-			testLocal, testLocalErr = runner.NewLocal(reg, runner.DefaultCacheDir())
+			testLocal, testLocalErr = sandbox.NewLocal(reg, testenv.CacheDir())
 		}
 	})
 	if testLocalErr != nil {
@@ -75,14 +78,10 @@ func newHarness(t testing.TB, w, h int, session string) *harness {
 		t.Fatal(err)
 	}
 	local := sharedLocal(t)
-	rn, err := runner.New(runner.Config{Executor: local, Slots: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg, rn := testPlayground(t, store, 2)
 	theme, _ := themes.Lookup("dark")
 	m := New(Deps{
-		Runner: rn, Registry: local.Registry(), Store: store, Theme: theme, Keys: DefaultKeyMap(),
-		Policy: runner.DefaultPolicy(), Session: session,
+		Playground: pg, Theme: theme, Keys: DefaultKeyMap(), Session: session,
 		Prepare: func(rt string) error { _, err := local.Prepare(rt, nil); return err },
 	})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
@@ -93,9 +92,6 @@ func newHarness(t testing.TB, w, h int, session string) *harness {
 		tm.Send(parseKey("ctrl+q"))
 		tm.Send(parseKey("y"))
 		tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		rn.Close(ctx)
 	})
 	return hh
 }
@@ -191,14 +187,14 @@ func benchModel(t testing.TB, w, h int) (*Model, *sessionView) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Deps{Runner: benchRunner(t), Registry: sharedLocal(t).Registry(), Store: store, Theme: themes.All()[0],
-		Keys: DefaultKeyMap(), Policy: runner.DefaultPolicy()})
+	pg, _ := testPlayground(t, store, 1)
+	m := New(Deps{Playground: pg, Theme: themes.All()[0], Keys: DefaultKeyMap()})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	sess, err := store.Create(sessions.CreateOptions{Name: "bench"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := loadSession(sess, runner.DefaultPolicy())
+	o, err := loadSession(pg, sess)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,14 +203,24 @@ func benchModel(t testing.TB, w, h int) (*Model, *sessionView) {
 	return m, m.current
 }
 
-// benchRunner is a runner for models whose runs are fed by hand.
-func benchRunner(t testing.TB) *runner.Runner {
-	rn, err := runner.New(runner.Config{Executor: sharedLocal(t), Slots: 1})
+// testPlayground is a playground on the shared in-process executor with
+// the given slots; the runner is closed when the test ends.
+func testPlayground(t testing.TB, store *sessions.Store, slots int) (*playground.Playground, *runner.Runner) {
+	t.Helper()
+	rn, err := runner.New(runner.Config{Executor: sharedLocal(t), Slots: slots})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rn.Close(context.Background()) })
-	return rn
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rn.Close(ctx)
+	})
+	pg, err := playground.New(playground.Options{Runner: rn, Registry: sharedLocal(t).Registry(), Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pg, rn
 }
 
 // sessionsDir is a temporary sessions root removed after the test. Unlike

@@ -7,8 +7,8 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
-	"github.com/wasmplay/wasmplay/runner/guidance"
+	"github.com/wasmplay/wasmplay/guidance"
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // runPhase is where the session's current (or last) run is.
@@ -30,13 +30,13 @@ const maxSparkPoints = 256
 type metricsPane struct {
 	phase    runPhase
 	queuedAt int
-	live     runner.Metrics
+	live     run.Metrics
 	haveLive bool
 	pages    []uint64
 	every    int // keep one sample in `every`
 	seen     int
-	result   *runner.Result
-	limits   runner.Limits
+	result   *run.Result
+	limits   run.Limits
 	vars     []string // variables carried in (during a run) or kept (after)
 	varsOn   bool     // the run keeps variables
 	varsWord string   // "carried in" or "kept"
@@ -47,11 +47,11 @@ type metricsPane struct {
 
 func (m *metricsPane) setSize(w, h int) { m.width, m.height = w, h }
 
-// start resets the pane for a run that was just submitted; carried lists
-// the variables it starts with when it keeps state (nil otherwise).
-func (m *metricsPane) start(limits runner.Limits, keepState bool, carried []string) {
+// start resets the pane for a run that was just started; carried lists
+// the variables it starts with when it keeps them (nil otherwise).
+func (m *metricsPane) start(limits run.Limits, keepVars bool, carried []string) {
 	*m = metricsPane{phase: phaseRunning, limits: limits, every: 1, width: m.width, height: m.height,
-		varsOn: keepState, vars: carried, varsWord: "carried in"}
+		varsOn: keepVars, vars: carried, varsWord: "carried in"}
 }
 
 func (m *metricsPane) queued(pos int) {
@@ -60,7 +60,7 @@ func (m *metricsPane) queued(pos int) {
 }
 
 // sample records a live Metrics event.
-func (m *metricsPane) sample(s runner.Metrics) {
+func (m *metricsPane) sample(s run.Metrics) {
 	m.phase = phaseRunning
 	m.live, m.haveLive = s, true
 	m.seen++
@@ -78,11 +78,11 @@ func (m *metricsPane) sample(s runner.Metrics) {
 }
 
 // finish records the final result.
-func (m *metricsPane) finish(res runner.Result) {
+func (m *metricsPane) finish(res run.Result) {
 	m.phase = phaseDone
 	m.result = &res
 	m.limits = res.Limits
-	if rep := res.StateReport; rep != nil && res.State != nil {
+	if rep := res.VarsReport; rep != nil && res.Vars != nil {
 		m.vars, m.varsWord = rep.Saved, "kept"
 	}
 	if len(m.pages) == 0 || m.pages[len(m.pages)-1] != res.PeakMemoryPages {
@@ -91,7 +91,7 @@ func (m *metricsPane) finish(res runner.Result) {
 }
 
 // showResult shows a past run (from history) without live data.
-func (m *metricsPane) showResult(res runner.Result) {
+func (m *metricsPane) showResult(res run.Result) {
 	*m = metricsPane{phase: phaseDone, result: &res, limits: res.Limits, every: 1, width: m.width, height: m.height,
 		pages: []uint64{res.PeakMemoryPages}}
 }
@@ -131,11 +131,11 @@ func (m *metricsPane) view(st Styles, keys KeyMap) string {
 	gaugeW := max(w-22, 6)
 	rows = append(rows, label+gauge(st, fa.Percent/100, gaugeW, bandStyle)+" "+
 		bandStyle.Render(fmt.Sprintf("%5.1f%% %s", fa.Percent, fa.Band)))
-	fuelText := runner.FormatFuel(consumed)
+	fuelText := run.FormatFuel(consumed)
 	if lowerBound {
 		fuelText = "≥" + fuelText
 	}
-	fuelLine := "     " + st.Base.Render(fuelText+" / "+runner.FormatFuel(budget))
+	fuelLine := "     " + st.Base.Render(fuelText+" / "+run.FormatFuel(budget))
 	if lowerBound && m.phase == phaseRunning {
 		fuelLine += st.Subtle.Render(" lower bound")
 	}
@@ -161,7 +161,7 @@ func (m *metricsPane) view(st Styles, keys KeyMap) string {
 	rows = append(rows, st.Muted.Render("mem  ")+gauge(st, frac, gaugeW, memStyle)+" "+
 		memStyle.Render(fmt.Sprintf("%5.1f%%", 100*frac)))
 	rows = append(rows, "     "+st.Base.Render(fmt.Sprintf("%d pages · peak %d · cap %s",
-		cur/runner.WasmPageSize, peak/runner.WasmPageSize, runner.FormatBytes(capBytes))))
+		cur/run.WasmPageSize, peak/run.WasmPageSize, run.FormatBytes(capBytes))))
 	rows = append(rows, "     "+memStyle.Render(sparkline(m.pages, w-5)))
 
 	var out, errb int64
@@ -170,14 +170,14 @@ func (m *metricsPane) view(st Styles, keys KeyMap) string {
 	} else if m.haveLive {
 		out, errb = m.live.StdoutBytes, m.live.StderrBytes
 	}
-	rows = append(rows, st.Muted.Render("out  ")+st.Base.Render(runner.FormatBytes(uint64(out)))+
-		st.Muted.Render(" · err ")+st.Base.Render(runner.FormatBytes(uint64(errb))))
+	rows = append(rows, st.Muted.Render("out  ")+st.Base.Render(run.FormatBytes(uint64(out)))+
+		st.Muted.Render(" · err ")+st.Base.Render(run.FormatBytes(uint64(errb))))
 	if m.varsOn {
 		rows = append(rows, st.Muted.Render("vars ")+st.Accent2.Render(fmt.Sprintf("%d %s", len(m.vars), m.varsWord))+
 			st.Subtle.Render(" "+strings.Join(m.vars, ", ")))
 	}
 	if s := m.suggestedBudget(); s > 0 {
-		rows = append(rows, st.Warn.Render(fmt.Sprintf("try fuel %s: %s", runner.FormatFuel(s), keys.ApplyBudget.Help().Key)))
+		rows = append(rows, st.Warn.Render(fmt.Sprintf("try fuel %s: %s", run.FormatFuel(s), keys.ApplyBudget.Help().Key)))
 	} else if fa.Note != "" && m.phase == phaseDone {
 		rows = append(rows, st.Subtle.Render(fa.Note))
 	}
@@ -193,16 +193,16 @@ func (m *metricsPane) stateLine(st Styles) string {
 		return st.Warn.Render(fmt.Sprintf("◌ queued (#%d for a slot)", m.queuedAt))
 	case phaseRunning:
 		el := time.Duration(0)
-		act := runner.ActivityStarting
+		act := run.ActivityStarting
 		if m.haveLive {
 			el, act = m.live.Elapsed, m.live.Activity
 		}
-		what := map[runner.Activity]string{
-			runner.ActivityStarting:     "starting",
-			runner.ActivityRunning:      "running",
-			runner.ActivitySleeping:     "sleeping",
-			runner.ActivityWaitingInput: "waiting for input",
-			runner.ActivityHostCall:     "in a host call",
+		what := map[run.Activity]string{
+			run.ActivityStarting:     "starting",
+			run.ActivityRunning:      "running",
+			run.ActivitySleeping:     "sleeping",
+			run.ActivityWaitingInput: "waiting for input",
+			run.ActivityHostCall:     "in a host call",
 		}[act]
 		return st.Accent.Render("● "+what) + st.Muted.Render(" · "+formatElapsed(el))
 	}
@@ -283,46 +283,46 @@ func bandStyleOf(st Styles, b guidance.Band) lipgloss.Style {
 	return st.OK
 }
 
-func outcomeStyle(st Styles, o runner.Outcome) lipgloss.Style {
+func outcomeStyle(st Styles, o run.Outcome) lipgloss.Style {
 	switch o {
-	case runner.OutcomeOK:
+	case run.OutcomeOK:
 		return st.OK
-	case runner.OutcomeCanceled:
+	case run.OutcomeCanceled:
 		return st.Warn
 	}
 	return st.Error
 }
 
-func outcomeIcon(o runner.Outcome) string {
+func outcomeIcon(o run.Outcome) string {
 	switch o {
-	case runner.OutcomeOK:
+	case run.OutcomeOK:
 		return "✓"
-	case runner.OutcomeCanceled:
+	case run.OutcomeCanceled:
 		return "■"
 	}
 	return "✗"
 }
 
 // outcomeLabel names an outcome for people.
-func outcomeLabel(o runner.Outcome) string {
+func outcomeLabel(o run.Outcome) string {
 	switch o {
-	case runner.OutcomeOK:
+	case run.OutcomeOK:
 		return "ok"
-	case runner.OutcomeExitNonzero:
+	case run.OutcomeExitNonzero:
 		return "error"
-	case runner.OutcomeOutOfFuel:
+	case run.OutcomeOutOfFuel:
 		return "out of fuel"
-	case runner.OutcomeMemoryLimit:
+	case run.OutcomeMemoryLimit:
 		return "memory limit"
-	case runner.OutcomeStackOverflow:
+	case run.OutcomeStackOverflow:
 		return "stack overflow"
-	case runner.OutcomeTimeout:
+	case run.OutcomeTimeout:
 		return "timeout"
-	case runner.OutcomeCanceled:
+	case run.OutcomeCanceled:
 		return "canceled"
-	case runner.OutcomeTrap:
+	case run.OutcomeTrap:
 		return "trap"
-	case runner.OutcomeHostError:
+	case run.OutcomeHostError:
 		return "host error"
 	}
 	return string(o)

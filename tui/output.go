@@ -9,7 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // lineKind says what an output line is, for its style.
@@ -30,7 +30,7 @@ const (
 type outputLine struct {
 	text string
 	kind lineKind
-	run  runner.RunID // 0 for notes
+	run  run.ID // 0 for notes
 }
 
 // defaultOutputCap bounds the text the pane keeps across runs.
@@ -88,7 +88,7 @@ func (o *outputPane) setSize(w, h int) {
 }
 
 // append adds a finished line.
-func (o *outputPane) append(kind lineKind, run runner.RunID, text string) {
+func (o *outputPane) append(kind lineKind, run run.ID, text string) {
 	o.closeOpen()
 	for _, l := range strings.Split(text, "\n") {
 		o.push(outputLine{text: sanitize(l, 4), kind: kind, run: run})
@@ -98,9 +98,9 @@ func (o *outputPane) append(kind lineKind, run runner.RunID, text string) {
 
 // write adds streamed output. Chunks may split lines; a carriage return
 // rewrites the current line (progress bars), as a terminal would.
-func (o *outputPane) write(run runner.RunID, stream runner.Stream, data []byte) {
+func (o *outputPane) write(id run.ID, stream run.Stream, data []byte) {
 	kind := lineStdout
-	if stream == runner.Stderr {
+	if stream == run.Stderr {
 		kind = lineStderr
 	}
 	other := lineStderr
@@ -129,7 +129,7 @@ func (o *outputPane) write(run runner.RunID, stream runner.Stream, data []byte) 
 		if o.open[kind] {
 			o.setOpenText(o.lines[o.lastOpen].text + sanitize(piece, 4))
 		} else {
-			o.push(outputLine{text: sanitize(piece, 4), kind: kind, run: run})
+			o.push(outputLine{text: sanitize(piece, 4), kind: kind, run: id})
 			o.open[kind] = true
 			o.lastOpen = len(o.lines) - 1
 			o.openKind = kind
@@ -167,7 +167,7 @@ func (o *outputPane) afterAppend() {
 			drop++
 		}
 		o.lines = append([]outputLine{{text: "[older output dropped: the pane keeps the last " +
-			runner.FormatBytes(uint64(o.maxBytes*3/4)) + "; runs keep theirs in the session history]", kind: lineNote}},
+			run.FormatBytes(uint64(o.maxBytes*3/4)) + "; runs keep theirs in the session history]", kind: lineNote}},
 			o.lines[drop:]...)
 		o.dropped = true
 		o.lastOpen -= drop - 1
@@ -279,7 +279,7 @@ func (o *outputPane) gotoLine(i int) {
 }
 
 // runText returns the stdout and stderr lines of one run, as shown.
-func (o *outputPane) runText(run runner.RunID) string {
+func (o *outputPane) runText(run run.ID) string {
 	var b strings.Builder
 	for _, l := range o.lines {
 		if l.run == run && (l.kind == lineStdout || l.kind == lineStderr) {
@@ -291,7 +291,7 @@ func (o *outputPane) runText(run runner.RunID) string {
 }
 
 // lastRun returns the most recent run with lines in the pane.
-func (o *outputPane) lastRun() runner.RunID {
+func (o *outputPane) lastRun() run.ID {
 	for i := len(o.lines) - 1; i >= 0; i-- {
 		if o.lines[i].run != 0 {
 			return o.lines[i].run
@@ -416,9 +416,9 @@ func isEditingKey(k string) bool {
 
 // outputRequest is something the pane asks the root to do.
 type outputRequest struct {
-	send    string       // write to the guest's stdin
-	eof     bool         // close the guest's stdin
-	copyRun runner.RunID // copy a run's output
+	send    string // write to the guest's stdin
+	eof     bool   // close the guest's stdin
+	copyRun run.ID // copy a run's output
 }
 
 // setInput shows or hides the stdin line.

@@ -8,7 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -44,7 +44,7 @@ func newPickerDialog() *pickerDialog {
 // openPicker shows the picker and loads the list in the background.
 func (m *Model) openPicker() tea.Cmd {
 	m.dialog = newPickerDialog()
-	store := m.deps.Store
+	store := m.deps.Playground.Store()
 	return func() tea.Msg {
 		list, err := store.List()
 		return pickerListMsg{list: list, err: err}
@@ -118,7 +118,7 @@ func (d *pickerDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 				m.switchTo(sv)
 				return true, nil
 			}
-			return true, openSessionCmd(m.deps.Store, s.ID, m.deps.Policy, true)
+			return true, openSessionCmd(m.deps.Playground, s.ID, true)
 		case "f2":
 			s, ok := d.selected()
 			if !ok {
@@ -126,7 +126,7 @@ func (d *pickerDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 			}
 			m.dialog = newPromptDialog("Rename session "+s.ID, s.Name, "a name: letters, digits, - and _ (empty removes it)",
 				func(m *Model, name string) (tea.Cmd, error) {
-					if err := m.deps.Store.Rename(s.ID, name); err != nil {
+					if err := m.deps.Playground.Store().Rename(s.ID, name); err != nil {
 						return nil, err
 					}
 					if sv := m.views[s.ID]; sv != nil {
@@ -172,7 +172,7 @@ func nameSuffix(name string) string {
 func (m *Model) deleteSession(id string) tea.Cmd {
 	sv := m.views[id]
 	delete(m.views, id)
-	store := m.deps.Store
+	store := m.deps.Playground.Store()
 	return func() tea.Msg {
 		if sv != nil {
 			sv.close()
@@ -214,7 +214,7 @@ func (d *pickerDialog) view(st Styles, w, h int) string {
 			mark = "•"
 		}
 		line := fmt.Sprintf("%s %-22s %-11s %-9s %5d %9s  %s", mark, name, dashIfEmpty(s.Runtime), agoShort(now, s.LastUsedAt),
-			s.Runs, runner.FormatBytes(uint64(max(s.SizeBytes, 0))), dashIfEmpty(string(s.LastOutcome)))
+			s.Runs, run.FormatBytes(uint64(max(s.SizeBytes, 0))), dashIfEmpty(string(s.LastOutcome)))
 		if s.Error != "" {
 			line = fmt.Sprintf("%s %-22s unreadable: %s", mark, name, s.Error)
 		}

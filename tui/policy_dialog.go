@@ -9,47 +9,57 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // policyPreset is a named set of limits.
 type policyPreset struct {
 	name   string
 	key    string
-	policy runner.Policy
+	policy run.Policy
 }
 
 // policyPresets are the presets the limits dialog offers.
 func policyPresets() []policyPreset {
 	return []policyPreset{
-		{"tight", "alt+t", runner.Policy{FuelBudget: 500_000_000, MemoryBytes: 32 << 20, Timeout: 5 * time.Second,
+		{"tight", "alt+t", run.Policy{FuelBudget: 500_000_000, MemoryBytes: 32 << 20, Timeout: 5 * time.Second,
 			StdoutMaxBytes: 256 << 10, StderrMaxBytes: 128 << 10}},
-		{"default", "alt+d", runner.DefaultPolicy()},
-		{"generous", "alt+g", runner.Policy{FuelBudget: 50_000_000_000, MemoryBytes: 1 << 30, Timeout: 5 * time.Minute,
+		{"default", "alt+d", run.DefaultPolicy()},
+		{"generous", "alt+g", run.Policy{FuelBudget: 50_000_000_000, MemoryBytes: 1 << 30, Timeout: 5 * time.Minute,
 			StdoutMaxBytes: 16 << 20, StderrMaxBytes: 4 << 20}},
 	}
 }
 
 // policyField is one editable limit.
 type policyField struct {
-	label string
+	field run.Field
 	input textinput.Model
+}
+
+// limitLabel is the dialog's name of a limit, the one messages use too.
+func limitLabel(f run.Field) string {
+	switch f {
+	case run.FieldFuel:
+		return "fuel budget"
+	case run.FieldMemory:
+		return "memory cap"
+	case run.FieldTimeout:
+		return "timeout"
+	case run.FieldStdoutMax:
+		return "stdout kept"
+	case run.FieldStderrMax:
+		return "stderr kept"
+	}
+	return string(f)
 }
 
 // policyDialog edits the current session's limits.
 type policyDialog struct {
 	fields []policyField
 	focus  int
-	err    string
+	err    string     // stays until the next edit
+	below  run.Policy // what the layers under the session's give
 }
-
-const (
-	fieldFuel = iota
-	fieldMemory
-	fieldTimeout
-	fieldStdout
-	fieldStderr
-)
 
 func (m *Model) openPolicy() {
 	sv := m.current
@@ -57,61 +67,61 @@ func (m *Model) openPolicy() {
 		return
 	}
 	d := &policyDialog{}
-	for _, label := range []string{"fuel budget", "memory cap", "timeout", "stdout kept", "stderr kept"} {
+	for _, f := range run.LimitFields {
 		in := textinput.New()
 		in.Prompt = ""
 		in.SetWidth(18)
-		d.fields = append(d.fields, policyField{label: label, input: in})
+		d.fields = append(d.fields, policyField{field: f, input: in})
 	}
-	d.fill(sv.policy)
+	// A limit typed as the config file (or the default) has it is not
+	// pinned in the session: it keeps following the config.
+	d.below, _ = run.Resolve(m.deps.Playground.Layers(nil), m.deps.Playground.Ceilings())
+	d.fill(sv.limits)
 	d.fields[0].input.Focus()
 	m.dialog = d
 }
 
 // fill shows a policy in the fields.
-func (d *policyDialog) fill(p runner.Policy) {
-	p = p.WithDefaults()
-	d.fields[fieldFuel].input.SetValue(runner.FormatFuel(p.FuelBudget))
-	if p.FuelBudget%1000 != 0 || p.FuelBudget < 1000 {
-		d.fields[fieldFuel].input.SetValue(fmt.Sprint(p.FuelBudget))
+func (d *policyDialog) fill(p run.Policy) {
+	for i, f := range d.fields {
+		text := strings.ReplaceAll(p.Format(f.field), " ", "")
+		if f.field == run.FieldFuel && (p.FuelBudget%1000 != 0 || p.FuelBudget < 1000) {
+			text = fmt.Sprint(p.FuelBudget)
+		}
+		d.fields[i].input.SetValue(text)
 	}
-	d.fields[fieldMemory].input.SetValue(strings.ReplaceAll(runner.FormatBytes(p.MemoryBytes), " ", ""))
-	d.fields[fieldTimeout].input.SetValue(p.Timeout.String())
-	d.fields[fieldStdout].input.SetValue(strings.ReplaceAll(runner.FormatBytes(uint64(p.StdoutMaxBytes)), " ", ""))
-	d.fields[fieldStderr].input.SetValue(strings.ReplaceAll(runner.FormatBytes(uint64(p.StderrMaxBytes)), " ", ""))
 }
 
-// parse reads the fields back into a policy, naming the field at fault.
-func (d *policyDialog) parse(base runner.Policy) (runner.Policy, error) {
-	p := base
-	var err error
-	val := func(i int) string { return strings.TrimSpace(d.fields[i].input.Value()) }
-	if p.FuelBudget, err = runner.ParseFuel(val(fieldFuel)); err != nil {
-		return p, err
-	}
-	if p.MemoryBytes, err = runner.ParseBytes(val(fieldMemory)); err != nil {
-		return p, err
-	}
-	if p.Timeout, err = runner.ParseTimeout(val(fieldTimeout)); err != nil {
-		return p, err
-	}
-	out, err := runner.ParseBytes(val(fieldStdout))
-	if err != nil {
-		return p, err
-	}
-	errb, err := runner.ParseBytes(val(fieldStderr))
-	if err != nil {
-		return p, err
-	}
-	p.StdoutMaxBytes, p.StderrMaxBytes = int64(out), int64(errb)
-	if err := p.Validate(); err != nil {
-		var pe *runner.PolicyError
-		if errors.As(err, &pe) {
-			return p, pe
+// parse reads the fields into the session's layer of limits, naming the
+// field at fault. A value equal to what the layers below give is left to
+// them.
+func (d *policyDialog) parse() (run.Overrides, error) {
+	var typed run.Overrides
+	for _, f := range d.fields {
+		if err := typed.Set(f.field, strings.TrimSpace(f.input.Value())); err != nil {
+			return run.Overrides{}, fmt.Errorf("%s: %w", limitLabel(f.field), err)
 		}
-		return p, err
 	}
-	return p, nil
+	if _, err := run.Resolve([]run.Layer{{Source: run.SourceSession, Limits: typed}}, run.Overrides{}); err != nil {
+		return run.Overrides{}, errors.New(run.Phrase(err, func(_ run.Source, f run.Field) string { return limitLabel(f) }))
+	}
+	kept := typed
+	if *typed.FuelBudget == d.below.FuelBudget {
+		kept.FuelBudget = nil
+	}
+	if *typed.MemoryBytes == d.below.MemoryBytes {
+		kept.MemoryBytes = nil
+	}
+	if *typed.Timeout == d.below.Timeout {
+		kept.Timeout = nil
+	}
+	if *typed.StdoutMaxBytes == d.below.StdoutMaxBytes {
+		kept.StdoutMaxBytes = nil
+	}
+	if *typed.StderrMaxBytes == d.below.StderrMaxBytes {
+		kept.StderrMaxBytes = nil
+	}
+	return kept, nil
 }
 
 func (d *policyDialog) title() string { return "Limits for this session" }
@@ -129,16 +139,12 @@ func (d *policyDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 			d.move(-1)
 			return false, nil
 		case "enter":
-			p, err := d.parse(sv.policy)
+			o, err := d.parse()
 			if err != nil {
 				d.err = err.Error()
 				return false, nil
 			}
-			sv.policy = p
-			if sv.run == 0 {
-				sv.metrics.limits = runner.LimitsOf(p)
-			}
-			return true, savePolicyCmd(sv.sess, p)
+			return true, saveLimitsCmd(m.deps.Playground, sv.sess, o)
 		}
 		for _, pre := range policyPresets() {
 			if k.String() == pre.key {
@@ -150,7 +156,9 @@ func (d *policyDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	d.fields[d.focus].input, cmd = d.fields[d.focus].input.Update(msg)
-	d.err = ""
+	if _, edit := msg.(tea.KeyPressMsg); edit {
+		d.err = "" // an edit answers the error; a cursor blink does not
+	}
 	return false, cmd
 }
 
@@ -163,7 +171,7 @@ func (d *policyDialog) move(dir int) {
 func (d *policyDialog) view(st Styles, w, h int) string {
 	var rows []string
 	for i, f := range d.fields {
-		label := fmt.Sprintf("%-12s", f.label)
+		label := fmt.Sprintf("%-12s", limitLabel(f.field))
 		if i == d.focus {
 			label = st.Accent.Render("› " + label)
 		} else {

@@ -8,7 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -100,11 +100,11 @@ func (r *runsPane) view(st Styles, focused bool) string {
 		if !ok {
 			break
 		}
-		fuel := runner.FormatFuel(s.FuelConsumed)
+		fuel := run.FormatFuel(s.FuelConsumed)
 		if !s.FuelExact {
 			fuel = "≥" + fuel
 		}
-		o := runner.Outcome(s.Outcome)
+		o := run.Outcome(s.Outcome)
 		line := fmt.Sprintf("%-4d %-12s %7s %6d %8s", s.Number, outcomeIcon(o)+" "+outcomeLabel(o), fuel, s.MemoryPeak,
 			formatElapsed(time.Duration(s.DurationMS*float64(time.Millisecond))))
 		line = fitLine(line, w)

@@ -6,10 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/wasmplay/wasmplay/runner"
-	"github.com/wasmplay/wasmplay/runner/demos"
-	"github.com/wasmplay/wasmplay/runner/guidance"
-	"github.com/wasmplay/wasmplay/runner/history"
+	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/tui/editor"
@@ -58,7 +57,12 @@ func (t *editorTab) title() string {
 type sessionView struct {
 	sess    *sessions.Session
 	release func() // drops the owner lock
-	policy  runner.Policy
+	// limits are what a run in the session gets when it asks for none, as
+	// the playground resolved them when the session was opened or its
+	// limits last changed (shown, never used to run); limitsErr says why
+	// they cannot be used.
+	limits    run.Policy
+	limitsErr error
 
 	tabs   []*editorTab
 	active int
@@ -69,22 +73,18 @@ type sessionView struct {
 	runs    *runsPane
 	watcher *workspaceWatcher
 
-	demo        *demos.Demo  // the gallery demo to run next (its limits apply)
-	runDemo     *demos.Demo  // the demo the run in flight is
-	run         runner.RunID // in flight, 0 when none
+	demo        *demos.Demo     // the gallery demo to run next (its limits apply)
+	starting    bool            // a run is being started
+	run         *playground.Run // in flight, nil when none
 	runCode     []byte
 	runRuntime  string
 	runTab      *editorTab
 	inputFocus  bool // focus moved to the stdin line for this run
 	focusBefore Pane
 
-	keepState bool              // carry variables between runs
-	state     map[string][]byte // kept variables per runtime
-
-	last       *runner.Result // the last finished run of this session
-	lastCode   []byte
-	lastNumber int
-	lastAdvice []guidance.Advice
+	// last is the run the reports and copies are of: the last finished
+	// one, or the one reopened from the history since.
+	last *playground.Outcome
 }
 
 func (sv *sessionView) activeTab() *editorTab {
@@ -128,60 +128,39 @@ func (sv *sessionView) displayName() string {
 
 // starterCode is what an empty scratch buffer starts with.
 func starterCode(runtime string) string {
-	switch runtime {
-	case runtimes.JavaScript:
-		return `// JavaScript (QuickJS) in a WebAssembly sandbox. F5 or ctrl+r runs it.
-// std and os are globals; /app is this session's workspace.
-const msg = "hello from the sandbox";
-console.log(msg);
-`
-	case runtimes.WAT:
-		return `;; WebAssembly text, run as a WASI command. F5 or ctrl+r runs it.
-(module
-  (import "wasi_snapshot_preview1" "fd_write"
-    (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "hello from the sandbox\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 16))   ;; iovec: text at 16
-    (i32.store (i32.const 4) (i32.const 23))   ;;        23 bytes
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
-`
+	if rt, ok := runtimes.Language(runtime); ok {
+		return rt.Starter
 	}
-	return `# Python 3.13 in a WebAssembly sandbox. F5 or ctrl+r runs it.
-# /app is this session's workspace: files written there show up on the right.
-print("hello from the sandbox")
-`
+	return ""
 }
 
 // openedSession is what loading a session from disk produced.
 type openedSession struct {
-	sess     *sessions.Session
-	release  func()
-	buffers  map[string]string
-	runs     []sessions.RunSummary
-	runsErr  error
-	files    []sessions.FileEntry
-	filesErr error
-	watcher  *workspaceWatcher
-	policy   runner.Policy
-	state    map[string][]byte
-	warnings []string
+	sess      *sessions.Session
+	release   func()
+	buffers   map[string]string
+	runs      []sessions.RunSummary
+	runsErr   error
+	files     []sessions.FileEntry
+	filesErr  error
+	watcher   *workspaceWatcher
+	limits    run.Policy
+	limitsErr error
+	warnings  []string
 }
 
 // loadSession reads what the TUI shows of a session: it takes the owner
 // lock, reads the buffers, the run summaries and the workspace listing,
 // and starts watching the workspace. It runs in a tea.Cmd.
-func loadSession(sess *sessions.Session, base runner.Policy) (*openedSession, error) {
+func loadSession(pg *playground.Playground, sess *sessions.Session) (*openedSession, error) {
 	release, err := sess.AcquireOwner()
 	if err != nil {
 		return nil, err
 	}
 	o := &openedSession{sess: sess, release: release, buffers: map[string]string{}}
-	o.policy = history.ApplyOverrides(base, sess.Meta().Policy).WithDefaults()
-	if err := o.policy.Validate(); err != nil {
-		o.warnings = append(o.warnings, "the session's saved limits are invalid, defaults are used: "+err.Error())
-		o.policy = base.WithDefaults()
+	o.limits, o.limitsErr = pg.Limits(sess)
+	if o.limitsErr != nil {
+		o.warnings = append(o.warnings, "runs cannot start until the limits are fixed (F4): "+limitsMessage(o.limitsErr))
 	}
 	names, err := sess.Buffers()
 	if err != nil {
@@ -197,16 +176,6 @@ func loadSession(sess *sessions.Session, base runner.Policy) (*openedSession, er
 			o.buffers[name] = code
 		}
 	}
-	o.state = map[string][]byte{}
-	for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
-		data, err := sess.LoadState(rt)
-		if err != nil {
-			o.warnings = append(o.warnings, err.Error())
-		}
-		if data != nil {
-			o.state[rt] = data
-		}
-	}
 	o.runs, o.runsErr = sess.Runs()
 	o.files, o.filesErr = sess.Files()
 	if w, err := newWorkspaceWatcher(sess.WorkspaceDir()); err == nil {
@@ -220,17 +189,17 @@ func loadSession(sess *sessions.Session, base runner.Policy) (*openedSession, er
 // newSessionView builds the view of a loaded session.
 func newSessionView(o *openedSession, st Styles, keys editorKeys) *sessionView {
 	sv := &sessionView{
-		sess: o.sess, release: o.release, policy: o.policy, watcher: o.watcher,
+		sess: o.sess, release: o.release, limits: o.limits, limitsErr: o.limitsErr, watcher: o.watcher,
 		out: newOutputPane(), metrics: &metricsPane{every: 1}, files: newFilesPane(), runs: &runsPane{},
-		keepState: o.sess.Meta().KeepState, state: o.state,
 	}
-	sv.metrics.limits = runner.LimitsOf(o.policy)
+	sv.metrics.limits = run.LimitsOf(o.limits)
 	rt := o.sess.Runtime()
 	if rt == "" {
 		rt = runtimes.Python
 	}
 	scratch := &editorTab{runtime: rt, scratch: map[string]string{}}
-	for _, name := range []string{runtimes.Python, runtimes.JavaScript, runtimes.WAT} {
+	for _, lang := range runtimes.Languages() {
+		name := lang.Name
 		code, ok := o.buffers[name]
 		if !ok {
 			code = starterCode(name)
@@ -278,14 +247,8 @@ func newEditor(st Styles, keys editorKeys, runtime, text string) *editor.Model {
 
 // runtimeForPath picks the runtime of a workspace file by its extension.
 func runtimeForPath(path, fallback string) string {
-	lower := strings.ToLower(path)
-	switch {
-	case strings.HasSuffix(lower, ".py"):
-		return runtimes.Python
-	case strings.HasSuffix(lower, ".js"), strings.HasSuffix(lower, ".mjs"):
-		return runtimes.JavaScript
-	case strings.HasSuffix(lower, ".wat"), strings.HasSuffix(lower, ".wast"):
-		return runtimes.WAT
+	if rt, ok := runtimes.LanguageForPath(path); ok {
+		return rt.Name
 	}
 	return fallback
 }

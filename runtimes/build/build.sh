@@ -46,9 +46,9 @@ source "$BUILD_DIR/quickjs.sh"
 # shellcheck source=packages.sh
 source "$BUILD_DIR/packages.sh"
 
-# --- the Go side: manifest, checks, smoke runs (runtimes/buildtool) --------------------
+# --- the Go side: manifest, checks, smoke runs (cmd/buildtool) --------------------
 
-# BUILDTOOL is the compiled runtimes/buildtool of this clone (in the cache,
+# BUILDTOOL is the compiled cmd/buildtool of this clone (in the cache,
 # named after the clone's path), rebuilt by require_buildtool when stale.
 BUILDTOOL="$CACHE_ROOT/tool/buildtool-$(printf '%s' "$REPO_DIR" | sha256sum | cut -c1-12)"
 
@@ -58,11 +58,11 @@ require_buildtool() {
 	command -v go >/dev/null 2>&1 ||
 		die "the Go toolchain is not on PATH (go.mod needs Go 1.26). Install Go, then: make runtimes"
 	mkdir -p "$(dirname "$BUILDTOOL")"
-	(cd "$REPO_DIR" && go build -o "$BUILDTOOL" ./runtimes/buildtool) ||
-		die "could not compile runtimes/buildtool (see above). Fix it, then: make runtimes"
+	(cd "$REPO_DIR" && go build -o "$BUILDTOOL" ./cmd/buildtool) ||
+		die "could not compile cmd/buildtool (see above). Fix it, then: make runtimes"
 }
 
-# buildtool ARGS... runs runtimes/buildtool (see require_buildtool).
+# buildtool ARGS... runs cmd/buildtool (see require_buildtool).
 buildtool() {
 	(cd "$REPO_DIR" && "$BUILDTOOL" "$@")
 }
@@ -313,7 +313,7 @@ cmd_bench_variants() {
 	run_step lib-zip-deflated python_pack_stdlib "$work" "$work/inst-pymalloc" "$dir/lib-zip-deflated" zip deflated
 	run_step lib-zip-stored-full python_pack_stdlib "$work" "$work/inst-pymalloc" "$dir/lib-zip-stored-full" zip stored --keep-all
 	run_step lib-dir python_pack_stdlib "$work" "$work/inst-pymalloc" "$dir/lib-dir" dir stored
-	note "variants ready in $dir; measure them with: go run ./runtimes/buildtool bench -variants $dir"
+	note "variants ready in $dir; measure them with: go run ./cmd/buildtool bench -variants $dir"
 }
 
 # cmd_quickjs_patch_start DIR unpacks the current quickjs source twice:

@@ -235,13 +235,8 @@ func RuntimeForTag(tag string) (runtime string, ok bool) {
 	if i := strings.IndexAny(t, ":,"); i >= 0 {
 		t = t[:i]
 	}
-	switch t {
-	case "python", "py", "python3", "py3", "python3.13":
-		return runtimes.Python, true
-	case "javascript", "js", "node", "nodejs", "mjs", "cjs", "ecmascript", "quickjs", "qjs":
-		return runtimes.JavaScript, true
-	case "wat", "wast", "wasm", "wasm-text", "webassembly":
-		return runtimes.WAT, true
+	if rt, ok := runtimes.Language(t); ok {
+		return rt.Name, true
 	}
 	return "", false
 }
@@ -249,7 +244,11 @@ func RuntimeForTag(tag string) (runtime string, ok bool) {
 // SupportedLanguages describes the tags RuntimeForTag accepts, for
 // messages: "python (py, python3), javascript (js, node) or wat (wast, wasm)".
 func SupportedLanguages() string {
-	return "python (py, python3), javascript (js, node) or wat (wast, wasm)"
+	var parts []string
+	for _, rt := range runtimes.Languages() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", rt.Name, strings.Join(rt.Aliases[:min(2, len(rt.Aliases))], ", ")))
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
 }
 
 // Guess names the runtime an untagged block most likely is for, or ""

@@ -1,0 +1,622 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmplay/wasmplay/config"
+	"github.com/wasmplay/wasmplay/guidance"
+	"github.com/wasmplay/wasmplay/hostfs"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/report"
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/runtimes/codeblocks"
+	"github.com/wasmplay/wasmplay/sandbox"
+	"github.com/wasmplay/wasmplay/sessions"
+)
+
+// Exit statuses of `wasmplay run`. A guest's own exit status (0-125: WASI
+// allows no more) is passed through. wasmplay's own outcomes use 126-128
+// (as shells do for "cannot run"), 130 for a cancel (as for ctrl+c), and
+// 160 and up for limits and traps, clear of the 129-159 a shell reports
+// for a process killed by a signal.
+const (
+	// ExitUsage: bad flags or input (a missing file, an invalid limit).
+	ExitUsage = 126
+	// ExitRuntimeUnavailable: unknown runtime, or its binary is not built.
+	ExitRuntimeUnavailable = 127
+	// ExitHostError: the run could not be carried out.
+	ExitHostError = 128
+	// ExitCanceled: canceled (ctrl+c).
+	ExitCanceled = 130
+	// ExitTrap: the guest trapped.
+	ExitTrap = 160
+	// ExitOutOfFuel: the fuel budget ran out.
+	ExitOutOfFuel = 161
+	// ExitMemoryLimit: the memory cap stopped the guest.
+	ExitMemoryLimit = 162
+	// ExitStackOverflow: the guest exhausted its stack.
+	ExitStackOverflow = 163
+	// ExitTimeout: the wall-clock limit passed.
+	ExitTimeout = 164
+)
+
+// exitStatusFor maps a result to the process exit status.
+func exitStatusFor(res run.Result) int {
+	switch res.Outcome {
+	case run.OutcomeOK:
+		return 0
+	case run.OutcomeExitNonzero:
+		return res.ExitCode
+	case run.OutcomeOutOfFuel:
+		return ExitOutOfFuel
+	case run.OutcomeMemoryLimit:
+		return ExitMemoryLimit
+	case run.OutcomeStackOverflow:
+		return ExitStackOverflow
+	case run.OutcomeTimeout:
+		return ExitTimeout
+	case run.OutcomeCanceled:
+		return ExitCanceled
+	case run.OutcomeTrap:
+		return ExitTrap
+	}
+	return ExitHostError
+}
+
+// runOptions are the flags of `wasmplay run`.
+type runOptions struct {
+	runtime   string
+	code      string
+	codeSet   bool
+	fuel      string
+	memory    string
+	timeout   string
+	stdoutMax string
+	stderrMax string
+	workspace string
+	env       []string
+	mounts    []string
+	stdinFile string
+	jsonOut   bool
+	session   string
+	newSess   bool
+	markdown  string
+	block     int
+	report    string
+	reportMax string
+	// keepState is --keep-state; keepStateSet tells whether it was given
+	// (without it the session's own switch decides).
+	keepState    bool
+	keepStateSet bool
+}
+
+func newRunCommand(g *globals) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [flags] [FILE | -] [-- ARGS...]",
+		Short: "Run code headlessly and print its output and a summary",
+		Long: `Run code in the sandbox without the playground.
+
+The code comes from -c, a FILE, or - (standard input). The runtime is taken
+from -r, else from the file's extension (.py, .js/.mjs, .wat), else python.
+Arguments after -- reach the guest (sys.argv[1:], scriptArgs).
+
+Output streams as the guest writes it, followed by a one-line summary on
+standard error. With --json nothing streams: one JSON object (documented in
+docs/CLI.md) is printed at the end.
+
+Exit status: the guest's own (0-125), or 126 bad input, 127 runtime
+unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
+162 memory limit, 163 stack overflow, 164 timeout.`,
+		Example: `  wasmplay run -c 'print(sum(range(10)))'
+  wasmplay run script.py -- --verbose
+  echo 'console.log(1+1)' | wasmplay run -r js -
+  wasmplay run --fuel 500M --memory 64MiB --timeout 5s --json answer.py`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.codeSet = cmd.Flags().Changed("code")
+			o.keepStateSet = cmd.Flags().Changed("keep-state")
+			dash := cmd.ArgsLenAtDash()
+			var files, guestArgs []string
+			if dash >= 0 {
+				files, guestArgs = args[:dash], args[dash:]
+			} else {
+				files = args
+			}
+			return runHeadless(cmd.Context(), g, o, files, guestArgs)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.runtime, "runtime", "r", "", "python, javascript (js) or wat")
+	f.StringVarP(&o.code, "code", "c", "", "the code to run")
+	f.StringVar(&o.fuel, "fuel", "", "fuel budget, e.g. 5G, 500M, 5e9 (default 5G)")
+	f.StringVar(&o.memory, "memory", "", "memory cap, e.g. 64MiB (default 128MiB)")
+	f.StringVar(&o.timeout, "timeout", "", "wall-clock limit, e.g. 10s (default 30s)")
+	f.StringVar(&o.stdoutMax, "stdout-max", "", "stdout kept, e.g. 2MiB (default 2MiB)")
+	f.StringVar(&o.stderrMax, "stderr-max", "", "stderr kept, e.g. 1MiB (default 1MiB)")
+	f.StringVar(&o.workspace, "workspace", "", "host directory mounted at /app (default: a temporary one, removed afterwards)")
+	f.StringArrayVar(&o.env, "env", nil, "guest environment variable K=V, or K to pass the host's value (repeatable)")
+	f.StringArrayVar(&o.mounts, "mount", nil, "read-only mount HOST_DIR:GUEST_PATH, e.g. ./data:/data (repeatable)")
+	f.StringVar(&o.stdinFile, "stdin", "", "file the guest reads as standard input (- for this process's stdin); default: empty")
+	f.StringVar(&o.session, "session", "", "run in this session (ID, name or unique prefix): its workspace and limits, recorded in its history")
+	f.BoolVar(&o.newSess, "new", false, "with --session: create the session if it does not exist")
+	f.BoolVar(&o.keepState, "keep-state", false, "with --session: carry variables in from the session's last kept run and keep them for the next (--keep-state=false: not this run; default: the session's switch, alt+k in the app)")
+	f.StringVar(&o.markdown, "from-markdown", "", "take the code from a fenced code block of a Markdown file (an LLM answer); - reads standard input")
+	f.IntVar(&o.block, "block", 0, "with --from-markdown: which code block, counting from 1 (needed when there are several)")
+	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object with the result instead of streaming")
+	f.StringVar(&o.report, "report", "", "print a report for a model instead: md (Markdown) or json (schema in docs/REPORT.md)")
+	f.StringVar(&o.reportMax, "report-max-output", "", "with --report: keep at most this much of each output stream, e.g. 8KiB (default 4KiB)")
+	f.SortFlags = false
+	return cmd
+}
+
+// readCode gets the program from -c, a file, stdin or a Markdown block.
+// hintRuntime is the runtime a Markdown fence named (or guessed).
+func readCode(g *globals, o runOptions, files []string) (code []byte, source, hintRuntime string, err error) {
+	if o.markdown != "" {
+		return readMarkdownCode(g, o, files)
+	}
+	if o.block != 0 {
+		return nil, "", "", usageError("--block needs --from-markdown")
+	}
+	code, source, err = readPlainCode(g, o, files)
+	return code, source, "", err
+}
+
+// readMarkdownCode extracts a fenced code block from an LLM answer.
+func readMarkdownCode(g *globals, o runOptions, files []string) ([]byte, string, string, error) {
+	if o.codeSet || len(files) > 0 {
+		return nil, "", "", usageError("--from-markdown takes the code from the Markdown: give no -c or FILE")
+	}
+	var text []byte
+	var err error
+	if o.markdown == "-" {
+		text, err = io.ReadAll(io.LimitReader(g.stdin, run.MaxCodeBytes+1))
+	} else {
+		text, err = hostfs.ReadFile(o.markdown, run.MaxCodeBytes)
+	}
+	if err != nil {
+		return nil, "", "", usageError("--from-markdown: %v", err)
+	}
+	if len(text) > run.MaxCodeBytes {
+		return nil, "", "", usageError("--from-markdown: the text is larger than %s", run.FormatBytes(run.MaxCodeBytes))
+	}
+	blocks := codeblocks.Extract(string(text))
+	b, err := codeblocks.Select(blocks, o.block)
+	if errors.Is(err, codeblocks.ErrNoBlocks) {
+		fmt.Fprintf(g.stderr, "wasmplay: %s has no fenced code block; running the whole text as code\n", o.markdown)
+		return text, o.markdown, "", nil
+	}
+	if err != nil {
+		return nil, "", "", usageError("%s: %v", o.markdown, err)
+	}
+	if err := codeblocks.Runnable(b); err != nil && o.runtime == "" {
+		return nil, "", "", usageError("%v (or give -r RUNTIME)", err)
+	}
+	if b.Guessed {
+		fmt.Fprintf(g.stderr, "wasmplay: code block %d has no language tag; it looks like %s (-r overrides)\n", b.Index, b.Runtime)
+	}
+	return []byte(b.Code), o.markdown, b.Runtime, nil
+}
+
+// readPlainCode gets the program from -c, a file or stdin.
+func readPlainCode(g *globals, o runOptions, files []string) (code []byte, source string, err error) {
+	switch {
+	case o.codeSet && len(files) > 0:
+		return nil, "", usageError("give the code with -c or as a FILE, not both")
+	case o.codeSet:
+		return []byte(o.code), "-c", nil
+	case len(files) == 0:
+		return nil, "", usageError("no code to run: give -c CODE, a FILE, or - to read standard input")
+	case len(files) > 1:
+		return nil, "", usageError("one FILE at a time (got %d); guest arguments go after --", len(files))
+	case files[0] == "-":
+		data, err := io.ReadAll(io.LimitReader(g.stdin, run.MaxCodeBytes+1))
+		if err != nil {
+			return nil, "", usageError("read code from standard input: %v", err)
+		}
+		if len(data) > run.MaxCodeBytes {
+			return nil, "", usageError("code on standard input is larger than %s", run.FormatBytes(run.MaxCodeBytes))
+		}
+		return data, "-", nil
+	}
+	data, err := hostfs.ReadFile(files[0], run.MaxCodeBytes)
+	if err != nil {
+		return nil, "", usageError("%v", err)
+	}
+	return data, files[0], nil
+}
+
+// limitFlags are the flags that set limits, with the limit each sets.
+var limitFlags = []struct {
+	flag  string
+	field run.Field
+	value func(o runOptions) string
+}{
+	{"--fuel", run.FieldFuel, func(o runOptions) string { return o.fuel }},
+	{"--memory", run.FieldMemory, func(o runOptions) string { return o.memory }},
+	{"--timeout", run.FieldTimeout, func(o runOptions) string { return o.timeout }},
+	{"--stdout-max", run.FieldStdoutMax, func(o runOptions) string { return o.stdoutMax }},
+	{"--stderr-max", run.FieldStderrMax, func(o runOptions) string { return o.stderrMax }},
+}
+
+// requestLimits turns the limit flags into the request's layer.
+func requestLimits(o runOptions) (run.Overrides, error) {
+	var layer run.Overrides
+	for _, lf := range limitFlags {
+		if text := lf.value(o); text != "" {
+			if err := layer.Set(lf.field, text); err != nil {
+				return layer, usageError("%s: %v", lf.flag, err)
+			}
+		}
+	}
+	return layer, nil
+}
+
+// phraser names the fields of playground errors as this command's user
+// typed them: flags, the config file's keys, the session's saved limits.
+func (g *globals) phraser(sess *sessions.Session) func(run.Source, run.Field) string {
+	return func(src run.Source, f run.Field) string {
+		switch src {
+		case run.SourceConfig:
+			return config.PolicyKey(f) + " in " + g.dirs.ConfigFile
+		case run.SourceSession:
+			return fmt.Sprintf("the %s limit session %s keeps (change it with F4 in the app)", f, sess)
+		case run.SourceDemo:
+			return "the demo's " + string(f) + " limit"
+		}
+		for _, lf := range limitFlags {
+			if lf.field == f {
+				return lf.flag
+			}
+		}
+		switch f {
+		case run.FieldEnv:
+			return "--env"
+		case run.FieldMounts:
+			return "--mount"
+		case run.FieldStdin:
+			return "--stdin"
+		case run.FieldArgs:
+			return "arguments after --"
+		case playground.FieldKeepVars:
+			return "--keep-state"
+		case playground.FieldRuntime:
+			return "-r"
+		case playground.FieldSession:
+			return "--session"
+		case playground.FieldCode:
+			return "the code"
+		}
+		return string(f)
+	}
+}
+
+// startError turns an error of playground.Start into a command error.
+func (g *globals) startError(err error, sess *sessions.Session) error {
+	var re *playground.RequestError
+	var unknown *runtimes.UnknownRuntimeError
+	switch {
+	case errors.As(err, &unknown):
+		return &exitError{code: ExitRuntimeUnavailable, err: err}
+	case errors.As(err, &re) && re.Field == playground.FieldSession:
+		return &exitError{code: ExitUsage, err: fmt.Errorf("session %s: %w", sess, re.Err)}
+	case errors.As(err, &re):
+		return usageError("%s: %v", g.phraser(sess)(run.SourceRequest, re.Field), re.Err)
+	}
+	var le *run.LimitError
+	var fe *run.FieldError
+	if errors.As(err, &le) || errors.As(err, &fe) {
+		return usageError("%s", run.Phrase(err, g.phraser(sess)))
+	}
+	return &exitError{code: ExitHostError, err: err}
+}
+
+// parseEnv reads --env K=V (or K, taking the host's value).
+func parseEnv(kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	env := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			host, present := os.LookupEnv(k)
+			if !present {
+				return nil, usageError("--env %s: not set in this environment (use --env %s=VALUE)", k, k)
+			}
+			v = host
+		}
+		env[k] = v
+	}
+	return env, nil
+}
+
+// parseMounts reads --mount HOST_DIR:GUEST_PATH.
+func parseMounts(specs []string) ([]run.Mount, error) {
+	var mounts []run.Mount
+	for _, m := range specs {
+		host, guest, ok := strings.Cut(m, ":")
+		if !ok || host == "" || guest == "" {
+			return nil, usageError("--mount %q: use HOST_DIR:GUEST_PATH, e.g. ./data:/data", m)
+		}
+		abs, err := filepath.Abs(host)
+		if err != nil {
+			return nil, usageError("--mount %q: %v", m, err)
+		}
+		mounts = append(mounts, run.Mount{HostPath: abs, GuestPath: guest})
+	}
+	return mounts, nil
+}
+
+// readStdin reads --stdin: a file, or - for this process's stdin.
+func readStdin(g *globals, o runOptions, source string) ([]byte, error) {
+	switch o.stdinFile {
+	case "":
+		return nil, nil
+	case "-":
+		if source == "-" {
+			return nil, usageError("--stdin -: standard input already carries the code")
+		}
+		data, err := io.ReadAll(io.LimitReader(g.stdin, run.MaxStdinBytes+1))
+		if err != nil {
+			return nil, usageError("read standard input: %v", err)
+		}
+		if len(data) > run.MaxStdinBytes {
+			return nil, usageError("--stdin -: standard input is larger than %s", run.FormatBytes(run.MaxStdinBytes))
+		}
+		return data, nil
+	}
+	data, err := hostfs.ReadFile(o.stdinFile, run.MaxStdinBytes)
+	if err != nil {
+		return nil, usageError("--stdin: %v", err)
+	}
+	return data, nil
+}
+
+// runtimeFor picks the runtime: -r, else what a Markdown fence named, else
+// the file's extension, else python.
+func runtimeFor(o runOptions, hint, source string) string {
+	switch {
+	case o.runtime != "":
+		return o.runtime
+	case hint != "":
+		return hint
+	}
+	if rt, ok := runtimes.LanguageForPath(source); ok {
+		return rt.Name
+	}
+	return runtimes.Python
+}
+
+func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs []string) error {
+	cfg, err := g.loadConfig(false)
+	if err != nil {
+		return err
+	}
+	code, source, hintRuntime, err := readCode(g, o, files)
+	if err != nil {
+		return err
+	}
+	switch o.report {
+	case "", "md", "markdown", "json":
+	default:
+		return usageError("--report %q: use md or json", o.report)
+	}
+	if o.report != "" && o.jsonOut {
+		return usageError("--report and --json are two output formats; give one")
+	}
+	reportMax := 0
+	if o.reportMax != "" {
+		n, err := run.ParseBytes(o.reportMax)
+		if err != nil || n == 0 || n > uint64(run.MaxOutputBytes) {
+			return usageError("--report-max-output %q: give a size such as 8KiB", o.reportMax)
+		}
+		reportMax = int(n)
+	}
+	reg, err := g.registry(cfg)
+	if err != nil {
+		return err
+	}
+	rt, err := reg.Lookup(runtimeFor(o, hintRuntime, source))
+	if err != nil {
+		return &exitError{code: ExitRuntimeUnavailable, err: err}
+	}
+	limits, err := requestLimits(o)
+	if err != nil {
+		return err
+	}
+	env, err := parseEnv(o.env)
+	if err != nil {
+		return err
+	}
+	mounts, err := parseMounts(o.mounts)
+	if err != nil {
+		return err
+	}
+	stdin, err := readStdin(g, o, source)
+	if err != nil {
+		return err
+	}
+	configLayer, err := cfg.Policy.Layer()
+	if err != nil {
+		return usageError("config: %v", err)
+	}
+
+	var store *sessions.Store
+	var sess *sessions.Session
+	if o.session != "" || o.newSess {
+		switch {
+		case o.session == "":
+			return usageError("--new needs --session ID")
+		case o.workspace != "":
+			return usageError("--workspace and --session both name a workspace; give one")
+		}
+		if store, err = g.sessionStore(); err != nil {
+			return err
+		}
+	}
+	local, err := sandbox.NewLocal(reg, g.dirs.Cache)
+	if err != nil {
+		return &exitError{code: ExitHostError, err: err}
+	}
+	rn, err := runner.New(runner.Config{Executor: local, Slots: 1})
+	if err != nil {
+		return &exitError{code: ExitHostError, err: err}
+	}
+	defer rn.Close(context.Background())
+	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
+		Packages: g.pythonModules()})
+	if err != nil {
+		return &exitError{code: ExitHostError, err: err}
+	}
+	if o.session != "" {
+		sess, err = pg.OpenSession(o.session, o.newSess, rt.Name)
+		if errors.Is(err, sessions.ErrNotFound) {
+			return usageError("session %q not found (add --new to create it)", o.session)
+		}
+		if err != nil {
+			return usageError("%v", err)
+		}
+	}
+	req := playground.Request{Session: sess, Workspace: o.workspace, Runtime: rt.Name, Code: code, Limits: limits,
+		Stdin: stdin, Args: guestArgs, Env: env, Mounts: mounts,
+		Origin: sessions.Origin{Kind: sessions.OriginPerson, Client: "wasmplay run"}}
+	if o.keepStateSet {
+		req.KeepVars = &o.keepState
+	}
+	streaming := !o.jsonOut && o.report == ""
+	if streaming {
+		req.OnEvent = func(ev run.Event) {
+			out, ok := ev.(run.Output)
+			if !ok {
+				return
+			}
+			for _, c := range out.Chunks {
+				if c.Stream == run.Stderr {
+					g.stderr.Write(c.Data)
+				} else {
+					g.stdout.Write(c.Data)
+				}
+			}
+		}
+	}
+	var onCompile func(run.Compiling)
+	if streaming {
+		onCompile = func(c run.Compiling) {
+			fmt.Fprintf(g.stderr, "wasmplay: compiling %s once for this machine (a few seconds)…\n", filepath.Base(c.Path))
+		}
+	}
+	if _, err := local.Prepare(rt.Name, onCompile); err != nil {
+		code := ExitHostError
+		var unavailable *sandbox.RuntimeUnavailableError
+		if errors.As(err, &unavailable) {
+			code = ExitRuntimeUnavailable
+		}
+		return &exitError{code: code, err: err}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := pg.Start(ctx, req)
+	if err != nil {
+		return g.startError(err, sess)
+	}
+	out := r.Wait()
+	res := out.Result
+	if out.RecordErr != nil {
+		fmt.Fprintf(g.stderr, "wasmplay: the run was not recorded in session %s: %v\n", sess, out.RecordErr)
+	}
+	if out.Vars != nil && out.Vars.SaveErr != nil {
+		fmt.Fprintf(g.stderr, "wasmplay: the kept variables were not saved: %v\n", out.Vars.SaveErr)
+	}
+	switch {
+	case o.report != "":
+		in := report.NewInput(code, res, guidance.MatchOptions{AvailablePackages: pg.Packages()})
+		in.Runtime, in.MaxOutputBytes = rt.Name, reportMax
+		if out.Number > 0 {
+			in.Session, in.Run = sess.String(), out.Number
+		}
+		if o.report == "json" {
+			data, err := report.JSON(in)
+			if err != nil {
+				return &exitError{code: ExitHostError, err: err}
+			}
+			g.stdout.Write(append(data, '\n'))
+		} else {
+			io.WriteString(g.stdout, report.Markdown(in))
+		}
+	case o.jsonOut:
+		doc := runJSON{ResultJSON: run.NewResultJSON(res)}
+		if out.Number > 0 {
+			doc.Session = &sessionRef{ID: sess.ID(), Name: sess.Name(), Run: out.Number}
+		}
+		if err := writeJSON(g.stdout, doc); err != nil {
+			return &exitError{code: ExitHostError, err: err}
+		}
+	default:
+		printVarsOutcome(g.stderr, out.Vars)
+		line := "── " + report.SummaryLine(res)
+		if out.Number > 0 {
+			line += fmt.Sprintf(" · session %s run %d", sess, out.Number)
+		}
+		fmt.Fprintln(g.stderr, line)
+	}
+	if status := exitStatusFor(res); status != 0 {
+		return &exitError{code: status}
+	}
+	return nil
+}
+
+// runJSON is the --json output: the result, and where it was recorded.
+type runJSON struct {
+	run.ResultJSON
+	Session *sessionRef `json:"session,omitempty"`
+}
+
+// sessionRef names the session and history entry of a run.
+type sessionRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	Run  int    `json:"run"`
+}
+
+// printVarsOutcome says on w what a run that keeps variables did with them.
+func printVarsOutcome(w io.Writer, vo *playground.VarsOutcome) {
+	if vo == nil || vo.Report == nil {
+		return
+	}
+	rep := vo.Report
+	if len(rep.Restored) > 0 {
+		fmt.Fprintf(w, "wasmplay: carried in: %s\n", strings.Join(rep.Restored, ", "))
+	}
+	switch {
+	case vo.Saved:
+		fmt.Fprintf(w, "wasmplay: kept for the next run: %s\n", listOrNothing(rep.Saved))
+		if len(vo.Merged) > 0 {
+			fmt.Fprintf(w, "wasmplay: also kept, changed meanwhile by another run: %s\n", strings.Join(vo.Merged, ", "))
+		}
+		if len(vo.Conflicts) > 0 {
+			fmt.Fprintf(w, "wasmplay: changed by another run meanwhile too, this run's values kept: %s\n", strings.Join(vo.Conflicts, ", "))
+		}
+	case rep.Problem != "":
+		fmt.Fprintf(w, "wasmplay: variables: %s\n", rep.Problem)
+	}
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(w, "wasmplay: not kept (not JSON-representable): %s\n", strings.Join(rep.Skipped, ", "))
+	}
+}

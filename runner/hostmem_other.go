@@ -1,7 +1,0 @@
-//go:build !linux
-
-package runner
-
-// hostMemoryBytes returns 0 (unknown) where sysinfo(2) does not exist: the
-// memory cap is then not checked against the host's RAM.
-func hostMemoryBytes() uint64 { return 0 }

@@ -1,0 +1,704 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/wasmplay/wasmplay/hostfs"
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
+)
+
+// trapCodeOutOfFuel is WASMTIME_TRAP_CODE_OUT_OF_FUEL from wasmtime's C
+// API. wasmtime-go v39.0.1 declares wasmtime.OutOfFuel as 11 (it forgot
+// ALWAYS_TRAP_ADAPTER), so the Go constant never matches a real trap.
+// capi_test.go fails if that is ever fixed, so this can go then.
+const trapCodeOutOfFuel = 12
+
+// flushInterval is how often a run's output is batched into an Output
+// event and a Metrics sample is taken: about 60 per second.
+const flushInterval = SampleInterval
+
+// Local executes runs inside this process: one Engine, one ModuleCache,
+// the runtime registry.
+type Local struct {
+	engine    *Engine
+	modules   *ModuleCache
+	registry  *runtimes.Registry
+	preludes  *preludeCache
+	snapshots *snapshotCache
+}
+
+// NewLocal creates an in-process executor whose compiled modules are cached
+// under cacheDir.
+func NewLocal(registry *runtimes.Registry, cacheDir string) (*Local, error) {
+	return NewLocalWith(registry, cacheDir, EngineOptions{})
+}
+
+// NewLocalWith creates an in-process executor with non-default metering
+// (see EngineOptions; for measurements only).
+func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptions) (*Local, error) {
+	engine, err := NewEngineWith(opts)
+	if err != nil {
+		return nil, err
+	}
+	modules, err := NewModuleCache(engine, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Local{engine: engine, modules: modules, registry: registry, preludes: newPreludeCache(cacheDir),
+		snapshots: newSnapshotCache(filepath.Join(cacheDir, "snapshots"))}, nil
+}
+
+// Registry returns the runtimes this executor knows.
+func (l *Local) Registry() *runtimes.Registry { return l.registry }
+
+// Engine returns the executor's engine.
+func (l *Local) Engine() *Engine { return l.engine }
+
+// RuntimeUnavailableError reports an interpreter binary that cannot be
+// used, with the command that fixes it.
+type RuntimeUnavailableError struct {
+	// Runtime is the canonical runtime name.
+	Runtime string
+	// Path is the binary that was looked for.
+	Path string
+	// Err is what went wrong.
+	Err error
+	// Fix is the command that builds the runtime (empty for user binaries).
+	Fix string
+}
+
+func (e *RuntimeUnavailableError) Error() string {
+	msg := fmt.Sprintf("runtime %s is not available: %v", e.Runtime, e.Err)
+	if e.Fix != "" {
+		msg += fmt.Sprintf(" (build it with `%s`)", e.Fix)
+	}
+	return msg
+}
+
+func (e *RuntimeUnavailableError) Unwrap() error { return e.Err }
+
+// Prepare loads (compiling if needed) the module of a runtime, so a first
+// run does not pay for it. It is a no-op for wat.
+func (l *Local) Prepare(runtimeName string, onCompile func(run.Compiling)) (ModuleInfo, error) {
+	rt, err := l.registry.Lookup(runtimeName)
+	if err != nil {
+		return ModuleInfo{}, err
+	}
+	if rt.Kind != runtimes.Interpreter {
+		return ModuleInfo{}, nil
+	}
+	job := run.Job{Runtime: rt.Name, Policy: run.DefaultPolicy()}
+	_, info, _, _, err := l.interpreterStart(rt, job, rt.Launch(rt.ScriptPath(), false), onCompile)
+	return info, err
+}
+
+// interpreterStart returns the module a run of the interpreter rt starts
+// from, with its entry and how it starts: from a snapshot of the reactor
+// build where job allows (see snapshotFor), else cold from the command.
+func (l *Local) interpreterStart(rt *runtimes.Runtime, job run.Job, launch runtimes.Launch, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, entry, string, error) {
+	path := l.registry.ArtifactPath(rt)
+	unavailable := func(err error) error {
+		return &RuntimeUnavailableError{Runtime: rt.Name, Path: path, Err: err, Fix: rt.BuildCommand}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, ModuleInfo{}, nil, "", unavailable(err)
+	}
+	for _, m := range rt.Mounts {
+		if m.Optional {
+			continue
+		}
+		if info, err := os.Stat(l.registry.MountHostPath(m)); err != nil || !info.IsDir() {
+			return nil, ModuleInfo{}, nil, "", unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
+		}
+	}
+	if start := l.snapshotFor(rt, job, launch, onCompile); start != nil {
+		return start.module, start.info, startFromSnapshot(start.snap), StartSnapshot, nil
+	}
+	mod, info, err := l.modules.Load(path, runtimes.CheckWASICommand, onCompile)
+	if err != nil {
+		return nil, info, nil, "", unavailable(err)
+	}
+	return mod, info, startCommand, StartCold, nil
+}
+
+// newPipeInput feeds a guest's stdin through the write end of a pipe. A
+// write fails rather than block for long when the guest is not reading and
+// the pipe is full.
+func newPipeInput(w *os.File) *run.Input {
+	return run.NewInput(func(p []byte) (int, error) {
+		_ = w.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		n, err := w.Write(p)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, errors.New("the guest is not reading its input")
+		}
+		return n, err
+	}, w.Close)
+}
+
+// blocked says what a guest is waiting for inside a shadowed host call.
+const (
+	blockedNone int32 = iota
+	blockedSleep
+	blockedInput
+)
+
+// execution is the live state of one run.
+type execution struct {
+	id      run.ID
+	job     run.Job
+	rt      *runtimes.Runtime
+	engine  *Engine
+	crun    *cRun
+	clock   guestClock
+	started time.Time
+
+	stopCh   chan struct{}
+	stopOnce sync.Once
+
+	instantiated atomic.Bool
+	blocked      atomic.Int32
+
+	stdinRead *os.File // our read end of an interactive stdin (for readiness)
+	input     *run.Input
+	stateDir  string // host side of /state, for a job that keeps state
+
+	// Output collected so far (at most the caps).
+	stdout, stderr bytes.Buffer
+	cursor         outputCursor
+	totals         outputTotals
+
+	// Fuel staleness tracking.
+	lastFuelLeft    uint64
+	lastSamples     uint64
+	unchangedFuelAt int
+}
+
+func (x *execution) setBlocked(b int32) { x.blocked.Store(b) }
+
+// startClock starts the run's clocks and its wall-clock limit: enforced by
+// the epoch callback for a guest executing code and by a timer for one
+// blocked in a host call. Call the returned function when the run is over.
+func (x *execution) startClock() (stop func() bool) {
+	x.started = time.Now()
+	x.clock = guestClock{origin: x.started}
+	x.crun.setDeadline(uint64(wpNow()) + uint64(x.job.Policy.Timeout))
+	return time.AfterFunc(x.job.Policy.Timeout, func() { x.stop(stopTimeout) }).Stop
+}
+
+// stop ends the run from outside; the first reason wins.
+func (x *execution) stop(why int32) {
+	x.stopOnce.Do(func() {
+		x.crun.stop(why)
+		close(x.stopCh)
+		if x.input != nil {
+			_ = x.input.Close() // a guest blocked reading stdin sees EOF
+		}
+		x.engine.interrupt()
+	})
+}
+
+func (x *execution) stopMessage() string {
+	if x.crun.stopped() == stopTimeout {
+		return "wasmplay: wall-clock timeout"
+	}
+	return "wasmplay: run canceled"
+}
+
+// Execute runs one job to its end and returns its Result; it never panics
+// on bad input and always returns a Result (Outcome host_error when the run
+// could not start). Canceling ctx cancels the run. It leaves Result.Files
+// empty: the runner diffs the workspace around it.
+func (l *Local) Execute(ctx context.Context, id run.ID, job run.Job, hooks run.Hooks) run.Result {
+	return l.execute(ctx, id, job, hooks, execOptions{})
+}
+
+// execOptions are the knobs of one execution that only this package sets.
+type execOptions struct {
+	// sourcePrelude writes the prelude as source, not compiled: for the
+	// run that compiles it (see preludeCache).
+	sourcePrelude bool
+}
+
+// execute is Execute with options.
+func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.Hooks, opts execOptions) run.Result {
+	res := run.Result{ID: id, ExitCode: -1, Limits: run.LimitsOf(job.Policy), StartedAt: time.Now(), FuelExact: true}
+	fail := func(outcome run.Outcome, err error) run.Result {
+		res.Outcome = outcome
+		res.Message = err.Error()
+		res.FinishedAt = time.Now()
+		res.Duration = res.FinishedAt.Sub(res.StartedAt)
+		res.Files = run.EmptyFileChanges()
+		return res
+	}
+	rt, err := l.registry.Lookup(job.Runtime)
+	if err != nil {
+		return fail(run.OutcomeHostError, err)
+	}
+	res.Runtime = rt.Name
+	if err := job.Validate(); err != nil {
+		return fail(run.OutcomeHostError, err)
+	}
+	workspace, err := hostfs.EnsureDir(job.Workspace)
+	if err != nil {
+		return fail(run.OutcomeHostError, err)
+	}
+	job.Workspace = workspace
+	if rt.MinMemoryBytes > 0 && job.Policy.MemoryBytes < rt.MinMemoryBytes {
+		return fail(run.OutcomeMemoryLimit, fmt.Errorf("%s needs at least %s of memory to start; the memory cap is %s",
+			rt.Title, run.FormatBytes(rt.MinMemoryBytes), run.FormatBytes(job.Policy.MemoryBytes)))
+	}
+
+	launch := rt.Launch(rt.ScriptPath(), job.KeepVars)
+	var module *wasmtime.Module
+	var info ModuleInfo
+	call := startCommand
+	res.Start = StartCold
+	switch rt.Kind {
+	case runtimes.Interpreter:
+		module, info, call, res.Start, err = l.interpreterStart(rt, job, launch, hooks.OnCompile)
+	case runtimes.WebAssemblyText:
+		module, err = l.compileWAT(job.Code)
+	}
+	if err != nil {
+		res.Stderr = []byte(err.Error() + "\n")
+		res.StderrBytes = int64(len(res.Stderr))
+		return fail(run.OutcomeHostError, err)
+	}
+
+	crun, err := newCRun(job.Policy.StdoutMaxBytes, job.Policy.StderrMaxBytes, job.Policy.MemoryBytes)
+	if err != nil {
+		return fail(run.OutcomeHostError, err)
+	}
+	defer crun.release()
+	x := &execution{
+		id: id, job: job, rt: rt, engine: l.engine, crun: crun,
+		stopCh: make(chan struct{}),
+	}
+
+	preludeDir, err := l.preludeDirFor(rt, info.SHA256, launch.Prelude, opts.sourcePrelude)
+	if err != nil {
+		return fail(run.OutcomeHostError, err)
+	}
+	setup, cleanup, err := x.prepareWASI(l.registry, launch, preludeDir)
+	if err != nil {
+		return fail(run.OutcomeHostError, err)
+	}
+	defer cleanup()
+	if x.input != nil && hooks.OnInput != nil {
+		hooks.OnInput(x.input)
+	}
+
+	stopClock := x.startClock()
+	defer stopClock()
+	res.StartedAt = x.started
+	stopWatch := context.AfterFunc(ctx, func() { x.stop(stopCancel) })
+	defer stopWatch()
+
+	if hooks.Emit != nil {
+		hooks.Emit(run.Started{ID: id, Runtime: rt.Name, At: x.started, Limits: res.Limits})
+	}
+	l.engine.acquireTicker()
+	pumpDone := make(chan struct{})
+	pumpStopped := make(chan struct{})
+	go func() {
+		defer close(pumpStopped)
+		x.pump(hooks.Emit, pumpDone)
+	}()
+
+	var callErr error
+	var fuelLeft uint64
+	var fuelErr error
+	var setupErr error
+	threadErr := l.engine.threads.run(func() {
+		callErr, fuelLeft, fuelErr, setupErr = x.instantiateAndCall(module, setup, call)
+	})
+	l.engine.releaseTicker()
+	close(pumpDone)
+	<-pumpStopped
+	res.FinishedAt = time.Now()
+	res.Duration = res.FinishedAt.Sub(x.started)
+
+	if final := x.collectOutput(); hooks.Emit != nil {
+		x.emitOutput(hooks.Emit, final)
+	}
+	res.Stdout = x.stdout.Bytes()
+	res.Stderr = x.stderr.Bytes()
+	res.StdoutBytes = x.totals.stdout
+	res.StderrBytes = x.totals.stderr
+	res.StdoutTruncated = x.totals.stdout > int64(len(res.Stdout)) || x.totals.segsFull
+	res.StderrTruncated = x.totals.stderr > int64(len(res.Stderr)) || x.totals.segsFull
+
+	mem := crun.memory()
+	res.MemoryBytes = mem.bytes
+	res.PeakMemoryBytes = mem.peak
+	res.MemoryPages = mem.bytes / run.WasmPageSize
+	res.PeakMemoryPages = mem.peak / run.WasmPageSize
+	res.MemoryGrowDenied = mem.denied
+
+	if fuelErr == nil {
+		res.FuelConsumed = job.Policy.FuelBudget - fuelLeft
+	}
+	switch {
+	case threadErr != nil:
+		res.Outcome, res.Message = run.OutcomeHostError, threadErr.Error()
+	case setupErr != nil:
+		res.Outcome, res.Message = run.OutcomeHostError, setupErr.Error()
+		if mem.minRefused > 0 {
+			res.Outcome = run.OutcomeMemoryLimit
+			res.Message = fmt.Sprintf("the module needs %s of memory to start; the memory cap is %s",
+				run.FormatBytes(mem.minRefused), run.FormatBytes(job.Policy.MemoryBytes))
+		}
+	default:
+		res.Outcome, res.ExitCode, res.Message = classify(callErr, crun.stopped(), fuelLeft, fuelErr == nil)
+	}
+	if res.Outcome == run.OutcomeCanceled || res.Outcome == run.OutcomeTimeout {
+		// Fuel counted inside a register at the moment of the stop was never
+		// written back: the figure is a lower bound.
+		res.FuelExact = false
+	}
+	if mem.denied > 0 && (res.Outcome == run.OutcomeExitNonzero || res.Outcome == run.OutcomeTrap) {
+		res.Outcome = run.OutcomeMemoryLimit
+		res.Message = fmt.Sprintf("the guest asked for %s of memory; the cap is %s", run.FormatBytes(mem.deniedReq),
+			run.FormatBytes(job.Policy.MemoryBytes))
+	}
+	res.Success = res.Outcome == run.OutcomeOK
+
+	if x.stateDir != "" {
+		res.Vars, res.VarsReport = readState(x.stateDir, job.Vars, res.Success)
+	}
+	res.Files = run.EmptyFileChanges()
+	return res
+}
+
+// prepareWASI lays out the script and stdin of a run; preludeDir (if not
+// empty) is mounted at PreludeDir.
+func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, preludeDir string) (wasiSetup, func(), error) {
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	setup := wasiSetup{stdinData: x.job.Policy.Stdin}
+	env := map[string]string{}
+	for k, v := range x.job.Policy.Env {
+		env[k] = v
+	}
+	for k, v := range launch.Env {
+		env[k] = v
+	}
+	env["PWD"] = runtimes.WorkspaceDir
+	for _, k := range sortedKeys(env) {
+		setup.env = append(setup.env, [2]string{k, env[k]})
+	}
+	setup.preopens = append(setup.preopens, preopen{host: x.job.Workspace, guest: runtimes.WorkspaceDir, writable: true})
+
+	switch x.rt.Kind {
+	case runtimes.Interpreter:
+		// The script directory is read-only to the guest, so it can live
+		// in memory; /state, which the guest writes, stays on disk.
+		dir, err := scratchDir("wasmplay-code-")
+		if err != nil {
+			return setup, cleanup, fmt.Errorf("runner: script directory: %w", err)
+		}
+		dir, err = writeScratchFile(dir, "wasmplay-code-", x.rt.ScriptName, x.job.Code, 0o444)
+		if err != nil {
+			return setup, cleanup, fmt.Errorf("runner: write script: %w", err)
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		if preludeDir != "" {
+			setup.preopens = append(setup.preopens, preopen{host: preludeDir, guest: runtimes.PreludeDir})
+		}
+		if x.job.KeepVars && x.rt.SupportsState() {
+			stateDir, err := os.MkdirTemp("", "wasmplay-state-")
+			if err != nil {
+				cleanup()
+				return setup, func() {}, fmt.Errorf("runner: state directory: %w", err)
+			}
+			cleanups = append(cleanups, func() { os.RemoveAll(stateDir) })
+			if len(x.job.Vars) > 0 {
+				if err := os.WriteFile(filepath.Join(stateDir, runtimes.StateInFile), x.job.Vars, 0o444); err != nil {
+					cleanup()
+					return setup, func() {}, fmt.Errorf("runner: write state: %w", err)
+				}
+			}
+			x.stateDir = stateDir
+			setup.preopens = append(setup.preopens, preopen{host: stateDir, guest: runtimes.StateDir, writable: true})
+		}
+		setup.preopens = append(setup.preopens, preopen{host: dir, guest: runtimes.ScriptDir})
+		setup.preopens = append(setup.preopens, runtimeMounts(reg, x.rt)...)
+		setup.args = append(launch.Argv, x.job.Policy.Args...)
+	case runtimes.WebAssemblyText:
+		setup.args = append([]string{x.rt.ScriptName}, x.job.Policy.Args...)
+	}
+	for _, m := range x.job.Policy.Mounts {
+		setup.preopens = append(setup.preopens, preopen{host: m.HostPath, guest: m.GuestPath})
+	}
+
+	if x.job.Interactive {
+		r, w, err := os.Pipe()
+		if err != nil {
+			cleanup()
+			return setup, func() {}, fmt.Errorf("runner: stdin pipe: %w", err)
+		}
+		x.stdinRead = r
+		x.input = newPipeInput(w)
+		cleanups = append(cleanups, func() { r.Close(); x.input.Close() })
+		// wasmtime opens the pipe again through /proc; our read end stays
+		// open only to ask whether data is waiting.
+		setup.stdinPath = fmt.Sprintf("/proc/self/fd/%d", r.Fd())
+	}
+	return setup, cleanup, nil
+}
+
+// instantiateAndCall runs on the big-stack thread: it builds the store,
+// instantiates the module and calls its entry.
+func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup, call entry) (callErr error, fuelLeft uint64, fuelErr, setupErr error) {
+	runtime.LockOSThread() // already on its own C thread; keep it explicit
+	defer runtime.UnlockOSThread()
+
+	store := wasmtime.NewStore(x.engine.wt)
+	defer store.Close()
+	if !x.engine.opts.NoFuel {
+		if err := store.SetFuel(x.job.Policy.FuelBudget); err != nil {
+			return nil, 0, err, fmt.Errorf("runner: set fuel: %w", err)
+		}
+	}
+	// Memory is capped by the runner's allocator; bound the rest here.
+	store.Limiter(-1, 1<<20, 16, 16, 16)
+	if err := x.crun.applyWASI(store, setup); err != nil {
+		return nil, 0, nil, err
+	}
+	linker := wasmtime.NewLinker(x.engine.wt)
+	if err := linker.DefineWasi(); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
+	}
+	if err := x.shadowWASI(linker); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: shadow WASI: %w", err)
+	}
+	x.crun.installEpochCallback(store)
+	store.SetEpochDeadline(1)
+
+	setCurrentRun(x.crun)
+	inst, err := linker.Instantiate(store, module)
+	setCurrentRun(nil)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: instantiate: %s", cleanError(err))
+	}
+	x.instantiated.Store(true)
+	callErr = call(store, inst)
+	var hostErr *setupError
+	if errors.As(callErr, &hostErr) {
+		return nil, 0, nil, hostErr.err
+	}
+	if x.engine.opts.NoFuel {
+		return callErr, 0, errors.New("fuel metering is off"), nil
+	}
+	fuelLeft, fuelErr = store.GetFuel()
+	return callErr, fuelLeft, fuelErr, nil
+}
+
+// classify names how a call ended.
+func classify(err error, stopped int32, fuelLeft uint64, fuelKnown bool) (run.Outcome, int, string) {
+	if err == nil {
+		return run.OutcomeOK, 0, ""
+	}
+	var werr *wasmtime.Error
+	if errors.As(err, &werr) {
+		if status, ok := werr.ExitStatus(); ok {
+			if status == 0 {
+				return run.OutcomeOK, 0, ""
+			}
+			return run.OutcomeExitNonzero, int(status), ""
+		}
+	}
+	switch stopped {
+	case stopCancel:
+		return run.OutcomeCanceled, -1, "canceled by the user"
+	case stopTimeout:
+		return run.OutcomeTimeout, -1, "the wall-clock limit passed"
+	}
+	var trap *wasmtime.Trap
+	if errors.As(err, &trap) {
+		msg := trimTrap(cleanError(trap))
+		if code := trap.Code(); code != nil {
+			switch int(*code) {
+			case trapCodeOutOfFuel:
+				return run.OutcomeOutOfFuel, -1, "the fuel budget ran out"
+			case int(wasmtime.StackOverflow):
+				return run.OutcomeStackOverflow, -1, msg
+			}
+		}
+		if fuelKnown && fuelLeft == 0 {
+			return run.OutcomeOutOfFuel, -1, "the fuel budget ran out"
+		}
+		return run.OutcomeTrap, -1, msg
+	}
+	if fuelKnown && fuelLeft == 0 {
+		return run.OutcomeOutOfFuel, -1, "the fuel budget ran out"
+	}
+	return run.OutcomeTrap, -1, trimTrap(cleanError(err))
+}
+
+// maxTrapMessage bounds the trap text (with its backtrace) kept in a Result.
+const maxTrapMessage = 4 << 10
+
+func trimTrap(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if len(msg) > maxTrapMessage {
+		msg = msg[:maxTrapMessage] + "\n…"
+	}
+	return msg
+}
+
+// cleanError drops the Rust "Stack backtrace:" wasmtime appends to its
+// errors: it names no frame (symbols are stripped) and only adds noise.
+func cleanError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\nStack backtrace:"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// compileWAT turns WebAssembly text into a module.
+func (l *Local) compileWAT(code []byte) (*wasmtime.Module, error) {
+	if !utf8.Valid(code) {
+		return nil, errors.New("wat: the code is not valid UTF-8 text")
+	}
+	wasm, err := wasmtime.Wat2Wasm(string(code))
+	if err != nil {
+		return nil, fmt.Errorf("wat: %s", cleanError(err))
+	}
+	mod, err := wasmtime.NewModule(l.engine.wt, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("wat: %s", cleanError(err))
+	}
+	for _, imp := range mod.Imports() {
+		if imp.Module() != "wasi_snapshot_preview1" {
+			name := ""
+			if imp.Name() != nil {
+				name = *imp.Name()
+			}
+			return nil, fmt.Errorf("wat: the module imports %s.%s; only wasi_snapshot_preview1 functions are provided", imp.Module(), name)
+		}
+	}
+	return mod, nil
+}
+
+// pump batches output and samples metrics until done is closed.
+func (x *execution) pump(emit func(run.Event), done <-chan struct{}) {
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if emit == nil {
+				continue
+			}
+			x.emitOutput(emit, x.collectOutput())
+			emit(x.metrics())
+		}
+	}
+}
+
+// collectOutput copies new output from the C log into the run's buffers
+// and returns it.
+func (x *execution) collectOutput() []run.Chunk {
+	chunks, totals := x.crun.readOutput(&x.cursor)
+	x.totals = totals
+	for _, c := range chunks {
+		if c.Stream == run.Stderr {
+			x.stderr.Write(c.Data)
+		} else {
+			x.stdout.Write(c.Data)
+		}
+	}
+	return chunks
+}
+
+func (x *execution) emitOutput(emit func(run.Event), chunks []run.Chunk) {
+	if len(chunks) == 0 {
+		return
+	}
+	emit(run.Output{
+		ID:              x.id,
+		Chunks:          chunks,
+		StdoutTruncated: x.totals.stdout > int64(x.stdout.Len()) || x.totals.segsFull,
+		StderrTruncated: x.totals.stderr > int64(x.stderr.Len()) || x.totals.segsFull,
+	})
+}
+
+// staleAfterSamples is how many engine samples with an unchanged fuel count
+// make the count a lower bound rather than a live figure.
+const staleAfterSamples = 3
+
+// metrics builds a live sample.
+func (x *execution) metrics() run.Metrics {
+	s := x.crun.sample()
+	mem := x.crun.memory()
+	m := run.Metrics{
+		ID:               x.id,
+		Elapsed:          time.Since(x.started),
+		FuelBudget:       x.job.Policy.FuelBudget,
+		MemoryBytes:      mem.bytes,
+		PeakMemoryBytes:  mem.peak,
+		MemoryCapBytes:   x.job.Policy.MemoryBytes,
+		MemoryGrowDenied: mem.denied,
+		StdoutBytes:      x.totals.stdout,
+		StderrBytes:      x.totals.stderr,
+		Samples:          s.samples,
+	}
+	if s.samples > 0 && s.fuelLeft <= x.job.Policy.FuelBudget {
+		m.FuelConsumed = x.job.Policy.FuelBudget - s.fuelLeft
+	}
+	// Staleness: samples keep arriving (the guest executes code) while the
+	// fuel figure does not move.
+	if s.samples != x.lastSamples {
+		if s.fuelLeft == x.lastFuelLeft {
+			x.unchangedFuelAt += int(s.samples - x.lastSamples)
+		} else {
+			x.unchangedFuelAt = 0
+		}
+		x.lastSamples, x.lastFuelLeft = s.samples, s.fuelLeft
+	}
+	m.FuelStale = x.unchangedFuelAt >= staleAfterSamples
+
+	switch {
+	case !x.instantiated.Load():
+		m.Activity = run.ActivityStarting
+	case x.blocked.Load() == blockedSleep:
+		m.Activity = run.ActivitySleeping
+	case x.blocked.Load() == blockedInput:
+		m.Activity = run.ActivityWaitingInput
+	case s.samples > 0 && wpNow()-int64(s.atNanos) > int64(3*SampleInterval),
+		s.samples == 0 && m.Elapsed > 3*SampleInterval:
+		// No engine sample for a while: the guest is inside a host call.
+		// With an interactive stdin that is almost always a read on it.
+		if x.job.Interactive {
+			m.Activity = run.ActivityWaitingInput
+		} else {
+			m.Activity = run.ActivityHostCall
+		}
+		m.FuelStale = false
+	default:
+		m.Activity = run.ActivityRunning
+	}
+	return m
+}

@@ -1,0 +1,274 @@
+package sandbox
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+	"slices"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
+)
+
+// How a run started, as Result.Start reports it.
+const (
+	// StartCold: the interpreter (or WebAssembly module) started from its
+	// own _start, initialisation included.
+	StartCold = "cold"
+	// StartSnapshot: the interpreter's reactor build started from a
+	// snapshot taken right after its initialisation.
+	StartSnapshot = "snapshot"
+)
+
+// entry is what a run calls once its module is instantiated.
+type entry func(store *wasmtime.Store, inst *wasmtime.Instance) error
+
+// callExport calls the exported function name with no arguments and
+// returns its i32 result (0 when it returns nothing).
+func callExport(store *wasmtime.Store, inst *wasmtime.Instance, name string) (int32, error) {
+	fn := inst.GetFunc(store, name)
+	if fn == nil {
+		return 0, &setupError{fmt.Errorf("runner: the module exports no %s function", name)}
+	}
+	v, err := fn.Call(store)
+	if err != nil {
+		return 0, err
+	}
+	switch v := v.(type) {
+	case nil:
+		return 0, nil
+	case int32:
+		return v, nil
+	}
+	return 0, &setupError{fmt.Errorf("runner: %s returned %T, want nothing or an i32", name, v)}
+}
+
+// startCommand is the entry of a cold start: the WASI command's _start.
+func startCommand(store *wasmtime.Store, inst *wasmtime.Instance) error {
+	start := inst.GetFunc(store, "_start")
+	if start == nil {
+		return &setupError{errors.New("runner: the module exports no _start function (a WASI command needs one)")}
+	}
+	_, err := start.Call(store)
+	return err
+}
+
+// startFromSnapshot returns the entry of a snapshot start: restore the
+// memory, then wasmplay_run.
+func startFromSnapshot(snap *memorySnapshot) entry {
+	return func(store *wasmtime.Store, inst *wasmtime.Instance) error {
+		mem, err := exportedMemory(store, inst)
+		if err != nil {
+			return &setupError{err}
+		}
+		if err := snap.restore(store, mem); err != nil {
+			return &setupError{err}
+		}
+		_, err = callExport(store, inst, reactorRun)
+		return err
+	}
+}
+
+// setupError marks a failure of the host's preparation inside an entry (as
+// opposed to the guest's own outcome).
+type setupError struct{ err error }
+
+func (e *setupError) Error() string { return e.err.Error() }
+func (e *setupError) Unwrap() error { return e.err }
+
+func exportedMemory(store *wasmtime.Store, inst *wasmtime.Instance) (*wasmtime.Memory, error) {
+	ext := inst.GetExport(store, "memory")
+	if ext == nil || ext.Memory() == nil {
+		return nil, errors.New("runner: the module exports no memory named \"memory\"")
+	}
+	return ext.Memory(), nil
+}
+
+// snapshotStart is a run's way to start from a snapshot.
+type snapshotStart struct {
+	module *wasmtime.Module
+	info   ModuleInfo
+	snap   *memorySnapshot
+}
+
+// initLaunch is how a runtime's reactor is initialised: the argv before the
+// script and the environment of a run that keeps no state.
+func initLaunch(rt *runtimes.Runtime) (argv []string, env map[string]string, ok bool) {
+	base := rt.Launch(rt.ScriptPath(), false)
+	i := slices.Index(base.Argv, rt.ScriptPath())
+	if i < 0 {
+		return nil, nil, false
+	}
+	env = map[string]string{"PWD": runtimes.WorkspaceDir}
+	for k, v := range base.Env {
+		env[k] = v
+	}
+	return base.Argv[:i], env, true
+}
+
+// snapshotFor returns how job can start from a snapshot of rt's reactor, or
+// nil when it must start cold: no reactor build, snapshots turned off, the
+// run sets a variable the interpreter reads only at initialisation, or its
+// memory cap is below the snapshot's memory. Making the snapshot (once per
+// interpreter, mounts and launch) happens here.
+func (l *Local) snapshotFor(rt *runtimes.Runtime, job run.Job, launch runtimes.Launch, onCompile func(run.Compiling)) *snapshotStart {
+	if l.engine.opts.ColdStart || rt.Reactor == "" {
+		return nil
+	}
+	initArgv, initEnv, ok := initLaunch(rt)
+	if !ok || !slices.Equal(launch.Argv[:min(len(initArgv), len(launch.Argv))], initArgv) {
+		return nil
+	}
+	runEnv := map[string]string{"PWD": runtimes.WorkspaceDir}
+	for k, v := range job.Policy.Env {
+		runEnv[k] = v
+	}
+	for k, v := range launch.Env {
+		runEnv[k] = v
+	}
+	for _, env := range []map[string]string{runEnv, initEnv} {
+		for k := range env {
+			if runEnv[k] != initEnv[k] && rt.ReadAtStart(k) {
+				return nil
+			}
+		}
+	}
+	path := l.registry.ReactorPath(rt)
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	module, info, err := l.modules.Load(path, runtimes.CheckReactor, onCompile)
+	if err != nil {
+		return nil
+	}
+	mounts := runtimeMounts(l.registry, rt)
+	key := snapshotKey(info.SHA256, initArgv, initEnv, mounts)
+	snap, err := l.snapshots.get(key, func() (*memorySnapshot, error) {
+		return l.captureSnapshot(rt, module, initArgv, initEnv, mounts)
+	})
+	if err != nil || job.Policy.MemoryBytes < snap.size {
+		return nil
+	}
+	return &snapshotStart{module: module, info: info, snap: snap}
+}
+
+// runtimeMounts lists the read-only directories a runtime needs, skipping
+// optional ones that are absent.
+func runtimeMounts(reg *runtimes.Registry, rt *runtimes.Runtime) []preopen {
+	var mounts []preopen
+	for _, m := range rt.Mounts {
+		host := reg.MountHostPath(m)
+		if m.Optional {
+			if info, err := os.Stat(host); err != nil || !info.IsDir() {
+				continue
+			}
+		}
+		mounts = append(mounts, preopen{host: host, guest: m.Guest})
+	}
+	return mounts
+}
+
+// snapshotKey names a snapshot after everything its initialisation saw: the
+// reactor, its argv and environment, and each mount's directory (its
+// entries' names, sizes and times: rebuilding the stdlib or adding a
+// package changes them).
+func snapshotKey(reactorSHA string, argv []string, env map[string]string, mounts []preopen) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%x\nreactor %s\n", snapshotMagic, reactorSHA)
+	for _, a := range argv {
+		fmt.Fprintf(h, "arg %q\n", a)
+	}
+	for _, k := range sortedKeys(env) {
+		fmt.Fprintf(h, "env %q=%q\n", k, env[k])
+	}
+	for _, m := range mounts {
+		fmt.Fprintf(h, "mount %q %q\n", m.guest, m.host)
+		writeDirIdentity(h, m.host)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// writeDirIdentity writes what dir and its entries look like from outside.
+func writeDirIdentity(h hash.Hash, dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		fmt.Fprintf(h, "unreadable %v\n", err)
+		return
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			fmt.Fprintf(h, "entry %q gone\n", e.Name())
+			continue
+		}
+		fmt.Fprintf(h, "entry %q %v %d %d\n", e.Name(), info.Mode(), info.Size(), info.ModTime().UnixNano())
+	}
+}
+
+// captureSnapshot initialises rt's reactor (in a run of its own, with an
+// empty workspace) and returns the memory it leaves.
+func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, argv []string, env map[string]string, mounts []preopen) (*memorySnapshot, error) {
+	workspace, err := os.MkdirTemp("", "wasmplay-snapshot-")
+	if err != nil {
+		return nil, fmt.Errorf("runner: snapshot workspace: %w", err)
+	}
+	defer os.RemoveAll(workspace)
+	policy := run.DefaultPolicy()
+	crun, err := newCRun(policy.StdoutMaxBytes, policy.StderrMaxBytes, policy.MemoryBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer crun.release()
+	x := &execution{job: run.Job{Runtime: rt.Name, Policy: policy}, rt: rt, engine: l.engine, crun: crun,
+		stopCh: make(chan struct{})}
+	setup := wasiSetup{args: argv}
+	for _, k := range sortedKeys(env) {
+		setup.env = append(setup.env, [2]string{k, env[k]})
+	}
+	setup.preopens = append([]preopen{{host: workspace, guest: runtimes.WorkspaceDir, writable: true}}, mounts...)
+
+	var snap *memorySnapshot
+	capture := func(store *wasmtime.Store, inst *wasmtime.Instance) error {
+		mem, err := exportedMemory(store, inst)
+		if err != nil {
+			return err
+		}
+		base := slices.Clone(mem.UnsafeData(store))
+		if _, err := callExport(store, inst, reactorInitialize); err != nil {
+			return err
+		}
+		frame, err := callExport(store, inst, reactorInit)
+		if err != nil {
+			return err
+		}
+		snap = diffMemory(base, mem.UnsafeData(store), uint64(uint32(frame)))
+		return nil
+	}
+
+	stopClock := x.startClock()
+	defer stopClock()
+	l.engine.acquireTicker()
+	var callErr, setupErr error
+	threadErr := l.engine.threads.run(func() {
+		callErr, _, _, setupErr = x.instantiateAndCall(module, setup, capture)
+	})
+	l.engine.releaseTicker()
+	x.collectOutput()
+	switch {
+	case threadErr != nil:
+		return nil, threadErr
+	case setupErr != nil:
+		return nil, setupErr
+	case callErr != nil:
+		return nil, fmt.Errorf("runner: initialise %s for a snapshot: %s (stderr: %q)", rt.Title, cleanError(callErr),
+			x.stderr.String())
+	case snap == nil:
+		return nil, fmt.Errorf("runner: initialise %s for a snapshot: no memory captured", rt.Title)
+	}
+	return snap, nil
+}
