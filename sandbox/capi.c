@@ -17,6 +17,9 @@ uint64_t wp_now_ns(void) {
 }
 
 uint64_t wp_load64(uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+int32_t wp_load32(int32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+
+void wp_run_set_deadline(wp_run_t *r, uint64_t ns) { __atomic_store_n(&r->deadline_ns, ns, __ATOMIC_RELEASE); }
 
 // ---- run lifetime ----------------------------------------------------------
 
@@ -69,10 +72,11 @@ int32_t wp_run_stopped(wp_run_t *r) { return __atomic_load_n(&r->stop, __ATOMIC_
 
 // ---- epoch callback: live samples, cancel and timeout ----------------------
 
-static wasmtime_error_t *wp_epoch_cb(wasmtime_context_t *ctx, void *data, uint64_t *delta, uint8_t *kind) {
+static wasmtime_error_t *wp_epoch_cb(wasmtime_context_t *ctx, void *data, uint64_t *delta, wp_update_kind_t *kind) {
   wp_run_t *r = data;
   uint64_t now = wp_now_ns();
-  if (r->deadline_ns != 0 && now >= r->deadline_ns) wp_run_stop(r, WP_STOP_TIMEOUT);
+  uint64_t deadline = __atomic_load_n(&r->deadline_ns, __ATOMIC_ACQUIRE);
+  if (deadline != 0 && now >= deadline) wp_run_stop(r, WP_STOP_TIMEOUT);
   switch (wp_run_stopped(r)) {
   case WP_STOP_CANCEL:
     return wasmtime_error_new("wasmplay: run canceled");
@@ -182,7 +186,7 @@ typedef struct wp_mem {
   size_t size;    // accessible bytes
   size_t reserve; // bytes the memory may grow to without moving
   size_t mapped;  // reserve + guard: the length of the mapping
-  wp_run_t *run;  // NULL for memories created outside a run
+  wp_run_t *run;  // the run it belongs to (never NULL)
 } wp_mem_t;
 
 static size_t wp_page_round(size_t n) {
@@ -242,10 +246,12 @@ static wasmtime_error_t *wp_new_memory(void *env, const wasm_memorytype_t *ty, s
   (void)env;
   (void)ty;
   wp_run_t *r = wp_current_run;
-  if (r != NULL && r->mem_cap != 0) {
+  // Fail closed: a memory nobody accounts for would have no cap at all.
+  if (r == NULL) return wasmtime_error_new("wasmplay: a linear memory was created outside any run");
+  if (r->mem_cap != 0) {
     uint64_t others = __atomic_load_n(&r->mem_bytes, __ATOMIC_ACQUIRE);
     if (others + minimum > r->mem_cap) {
-      r->mem_min_refused = minimum;
+      __atomic_store_n(&r->mem_min_refused, minimum, __ATOMIC_RELEASE);
       return wasmtime_error_new("wasmplay: the module's initial memory is larger than the memory cap");
     }
   }
@@ -254,7 +260,7 @@ static wasmtime_error_t *wp_new_memory(void *env, const wasm_memorytype_t *ty, s
     // A memory wasmtime lets move: we still never move it, so reserve what
     // it may ever reach under the cap (or its declared maximum, at most 4 GiB).
     reserve = maximum;
-    if (r != NULL && r->mem_cap != 0 && r->mem_cap < reserve) reserve = r->mem_cap;
+    if (r->mem_cap != 0 && r->mem_cap < reserve) reserve = r->mem_cap;
     if (reserve > ((size_t)4 << 30)) reserve = (size_t)4 << 30;
     if (reserve < minimum) reserve = minimum;
   }
@@ -277,11 +283,9 @@ static wasmtime_error_t *wp_new_memory(void *env, const wasm_memorytype_t *ty, s
   m->reserve = reserve;
   m->mapped = mapped;
   m->run = r;
-  if (r != NULL) {
-    wp_run_retain(r);
-    __atomic_add_fetch(&r->memories, 1, __ATOMIC_ACQ_REL);
-    wp_run_mem_add(r, minimum);
-  }
+  wp_run_retain(r);
+  __atomic_add_fetch(&r->memories, 1, __ATOMIC_ACQ_REL);
+  wp_run_mem_add(r, minimum);
   __atomic_add_fetch(&wp_live_mems, 1, __ATOMIC_ACQ_REL);
   ret->env = m;
   ret->get_memory = wp_mem_get;

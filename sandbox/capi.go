@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/cgo"
+	"runtime/debug"
 	"syscall"
 	"unsafe"
 
@@ -87,7 +88,7 @@ func (r *cRun) release() {
 	r.p = nil
 }
 
-func (r *cRun) setDeadline(ns uint64) { r.p.deadline_ns = C.uint64_t(ns) }
+func (r *cRun) setDeadline(ns uint64) { C.wp_run_set_deadline(r.p, C.uint64_t(ns)) }
 
 // stop asks the guest to stop; the first reason given wins.
 func (r *cRun) stop(why int32) { C.wp_run_stop(r.p, C.int32_t(why)) }
@@ -124,8 +125,8 @@ func (r *cRun) memory() memoryState {
 		peak:       uint64(C.wp_load64(&r.p.mem_peak)),
 		denied:     uint64(C.wp_load64(&r.p.mem_denied)),
 		deniedReq:  uint64(C.wp_load64(&r.p.mem_denied_req)),
-		minRefused: uint64(r.p.mem_min_refused),
-		memories:   int32(r.p.memories),
+		minRefused: uint64(C.wp_load64(&r.p.mem_min_refused)),
+		memories:   int32(C.wp_load32(&r.p.memories)),
 	}
 }
 
@@ -320,14 +321,25 @@ func newGuestThreads() (*guestThreads, error) {
 }
 
 // run runs fn on a guest thread and waits for it. The thread is created by
-// C, so the Go code in fn stays on it.
-func (g *guestThreads) run(fn func()) error {
-	h := cgo.NewHandle(fn)
+// C, so the Go code in fn stays on it. A panic in fn is recovered there
+// (it would end the process: no Go frame above it could catch it) and
+// returned as an error; the thread stays usable.
+func (g *guestThreads) run(fn func()) (err error) {
+	var panicked error
+	guarded := func() {
+		defer func() {
+			if p := recover(); p != nil {
+				panicked = fmt.Errorf("runner: host fault on the guest thread: %v\n%s", p, debug.Stack())
+			}
+		}()
+		fn()
+	}
+	h := cgo.NewHandle(guarded)
 	defer h.Delete()
 	if rc := C.wp_threads_run(g.p, C.uintptr_t(h)); rc != 0 {
 		return fmt.Errorf("runner: start guest thread: %w", syscall.Errno(rc))
 	}
-	return nil
+	return panicked
 }
 
 // threadStackSize reports the calling thread's native stack size.

@@ -1,9 +1,10 @@
 // The runner's C layer: the pieces of the wasmtime C API that wasmtime-go
 // does not expose, and the per-run state they share with Go.
 //
-// The wasmtime symbols are declared here by hand (only the subset we use) and
-// resolve at link time against the libwasmtime.a that wasmtime-go links. Their
-// layouts are checked by capi_test.go against the public Go API.
+// The wasmtime symbols are declared here (only the subset we use) and resolve
+// at link time against the libwasmtime.a that wasmtime-go links. capi_test.go
+// compiles these declarations against wasmtime's own headers, and checks the
+// private fields of wasmtime-go this layer reads against its public API.
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,42 +13,57 @@
 
 // ---- wasmtime C API (v39) declarations ------------------------------------
 
-typedef struct wasm_config_t wasm_config_t;
-typedef struct wasmtime_store wasmtime_store_t;
-typedef struct wasmtime_context wasmtime_context_t;
+// The structs the C layer fills in, laid out as wasmtime's. With
+// WP_WITH_WASMTIME_HEADERS (TestCAPI_DeclarationsMatchWasmtimeHeaders), the
+// names below become wasmtime's own types, so the compiler checks every
+// prototype here against wasmtime.h, and these layouts are compared with
+// wasmtime's field by field.
 typedef struct wasmtime_error wasmtime_error_t;
-typedef struct wasi_config_t wasi_config_t;
 typedef struct wasm_memorytype_t wasm_memorytype_t;
 
-// Layout-compatible with wasm_byte_vec_t.
-typedef struct wp_byte_vec {
+typedef struct wp_byte_vec_layout {
   size_t size;
   char *data;
-} wp_byte_vec_t;
+} wp_byte_vec_layout_t;
 
 typedef uint8_t *(*wp_memory_get_fn)(void *env, size_t *byte_size, size_t *byte_capacity);
 typedef wasmtime_error_t *(*wp_memory_grow_fn)(void *env, size_t new_size);
 
-// Layout-compatible with wasmtime_linear_memory_t.
-typedef struct wp_linear_memory {
+typedef struct wp_linear_memory_layout {
   void *env;
   wp_memory_get_fn get_memory;
   wp_memory_grow_fn grow_memory;
   void (*finalizer)(void *);
-} wp_linear_memory_t;
+} wp_linear_memory_layout_t;
+
+#ifdef WP_WITH_WASMTIME_HEADERS
+#include <wasmtime.h>
+typedef wasm_byte_vec_t wp_byte_vec_t;
+typedef wasmtime_linear_memory_t wp_linear_memory_t;
+typedef wasmtime_memory_creator_t wp_memory_creator_t;
+typedef wasmtime_new_memory_callback_t wp_new_memory_fn;
+typedef wasmtime_update_deadline_kind_t wp_update_kind_t;
+#else
+typedef struct wasm_config_t wasm_config_t;
+typedef struct wasmtime_store wasmtime_store_t;
+typedef struct wasmtime_context wasmtime_context_t;
+typedef struct wasi_config_t wasi_config_t;
+typedef wp_byte_vec_layout_t wp_byte_vec_t;
+typedef wp_linear_memory_layout_t wp_linear_memory_t;
+typedef uint8_t wp_update_kind_t;
 
 typedef wasmtime_error_t *(*wp_new_memory_fn)(void *env, const wasm_memorytype_t *ty, size_t minimum,
                                               size_t maximum, size_t reserved_size_in_bytes,
                                               size_t guard_size_in_bytes, wp_linear_memory_t *memory_ret);
 
-// Layout-compatible with wasmtime_memory_creator_t.
 typedef struct wp_memory_creator {
   void *env;
   wp_new_memory_fn new_memory;
   void (*finalizer)(void *);
 } wp_memory_creator_t;
+#endif
 
-typedef wasmtime_error_t *(*wp_epoch_fn)(wasmtime_context_t *, void *, uint64_t *, uint8_t *);
+typedef wasmtime_error_t *(*wp_epoch_fn)(wasmtime_context_t *, void *, uint64_t *, wp_update_kind_t *);
 typedef ptrdiff_t (*wp_write_fn)(void *, const unsigned char *, size_t);
 
 extern wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *);
@@ -104,7 +120,7 @@ typedef struct wp_out {
 typedef struct wp_run {
   int32_t refs;            // atomic
   int32_t stop;            // atomic: WP_RUNNING, WP_STOP_CANCEL, WP_STOP_TIMEOUT
-  uint64_t deadline_ns;    // monotonic clock; 0: none
+  uint64_t deadline_ns;    // atomic: monotonic clock; 0: none
   // Samples taken by the epoch callback.
   uint64_t samples;        // atomic: callbacks so far
   uint64_t fuel_left;      // atomic: fuel remaining at the last sample
@@ -115,7 +131,7 @@ typedef struct wp_run {
   uint64_t mem_peak;       // atomic
   uint64_t mem_denied;     // atomic: grow requests refused by the cap
   uint64_t mem_denied_req; // atomic: size asked for by the last refused grow
-  uint64_t mem_min_refused; // minimum of a memory refused at creation (0: none)
+  uint64_t mem_min_refused; // atomic: minimum of a memory refused at creation (0: none)
   int32_t memories;        // atomic: linear memories created for this run
   wp_out_t out;
 } wp_run_t;
@@ -125,6 +141,8 @@ void wp_run_release(wp_run_t *r);
 void wp_run_stop(wp_run_t *r, int32_t why);
 int32_t wp_run_stopped(wp_run_t *r);
 uint64_t wp_load64(uint64_t *p);
+int32_t wp_load32(int32_t *p);
+void wp_run_set_deadline(wp_run_t *r, uint64_t ns);
 uint64_t wp_now_ns(void);
 
 // Installs the sampling epoch callback on a store.
