@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 )
 
@@ -63,5 +64,12 @@ func TestLoadConfig_CreatesCommentedDefault(t *testing.T) {
 	// The file written is itself a valid config.
 	if _, err := Load(path, false); err != nil {
 		t.Fatalf("the default config does not load: %v", err)
+	}
+}
+
+// The tests' shared cache is the one config resolves.
+func TestResolveDirs_TestsShareTheCache(t *testing.T) {
+	if got, want := testenv.CacheDir(), ResolveDirs(Dirs{}).Cache; got != want {
+		t.Fatalf("testenv.CacheDir() = %s, ResolveDirs = %s", got, want)
 	}
 }

@@ -464,14 +464,14 @@ func adviseMissingModule(f *facts) Advice {
 			before: "import numpy as np\n\nvalues = np.array([3.0, 1.0, 4.0, 1.0, 5.0])\nprint(values.mean(), values.std())\n",
 			after:  "import statistics\n\nvalues = [3.0, 1.0, 4.0, 1.0, 5.0]\nprint(statistics.mean(values), statistics.pstdev(values))\n",
 		}, snippet{}, snippet{})
-	case "yaml", "toml":
+	case "toml":
 		return withSnippets(a, f, snippet{
-			before: "import yaml\n\nwith open('/app/config.yaml') as f:\n    config = yaml.safe_load(f)\n",
-			after:  "import json\n\nwith open('/app/config.json') as f:\n    config = json.load(f)\n",
+			before: "import toml\n\nconfig = toml.loads('debug = true')\nprint(config['debug'])\n",
+			after:  "import tomllib\n\nconfig = tomllib.loads('debug = true')\nprint(config['debug'])\n",
 		}, snippet{}, snippet{})
 	}
 	return withSnippets(a, f, snippet{
-		before: "from tabulate import tabulate\n\nprint(tabulate([[1, 'a'], [2, 'b']]))\n",
+		before: "from prettytable import PrettyTable\n\nt = PrettyTable(['n', 'name'])\nt.add_row([1, 'a'])\nprint(t)\n",
 		after:  "rows = [[1, 'a'], [2, 'b']]\nfor row in rows:\n    print('  '.join(str(cell) for cell in row))\n",
 	}, snippet{}, snippet{})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -171,6 +172,34 @@ func (o Overrides) apply(f Field, p *Policy) {
 	case FieldStderrMax:
 		p.StderrMaxBytes = *o.StderrMaxBytes
 	}
+}
+
+// Equal reports whether the layer sets field f to p's value.
+func (o Overrides) Equal(f Field, p Policy) bool {
+	if !o.Has(f) {
+		return false
+	}
+	q := p
+	o.apply(f, &q)
+	return q.Exact(f) == p.Exact(f)
+}
+
+// Exact renders one limit of p exactly, in the smallest unit (bytes,
+// milliseconds, instructions), as Overrides.Set reads it back.
+func (p Policy) Exact(f Field) string {
+	switch f {
+	case FieldFuel:
+		return strconv.FormatUint(p.FuelBudget, 10)
+	case FieldMemory:
+		return strconv.FormatUint(p.MemoryBytes, 10)
+	case FieldTimeout:
+		return p.Timeout.String()
+	case FieldStdoutMax:
+		return strconv.FormatInt(p.StdoutMaxBytes, 10)
+	case FieldStderrMax:
+		return strconv.FormatInt(p.StderrMaxBytes, 10)
+	}
+	return ""
 }
 
 // Source names where a layer of limits comes from.

@@ -10,7 +10,8 @@ import (
 
 // ParseBytes reads a size such as "64MiB", "64M", "1.5GiB", "512k" or
 // "1048576". Binary (KiB, MiB, GiB) and decimal (kB, MB, GB) units are
-// told apart; a bare K/M/G is binary, as people mean it for memory.
+// told apart; a bare K/M/G is binary, as people mean it for memory. A
+// fraction of a unit is rounded to the nearest byte.
 func ParseBytes(s string) (uint64, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
@@ -30,6 +31,8 @@ func ParseBytes(s string) (uint64, error) {
 		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
 		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
 		"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
+		"p": 1 << 50, "pib": 1 << 50, "pb": 1e15,
+		"e": 1 << 60, "eib": 1 << 60, "eb": 1e18,
 	}
 	m, ok := mult[unit]
 	if !ok {
@@ -43,10 +46,12 @@ func ParseBytes(s string) (uint64, error) {
 	if math.IsNaN(total) || total < 0 || total >= math.MaxUint64 {
 		return 0, fmt.Errorf("size %q: out of range", s)
 	}
-	if total != math.Trunc(total) {
+	if m == 1 && total != math.Trunc(total) {
 		return 0, fmt.Errorf("size %q: not a whole number of bytes", s)
 	}
-	return uint64(total), nil
+	// "2.1 KiB" is 2150.4 bytes: a size with a fraction of a unit is rounded
+	// to the nearest byte, as FormatBytes rounds to a tenth of a unit.
+	return uint64(math.Round(total)), nil
 }
 
 // ParseFuel reads a fuel amount: "5000000000", "5_000_000_000", "5e9",

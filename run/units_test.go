@@ -2,6 +2,7 @@ package run
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,11 +92,31 @@ func FuzzParseBytes(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if v, err := ParseBytes(s); err == nil {
-			// A parsed size renders and stays in range.
-			_ = FormatBytes(v)
+		v, err := ParseBytes(s)
+		if err != nil {
+			return
+		}
+		// What a size renders as parses back to it, within the rounding of
+		// one decimal of its unit.
+		text := FormatBytes(v)
+		back, err := ParseBytes(strings.ReplaceAll(text, " ", ""))
+		if err != nil {
+			t.Fatalf("%q parsed as %d, rendered %q, which does not parse: %v", s, v, text, err)
+		}
+		if !withinRounding(back, v, 0.05) {
+			t.Fatalf("%q parsed as %d, rendered %q, parsed back as %d", s, v, text, back)
 		}
 	})
+}
+
+// withinRounding reports whether got is want within a relative error
+// (exact below 1024, where nothing is rounded).
+func withinRounding(got, want uint64, rel float64) bool {
+	diff := float64(got) - float64(want)
+	if diff < 0 {
+		diff = -diff
+	}
+	return diff <= rel*float64(want)
 }
 
 func FuzzParseFuel(f *testing.F) {
@@ -103,8 +124,17 @@ func FuzzParseFuel(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if v, err := ParseFuel(s); err == nil {
-			_ = FormatFuel(v)
+		v, err := ParseFuel(s)
+		if err != nil {
+			return
+		}
+		text := FormatFuel(v)
+		back, err := ParseFuel(text)
+		if err != nil {
+			t.Fatalf("%q parsed as %d, rendered %q, which does not parse: %v", s, v, text, err)
+		}
+		if !withinRounding(back, v, 0.05) {
+			t.Fatalf("%q parsed as %d, rendered %q, parsed back as %d", s, v, text, back)
 		}
 	})
 }

@@ -1,21 +1,20 @@
 package runtimes
 
 import (
-	"errors"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/wasmplay/wasmplay/internal/testenv"
 )
 
-// builtBin is the repository's bin directory, seen from this package.
-const builtBin = "../bin"
+// builtBin is the repository's bin directory.
+var builtBin = testenv.BinDir()
 
-// requireBuilt skips the test when `make runtimes` has not run.
+// requireBuilt fails (under WASMPLAY_REQUIRE_RUNTIMES) or skips the test
+// when `make runtimes` has not run.
 func requireBuilt(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(builtBin, ManifestFile)); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("bin/ is not built (no bin/%s): run `make runtimes` to test the real runtimes", ManifestFile)
-	}
+	testenv.Need(t, filepath.Join(builtBin, ManifestFile), "bin/", "make runtimes")
 }
 
 // TestBuilt_ManifestMatchesFiles checks the real bin/: every runtime is

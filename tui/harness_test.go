@@ -52,12 +52,7 @@ func needRuntime(t testing.TB, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(l.Registry().ArtifactPath(rt)); err != nil {
-		if os.Getenv("WASMPLAY_REQUIRE_RUNTIMES") != "" {
-			t.Fatalf("%s runtime is not built: %v", name, err)
-		}
-		t.Skipf("%s runtime is not built (run `make runtimes`)", name)
-	}
+	testenv.Need(t, l.Registry().ArtifactPath(rt), "the "+name+" runtime", "make runtimes")
 }
 
 // harness drives the real root model (real runner, real sessions) and

@@ -84,9 +84,12 @@ func (m *Model) openPolicy() {
 // fill shows a policy in the fields.
 func (d *policyDialog) fill(p run.Policy) {
 	for i, f := range d.fields {
+		// The short form ("2.1KiB") where it is exact, else the exact
+		// number, so saving the dialog unchanged changes nothing.
 		text := strings.ReplaceAll(p.Format(f.field), " ", "")
-		if f.field == run.FieldFuel && (p.FuelBudget%1000 != 0 || p.FuelBudget < 1000) {
-			text = fmt.Sprint(p.FuelBudget)
+		var o run.Overrides
+		if o.Set(f.field, text) != nil || !o.Equal(f.field, p) {
+			text = p.Exact(f.field)
 		}
 		d.fields[i].input.SetValue(text)
 	}

@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/wasmplay/wasmplay/config"
+	"github.com/adrg/xdg"
 	"github.com/wasmplay/wasmplay/run"
 )
 
@@ -28,8 +28,15 @@ func Root() string {
 func BinDir() string { return filepath.Join(Root(), "bin") }
 
 // CacheDir is the cache the tests share with the user's wasmplay (where
-// compiled runtimes already are), as config resolves it.
-func CacheDir() string { return config.ResolveDirs(config.Dirs{}).Cache }
+// compiled runtimes already are): where config.ResolveDirs puts it, which
+// config's tests check. (This package imports nothing that imports the
+// runtimes package, so that package's own tests can use it.)
+func CacheDir() string {
+	if dir := os.Getenv("WASMPLAY_CACHE_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join(xdg.CacheHome, "wasmplay")
+}
 
 // WAT returns one of the small WebAssembly text programs the tests share
 // (sandbox/testdata, described in its README).
