@@ -20,23 +20,19 @@ type snippet struct {
 	before, after string
 }
 
+// snippets are an advice's before/after pairs, by language.
+type snippets map[string]snippet
+
 // withSnippets sets a's Before, After and Lang from the snippet for the
-// run's language; a language with no snippet leaves them empty.
-func withSnippets(a Advice, f *facts, python, javascript, wat snippet) Advice {
-	var s snippet
-	switch f.runtime {
-	case runtimes.JavaScript:
-		s = javascript
-	case runtimes.WAT:
-		s = wat
-	default:
-		s = python
+// run's language (Python when the run names none); a language with no
+// snippet leaves them empty.
+func withSnippets(a Advice, f *facts, by snippets) Advice {
+	lang := f.runtime
+	if lang == "" {
+		lang = runtimes.Python
 	}
-	if s.before != "" || s.after != "" {
-		a.Before, a.After, a.Lang = s.before, s.after, f.runtime
-		if a.Lang == "" {
-			a.Lang = runtimes.Python
-		}
+	if s, ok := by[lang]; ok {
+		a.Before, a.After, a.Lang = s.before, s.after, lang
 	}
 	return a
 }
@@ -277,16 +273,16 @@ func adviseSubprocess(f *facts) Advice {
 			"Do the processing in JavaScript itself.",
 		}
 	}
-	return withSnippets(a, f,
-		snippet{
+	return withSnippets(a, f, snippets{
+		runtimes.Python: snippet{
 			before: "import subprocess\nout = subprocess.run(['ls', '/app'], capture_output=True, text=True).stdout\nprint(out)\n",
 			after:  "import os\nprint('\\n'.join(sorted(os.listdir('/app'))))\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "const out = os.exec(['ls', '/app']);\n",
 			after:  "const [names, errno] = os.readdir('/app');\nconsole.log(names.sort().join('\\n'));\n",
 		},
-		snippet{})
+	})
 }
 
 // matchThreads: the code tried to start a thread.
@@ -303,12 +299,12 @@ func adviseThreads(f *facts) Advice {
 			"Run the work sequentially: call the function directly, or loop over the inputs.",
 			"Replace executor.map(fn, items) with map(fn, items) or a list comprehension.",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "import threading\n\ndef work(n):\n    print('working on', n)\n\nthreads = [threading.Thread(target=work, args=(n,)) for n in range(3)]\nfor t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n",
 			after:  "def work(n):\n    print('working on', n)\n\nfor n in range(3):\n    work(n)\n",
 		},
-		snippet{}, snippet{})
+	})
 }
 
 func adviseAsyncio(f *facts) Advice {
@@ -320,12 +316,12 @@ func adviseAsyncio(f *facts) Advice {
 			"Replace await asyncio.sleep(s) with time.sleep(s) (it counts against --timeout).",
 			"Run \"concurrent\" tasks one after another; threads are not available either.",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "import asyncio\n\nasync def main():\n    await asyncio.sleep(0.1)\n    print('done')\n\nasyncio.run(main())\n",
 			after:  "import time\n\ndef main():\n    time.sleep(0.1)\n    print('done')\n\nmain()\n",
 		},
-		snippet{}, snippet{})
+	})
 }
 
 // matchNetwork: the code tried to use the network (asyncio's socket pair
@@ -355,16 +351,16 @@ func adviseNetwork(f *facts) Advice {
 	if f.javascript() {
 		a.Cause = "The code tried to reach the network (fetch, XMLHttpRequest, WebSocket, http), which QuickJS in the sandbox does not have."
 	}
-	return withSnippets(a, f,
-		snippet{
+	return withSnippets(a, f, snippets{
+		runtimes.Python: snippet{
 			before: "import json\nimport urllib.request\n\nwith urllib.request.urlopen('https://example.com/data.json') as r:\n    data = json.load(r)\nprint(data)\n",
 			after:  "import json\n\nwith open('/app/data.json') as f:\n    data = json.load(f)\nprint(data)\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "fetch('https://example.com/data.json')\n  .then((res) => res.json())\n  .then((data) => console.log(data));\n",
 			after:  "const data = JSON.parse(std.loadFile('/app/data.json'));\nconsole.log(data);\n",
 		},
-		snippet{})
+	})
 }
 
 // ---- Modules ----
@@ -399,21 +395,27 @@ func adviseUnavailableModule(f *facts) Advice {
 	switch name {
 	case "ssl":
 		a.Steps = append([]string{"There is no network either: read the data from a file in /app instead of over HTTPS."}, a.Steps...)
-		return withSnippets(a, f, snippet{
-			before: "import ssl\nimport urllib.request\n\nctx = ssl.create_default_context()\ndata = urllib.request.urlopen('https://example.com/data.csv', context=ctx).read()\n",
-			after:  "with open('/app/data.csv', 'rb') as f:\n    data = f.read()\n",
-		}, snippet{}, snippet{})
+		return withSnippets(a, f, snippets{
+			runtimes.Python: snippet{
+				before: "import ssl\nimport urllib.request\n\nctx = ssl.create_default_context()\ndata = urllib.request.urlopen('https://example.com/data.csv', context=ctx).read()\n",
+				after:  "with open('/app/data.csv', 'rb') as f:\n    data = f.read()\n",
+			},
+		})
 	case "ctypes":
 		a.Steps = append([]string{"Write the logic in pure Python: no native library can be loaded."}, a.Steps...)
-		return withSnippets(a, f, snippet{
-			before: "import ctypes\n\nlibc = ctypes.CDLL(None)\nprint(libc.abs(-5))\n",
-			after:  "print(abs(-5))\n",
-		}, snippet{}, snippet{})
+		return withSnippets(a, f, snippets{
+			runtimes.Python: snippet{
+				before: "import ctypes\n\nlibc = ctypes.CDLL(None)\nprint(libc.abs(-5))\n",
+				after:  "print(abs(-5))\n",
+			},
+		})
 	}
-	return withSnippets(a, f, snippet{
-		before: "import curses\n\ncurses.wrapper(lambda screen: screen.addstr('score: 42'))\n",
-		after:  "print('score: 42')\n",
-	}, snippet{}, snippet{})
+	return withSnippets(a, f, snippets{
+		runtimes.Python: snippet{
+			before: "import curses\n\ncurses.wrapper(lambda screen: screen.addstr('score: 42'))\n",
+			after:  "print('score: 42')\n",
+		},
+	})
 }
 
 // matchMissingModule: any other module that could not be found.
@@ -460,20 +462,26 @@ func adviseMissingModule(f *facts) Advice {
 	}
 	switch top {
 	case "numpy", "pandas", "scipy":
-		return withSnippets(a, f, snippet{
-			before: "import numpy as np\n\nvalues = np.array([3.0, 1.0, 4.0, 1.0, 5.0])\nprint(values.mean(), values.std())\n",
-			after:  "import statistics\n\nvalues = [3.0, 1.0, 4.0, 1.0, 5.0]\nprint(statistics.mean(values), statistics.pstdev(values))\n",
-		}, snippet{}, snippet{})
+		return withSnippets(a, f, snippets{
+			runtimes.Python: snippet{
+				before: "import numpy as np\n\nvalues = np.array([3.0, 1.0, 4.0, 1.0, 5.0])\nprint(values.mean(), values.std())\n",
+				after:  "import statistics\n\nvalues = [3.0, 1.0, 4.0, 1.0, 5.0]\nprint(statistics.mean(values), statistics.pstdev(values))\n",
+			},
+		})
 	case "toml":
-		return withSnippets(a, f, snippet{
-			before: "import toml\n\nconfig = toml.loads('debug = true')\nprint(config['debug'])\n",
-			after:  "import tomllib\n\nconfig = tomllib.loads('debug = true')\nprint(config['debug'])\n",
-		}, snippet{}, snippet{})
+		return withSnippets(a, f, snippets{
+			runtimes.Python: snippet{
+				before: "import toml\n\nconfig = toml.loads('debug = true')\nprint(config['debug'])\n",
+				after:  "import tomllib\n\nconfig = tomllib.loads('debug = true')\nprint(config['debug'])\n",
+			},
+		})
 	}
-	return withSnippets(a, f, snippet{
-		before: "from prettytable import PrettyTable\n\nt = PrettyTable(['n', 'name'])\nt.add_row([1, 'a'])\nprint(t)\n",
-		after:  "rows = [[1, 'a'], [2, 'b']]\nfor row in rows:\n    print('  '.join(str(cell) for cell in row))\n",
-	}, snippet{}, snippet{})
+	return withSnippets(a, f, snippets{
+		runtimes.Python: snippet{
+			before: "from prettytable import PrettyTable\n\nt = PrettyTable(['n', 'name'])\nt.add_row([1, 'a'])\nprint(t)\n",
+			after:  "rows = [[1, 'a'], [2, 'b']]\nfor row in rows:\n    print('  '.join(str(cell) for cell in row))\n",
+		},
+	})
 }
 
 // ---- Files ----
@@ -488,16 +496,16 @@ func advisePathOutsideApp(f *facts) Advice {
 			"Do not climb out with ..: /app is the top of what the code can see.",
 			"Put input files into the session's workspace before the run; system files such as /etc/passwd are never visible.",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "with open('/tmp/result.txt', 'w') as f:\n    f.write('42\\n')\n",
 			after:  "with open('/app/result.txt', 'w') as f:\n    f.write('42\\n')\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "const f = std.open('/tmp/result.txt', 'w');\nf.puts('42\\n');\nf.close();\n",
 			after:  "const f = std.open('/app/result.txt', 'w');\nf.puts('42\\n');\nf.close();\n",
 		},
-		snippet{})
+	})
 }
 
 func adviseFileNotFound(f *facts) Advice {
@@ -510,12 +518,12 @@ func adviseFileNotFound(f *facts) Advice {
 			"Or create it in the code first, or handle its absence.",
 			"Check the spelling and case of the name: paths are case-sensitive.",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "with open('data.csv') as f:\n    rows = f.read().splitlines()\n",
 			after:  "import os\n\nif os.path.exists('/app/data.csv'):\n    with open('/app/data.csv') as f:\n        rows = f.read().splitlines()\nelse:\n    rows = []\n    print('data.csv is missing: add it to the workspace')\n",
 		},
-		snippet{}, snippet{})
+	})
 }
 
 func adviseNoInput(f *facts) Advice {
@@ -526,12 +534,12 @@ func adviseNoInput(f *facts) Advice {
 			"Give the input: `wasmplay run --stdin FILE`, or type it in the playground while the run waits.",
 			"Or make the code work without input: use a default, or take arguments from sys.argv.",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "name = input('Name: ')\nprint('hello', name)\n",
 			after:  "try:\n    name = input('Name: ')\nexcept EOFError:\n    name = 'world'\nprint('hello', name)\n",
 		},
-		snippet{}, snippet{})
+	})
 }
 
 // ---- Parsing ----
@@ -545,12 +553,12 @@ func adviseIndentation(f *facts) Advice {
 			"Use 4 spaces per level and no tabs; never mix tabs and spaces.",
 			"Copy the whole code block again: the fenced block keeps its indentation.",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "def total(xs):\nreturn sum(xs)\n",
 			after:  "def total(xs):\n    return sum(xs)\n",
 		},
-		snippet{}, snippet{})
+	})
 }
 
 // matchSyntaxError: the code did not parse (Python SyntaxError, a QuickJS
@@ -587,19 +595,20 @@ func adviseSyntaxError(f *facts) Advice {
 		Title: "The code does not parse",
 		Cause: fmt.Sprintf("%s rejected the code before running it: %s", lang, f.fail.exception),
 		Steps: steps,
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "print('total:', sum([1, 2, 3])\n",
 			after:  "print('total:', sum([1, 2, 3]))\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "function add(a: number, b: number) {\n  return a + b;\n}\nconsole.log(add(1, 2));\n",
 			after:  "function add(a, b) {\n  return a + b;\n}\nconsole.log(add(1, 2));\n",
 		},
-		snippet{
+		runtimes.WAT: snippet{
 			before: "(module\n  (func (export \"_start\")\n    nop)\n",
 			after:  "(module\n  (func (export \"_start\")\n    nop))\n",
-		})
+		},
+	})
 }
 
 // ---- Limits ----
@@ -628,19 +637,20 @@ func adviseRecursion(f *facts) Advice {
 	case runtimes.JavaScript:
 		a.Cause = "A function kept calling itself until QuickJS ran out of stack: the recursion has no reachable base case, or it is too deep."
 	}
-	return withSnippets(a, f,
-		snippet{
+	return withSnippets(a, f, snippets{
+		runtimes.Python: snippet{
 			before: "def fact(n):\n    return n * fact(n - 1)\n\nprint(fact(5))\n",
 			after:  "def fact(n):\n    result = 1\n    for i in range(2, n + 1):\n        result *= i\n    return result\n\nprint(fact(5))\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "function fact(n) {\n  return n * fact(n - 1);\n}\nconsole.log(fact(5));\n",
 			after:  "function fact(n) {\n  let result = 1;\n  for (let i = 2; i <= n; i++) result *= i;\n  return result;\n}\nconsole.log(fact(5));\n",
 		},
-		snippet{
+		runtimes.WAT: snippet{
 			before: "(module\n  (func $f (call $f))\n  (func (export \"_start\") (call $f)))\n",
 			after:  "(module\n  (func $f (param $n i32)\n    (if (i32.gt_u (local.get $n) (i32.const 0))\n      (then (call $f (i32.sub (local.get $n) (i32.const 1))))))\n  (func (export \"_start\") (call $f (i32.const 100))))\n",
-		})
+		},
+	})
 }
 
 // matchMemory: the memory cap stopped the run, or an allocation failed.
@@ -667,19 +677,20 @@ func adviseMemory(f *facts) Advice {
 			"Do not allocate huge lists, strings or buffers up front ([0] * 10**9, bytearray(10**9), new Array(1e9)).",
 			"If the data really needs it, raise the cap with --memory 256MiB (at most 4GiB; F4 in the app).",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "chunks = [bytes(1_000_000) for _ in range(200)]  # 200 MB held at once\nprint(sum(len(c) for c in chunks))\n",
 			after:  "total = 0\nfor _ in range(200):\n    chunk = bytes(1_000_000)  # one 1 MB chunk at a time\n    total += len(chunk)\nprint(total)\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "const chunks = [];\nfor (let i = 0; i < 200; i++) chunks.push(new Uint8Array(1e6)); // 200 MB held at once\nconsole.log(chunks.reduce((s, c) => s + c.length, 0));\n",
 			after:  "let total = 0;\nfor (let i = 0; i < 200; i++) {\n  const chunk = new Uint8Array(1e6); // one 1 MB chunk at a time\n  total += chunk.length;\n}\nconsole.log(total);\n",
 		},
-		snippet{
+		runtimes.WAT: snippet{
 			before: "(module\n  (memory 1)\n  (func (export \"_start\")\n    (drop (memory.grow (i32.const 4096)))\n    (i32.store (i32.const 200000000) (i32.const 1))))\n",
 			after:  "(module\n  (memory 1)\n  (func (export \"_start\")\n    (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1))\n      (then unreachable))\n    (i32.store (i32.const 1000000) (i32.const 1))))\n",
-		})
+		},
+	})
 }
 
 func adviseOutOfFuel(f *facts) Advice {
@@ -698,19 +709,20 @@ func adviseOutOfFuel(f *facts) Advice {
 			"If the work is finite but large, use a better algorithm: a set or dict instead of searching a list, a formula instead of a loop.",
 			"If the work is right as it is, give it more fuel: " + more + ".",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "i = 0\nwhile i < 10:\n    print(i)\n",
 			after:  "i = 0\nwhile i < 10:\n    print(i)\n    i += 1\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "let i = 0;\nwhile (i < 10) {\n  console.log(i);\n}\n",
 			after:  "let i = 0;\nwhile (i < 10) {\n  console.log(i);\n  i++;\n}\n",
 		},
-		snippet{
+		runtimes.WAT: snippet{
 			before: "(module\n  (func (export \"_start\")\n    (loop $l (br $l))))\n",
 			after:  "(module\n  (func (export \"_start\") (local $i i32)\n    (loop $l\n      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n      (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))))\n",
-		})
+		},
+	})
 }
 
 func adviseTimeout(f *facts) Advice {
@@ -726,16 +738,16 @@ func adviseTimeout(f *facts) Advice {
 			"If the code waits for input, give it (--stdin FILE, or type it in the playground).",
 			"If the work is legitimately slow, raise the limit: --timeout 2m (F4 in the app).",
 		},
-	}, f,
-		snippet{
+	}, f, snippets{
+		runtimes.Python: snippet{
 			before: "import time\n\nfor i in range(10):\n    time.sleep(1)\n    print(i)\n",
 			after:  "for i in range(10):\n    print(i)\n",
 		},
-		snippet{
+		runtimes.JavaScript: snippet{
 			before: "for (let i = 0; i < 10; i++) {\n  os.sleep(1000);\n  console.log(i);\n}\n",
 			after:  "for (let i = 0; i < 10; i++) {\n  console.log(i);\n}\n",
 		},
-		snippet{})
+	})
 }
 
 func adviseTrap(f *facts) Advice {
@@ -752,12 +764,12 @@ func adviseTrap(f *facts) Advice {
 			"Check that memory addresses stay below memory.size × 65536 before a load or store.",
 			"Check divisors for zero before i32.div_s, i32.div_u, i32.rem_s and i32.rem_u.",
 		},
-	}, f,
-		snippet{}, snippet{},
-		snippet{
+	}, f, snippets{
+		runtimes.WAT: snippet{
 			before: "(module\n  (func $div (param $a i32) (param $b i32) (result i32)\n    (i32.div_s (local.get $a) (local.get $b)))\n  (func (export \"_start\")\n    (drop (call $div (i32.const 1) (i32.const 0)))))\n",
 			after:  "(module\n  (func $div (param $a i32) (param $b i32) (result i32)\n    (if (result i32) (i32.eqz (local.get $b))\n      (then (i32.const 0))\n      (else (i32.div_s (local.get $a) (local.get $b)))))\n  (func (export \"_start\")\n    (drop (call $div (i32.const 1) (i32.const 0)))))\n",
-		})
+		},
+	})
 }
 
 // trapReason finds wasmtime's "wasm trap: ..." line in a trap message.

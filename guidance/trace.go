@@ -204,56 +204,67 @@ func parseWAT(text string) failure {
 	return f
 }
 
+// traceback is how one language reports an error: how to read the report
+// and which of its frames is the line of the user's code to point at.
+type traceback struct {
+	parse  func(stderr string) failure
+	locate func(f failure) (frame, bool)
+}
+
+// tracebacks are registered by language; adding a language adds an entry.
+var tracebacks = map[string]traceback{
+	// The last frame of the final traceback that is in the user's script
+	// (`File "/code/main.py", line N`), skipping the standard library. A
+	// SyntaxError report names its line the same way; there is no column.
+	runtimes.Python: {parse: parsePython, locate: func(f failure) (frame, bool) {
+		for i := len(f.frames) - 1; i >= 0; i-- {
+			if userFile(f.frames[i].file) {
+				return f.frames[i], true
+			}
+		}
+		return frame{}, false
+	}},
+	// QuickJS: the innermost stack entry in the user's script,
+	// "/code/main.js:N" or "/code/main.js:N:C".
+	runtimes.JavaScript: {parse: parseJavaScript, locate: func(f failure) (frame, bool) {
+		for _, fr := range f.frames {
+			if userFile(fr.file) && fr.line > 0 {
+				return fr, true
+			}
+		}
+		return frame{}, false
+	}},
+	// The WebAssembly text compiler: "--> <anon>:N:C".
+	runtimes.WAT: {parse: parseWAT, locate: func(f failure) (frame, bool) {
+		if len(f.frames) > 0 {
+			return f.frames[0], true
+		}
+		return frame{}, false
+	}},
+}
+
 // parse reads an error report in the given runtime's format.
 func parse(stderr, runtime string) failure {
-	switch runtime {
-	case runtimes.Python:
-		return parsePython(stderr)
-	case runtimes.JavaScript:
-		return parseJavaScript(stderr)
-	case runtimes.WAT:
-		return parseWAT(stderr)
+	if tb, ok := tracebacks[runtime]; ok {
+		return tb.parse(stderr)
 	}
 	return failure{}
 }
 
 // ErrorLocation finds the line of the user's code that an error report
-// on stderr points at, so the editor can mark it:
-//
-//   - Python: the last frame of the final traceback that is in the
-//     user's script (`File "/code/main.py", line N`); frames in the
-//     standard library are skipped. A SyntaxError report names its line
-//     the same way. Python gives no column.
-//   - JavaScript (QuickJS): the innermost stack entry in the user's
-//     script, "/code/main.js:N" or "/code/main.js:N:C".
-//   - WebAssembly text: the compiler's "--> <anon>:N:C".
-//
-// runtime is a canonical runtime name. ok is false when the report names
-// no line of the user's code; Message is still set when an exception was
-// found.
+// on stderr points at, so the editor can mark it (see tracebacks for each
+// language's rule). runtime is a canonical runtime name. ok is false when
+// the report names no line of the user's code; Message is still set when
+// an exception was found.
 func ErrorLocation(stderr string, runtime string) (Location, bool) {
-	f := parse(strings.ToValidUTF8(stderr, "\uFFFD"), runtime)
-	loc := Location{Message: f.exception}
-	switch runtime {
-	case runtimes.Python:
-		for i := len(f.frames) - 1; i >= 0; i-- {
-			if userFile(f.frames[i].file) {
-				loc.Line = f.frames[i].line
-				return loc, true
-			}
-		}
-	case runtimes.JavaScript:
-		for _, fr := range f.frames {
-			if userFile(fr.file) && fr.line > 0 {
-				loc.Line, loc.Column = fr.line, fr.column
-				return loc, true
-			}
-		}
-	case runtimes.WAT:
-		if len(f.frames) > 0 {
-			loc.Line, loc.Column = f.frames[0].line, f.frames[0].column
-			return loc, true
-		}
+	tb, known := tracebacks[runtime]
+	if !known {
+		return Location{}, false
 	}
-	return Location{Message: f.exception}, false
+	f := tb.parse(strings.ToValidUTF8(stderr, "\uFFFD"))
+	fr, ok := tb.locate(f)
+	if !ok {
+		return Location{Message: f.exception}, false
+	}
+	return Location{Line: fr.line, Column: fr.column, Message: f.exception}, true
 }

@@ -142,12 +142,9 @@ type Runtime struct {
 	Extensions []string
 	// Starter is what an empty editor buffer of the language starts with.
 	Starter string
-	// Comment starts a line comment ("#", "//", ";;").
-	Comment string
-	// Indent is how the editor indents after a line: IndentColon (a line
-	// ending ":" opens a block), IndentBraces (an unclosed bracket opens
-	// one) or IndentParens (an unclosed parenthesis opens one).
-	Indent string
+	// Editing is how an editor treats the source: comments, strings,
+	// indentation.
+	Editing Editing
 	// Lexer is the chroma lexer name used to highlight the source.
 	Lexer string
 	// MinMemoryBytes is the smallest linear memory the binary can start
@@ -160,12 +157,20 @@ type Runtime struct {
 	Source string
 }
 
-// How the editor indents (Runtime.Indent).
-const (
-	IndentColon  = "colon"
-	IndentBraces = "braces"
-	IndentParens = "parens"
-)
+// Editing is how an editor treats a language's source.
+type Editing struct {
+	// Comment starts a line comment ("#", "//", ";;").
+	Comment string
+	// Quotes open and close strings.
+	Quotes string
+	// BlockOpener ends a line that opens an indented block (":").
+	BlockOpener string
+	// OpenParens: a line with an unclosed "(" opens a block.
+	OpenParens bool
+	// DedentAfter are the words after which the next line is indented
+	// one level less.
+	DedentAfter []string
+}
 
 // ScriptPath is the guest path of the user's code file.
 func (r *Runtime) ScriptPath() string {
@@ -194,9 +199,9 @@ func builtins() []*Runtime {
 			ScriptName: "main.py",
 			Extensions: []string{".py"},
 			Starter:    pythonStarter,
-			Comment:    "#",
-			Indent:     IndentColon,
-			Lexer:      "python",
+			Editing: Editing{Comment: "#", Quotes: "\"'", BlockOpener: ":",
+				DedentAfter: []string{"return", "pass", "break", "continue", "raise"}},
+			Lexer: "python",
 			// CPython links with a 20 MiB initial memory.
 			MinMemoryBytes: 20 << 20,
 			BuildCommand:   "make runtimes",
@@ -212,8 +217,7 @@ func builtins() []*Runtime {
 			ScriptName:     "main.js",
 			Extensions:     []string{".js", ".mjs", ".cjs"},
 			Starter:        javascriptStarter,
-			Comment:        "//",
-			Indent:         IndentBraces,
+			Editing:        Editing{Comment: "//", Quotes: "\"'`"},
 			Prelude:        map[string]string{"init.js": javascriptPrelude},
 			Lexer:          "javascript",
 			MinMemoryBytes: 0,
@@ -228,8 +232,7 @@ func builtins() []*Runtime {
 			ScriptName: "main.wat",
 			Extensions: []string{".wat", ".wast", ".wasm"},
 			Starter:    watStarter,
-			Comment:    ";;",
-			Indent:     IndentParens,
+			Editing:    Editing{Comment: ";;", Quotes: "\"", OpenParens: true},
 			Lexer:      "wast",
 			Source:     "compiled from the editor with wasmtime's wat2wasm",
 		},

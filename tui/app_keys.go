@@ -343,7 +343,7 @@ func (m *Model) setTabRuntime(sv *sessionView, t *editorTab, rt string) tea.Cmd 
 		cmds = append(cmds, saveRuntimeCmd(sv.sess, rt))
 	} else {
 		t.runtime = rt
-		t.ed.SetLanguage(rt)
+		t.ed.SetSyntax(syntaxOf(rt))
 	}
 	cmds = append(cmds, m.setFlash("runtime: "+rt, false))
 	return tea.Batch(cmds...)

@@ -240,9 +240,21 @@ type editorKeys = editor.KeyMap
 
 // newEditor makes an editor for a runtime with some text.
 func newEditor(st Styles, keys editorKeys, runtime, text string) *editor.Model {
-	ed := editor.New(editor.Options{TabWidth: 4, Language: runtime, Styles: st.editorStyles(), Keys: keys})
+	ed := editor.New(editor.Options{TabWidth: 4, Syntax: syntaxOf(runtime), Styles: st.editorStyles(), Keys: keys})
 	ed.SetValue(text)
 	return ed
+}
+
+// syntaxOf is what the editor needs of a language, from its record; an
+// unknown name (a data file's) is plain text.
+func syntaxOf(runtime string) editor.Syntax {
+	rt, ok := runtimes.Language(runtime)
+	if !ok {
+		return editor.Syntax{}
+	}
+	e := rt.Editing
+	return editor.Syntax{Name: rt.Name, Lexer: rt.Lexer, LineComment: e.Comment, Quotes: e.Quotes,
+		BlockOpener: e.BlockOpener, OpenParens: e.OpenParens, DedentAfter: e.DedentAfter}
 }
 
 // runtimeForPath picks the runtime of a workspace file by its extension.

@@ -6,7 +6,7 @@
 //
 // # Using it
 //
-//	ed := editor.New(editor.Options{Language: "python", Styles: styles})
+//	ed := editor.New(editor.Options{Syntax: syntax, Styles: styles})
 //	ed.SetValue(source)
 //	ed.SetSize(w, h)
 //	ed.Focus()

@@ -101,7 +101,7 @@ func (m *Model) newline() {
 	// The rules look at the line as it will be once the selection is gone:
 	// the text before from, then what follows to.
 	joined := slices.Concat(line[:from.col], m.buf.line(to.line)[to.col:])
-	text, cursor, skip := newlineText(m.lang, joined, from.col, m.lo.tabWidth)
+	text, cursor, skip := newlineText(m.syntax, joined, from.col, m.lo.tabWidth)
 	end := to
 	end.col += skip
 	m.change(kindOther, from, end, text)

@@ -73,7 +73,7 @@ func runFuzzOne(t *testing.T, data []byte) {
 			return
 		}
 		langs := []string{"", "python", "javascript", "wat"}
-		m := New(Options{Language: langs[int(data[0])%len(langs)], TabWidth: 1 + int(data[0])%8})
+		m := New(Options{Syntax: syntaxFor(langs[int(data[0])%len(langs)]), TabWidth: 1 + int(data[0])%8})
 		start := fuzzTexts[int(data[1])%len(fuzzTexts)]
 		m.SetValue(start)
 		start = m.Value() // as normalised
@@ -116,7 +116,7 @@ func runFuzzOne(t *testing.T, data []byte) {
 			case op < 230:
 				m.SetSize(next(&i)%120, next(&i)%50)
 			case op < 235:
-				m.SetLanguage(langs[op%len(langs)])
+				m.SetSyntax(syntaxFor(langs[op%len(langs)]))
 			case op < 240:
 				m.SetMarks([]Mark{{Line: next(&i) % 40, Kind: MarkKind(op % 3)}, {Line: next(&i) - 5, Kind: Error}})
 			case op < 245:

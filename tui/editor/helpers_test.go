@@ -117,7 +117,7 @@ func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 // clock (typing is never split by time unless the test advances it).
 func newTest(t testing.TB, lang, text string, w, h int) (*Model, *fakeClock) {
 	t.Helper()
-	m := New(Options{Language: lang})
+	m := New(Options{Syntax: syntaxFor(lang)})
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	m.now = clock.now
 	m.SetValue(text)
@@ -139,3 +139,28 @@ func pasteMsg(s string) tea.PasteMsg {
 
 // regexpSGR matches the text after ESC of an SGR sequence.
 var regexpSGR = regexp.MustCompile(`^\[[0-9;:]*m`)
+
+// The syntaxes of the app's languages, as the app builds them from the
+// language records (tui's syntaxOf has a test that they agree).
+var (
+	pythonSyntax = Syntax{Name: "python", Lexer: "python", LineComment: "#", Quotes: "\"'", BlockOpener: ":",
+		DedentAfter: []string{"return", "pass", "break", "continue", "raise"}}
+	javascriptSyntax = Syntax{Name: "javascript", Lexer: "javascript", LineComment: "//", Quotes: "\"'`"}
+	watSyntax        = Syntax{Name: "wat", Lexer: "wast", LineComment: ";;", Quotes: "\"", OpenParens: true}
+)
+
+// syntaxFor names a test syntax: "python", "javascript", "wat", "" for
+// plain text, anything else as a lexer name.
+func syntaxFor(lang string) Syntax {
+	switch lang {
+	case "python":
+		return pythonSyntax
+	case "javascript":
+		return javascriptSyntax
+	case "wat":
+		return watSyntax
+	case "":
+		return Syntax{}
+	}
+	return Syntax{Name: lang, Lexer: lang}
+}

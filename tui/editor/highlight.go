@@ -85,28 +85,11 @@ type highlighter struct {
 	lexedRunes int            // runes given to the lexer so far (for tests)
 }
 
-// canonicalLanguage maps the names and aliases the editor knows to the
-// name it uses for its own rules ("python", "javascript", "wat"), and
-// anything else to itself.
-func canonicalLanguage(lang string) string {
-	switch strings.ToLower(strings.TrimSpace(lang)) {
-	case "python", "py", "python3":
-		return "python"
-	case "javascript", "js", "node", "qjs":
-		return "javascript"
-	case "wat", "wast", "webassembly":
-		return "wat"
-	default:
-		return strings.ToLower(strings.TrimSpace(lang))
-	}
-}
-
-// setLanguage picks the chroma lexer for a canonical language name (""
-// means none). An unknown language leaves the text unhighlighted and is
-// kept as h.err.
-func (h *highlighter) setLanguage(lang string) {
+// setLexer picks the chroma lexer by name ("" means none). An unknown one
+// leaves the text unhighlighted and is kept as h.err.
+func (h *highlighter) setLexer(name string) {
 	h.invalidateAll()
-	h.lexer, h.err = lexerFor(lang)
+	h.lexer, h.err = lexerFor(name)
 }
 
 // invalidateAll empties the cache.

@@ -1,6 +1,9 @@
 package editor
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Auto-indent rules. They are pure functions of a line so they can be
 // tested on their own.
@@ -50,11 +53,12 @@ func isCloser(r rune) bool {
 	return r == ')' || r == ']' || r == '}'
 }
 
-// stripComment returns code without a trailing line comment ("#" in
-// Python, "//" in JavaScript, ";;" in WAT) and without trailing blanks.
-// Quotes are tracked so a "#" inside a string does not count.
-func stripComment(lang string, code []rune) []rune {
+// stripComment returns code without a trailing line comment and without
+// trailing blanks. Quotes are tracked so a comment marker inside a string
+// does not count.
+func stripComment(sx Syntax, code []rune) []rune {
 	var quote rune
+	marker := []rune(sx.LineComment)
 	for i := 0; i < len(code); i++ {
 		r := code[i]
 		switch {
@@ -64,11 +68,9 @@ func stripComment(lang string, code []rune) []rune {
 			} else if r == quote {
 				quote = 0
 			}
-		case r == '"' || r == '\'' || (r == '`' && lang == "javascript"):
+		case strings.ContainsRune(sx.Quotes, r):
 			quote = r
-		case lang == "python" && r == '#',
-			lang == "javascript" && r == '/' && i+1 < len(code) && code[i+1] == '/',
-			lang == "wat" && r == ';' && i+1 < len(code) && code[i+1] == ';':
+		case len(marker) > 0 && hasPrefixAt(code, i, marker):
 			code = code[:i]
 		}
 	}
@@ -80,19 +82,18 @@ func stripComment(lang string, code []rune) []rune {
 
 // opensBlock reports whether a new line after code (the text before the
 // cursor) should be indented one level more.
-func opensBlock(lang string, code []rune) bool {
-	code = stripComment(lang, code)
+func opensBlock(sx Syntax, code []rune) bool {
+	code = stripComment(sx, code)
 	if len(code) == 0 {
 		return false
 	}
 	last := code[len(code)-1]
-	if closerOf(last) != 0 {
+	switch {
+	case closerOf(last) != 0:
 		return true
-	}
-	switch lang {
-	case "python":
-		return last == ':'
-	case "wat":
+	case sx.BlockOpener != "" && strings.HasSuffix(string(code), sx.BlockOpener):
+		return true
+	case sx.OpenParens:
 		depth := 0
 		for _, r := range code {
 			switch r {
@@ -107,9 +108,10 @@ func opensBlock(lang string, code []rune) bool {
 	return false
 }
 
-// endsBlock reports whether code (a whole line) ends a Python block.
-func endsBlock(lang string, code []rune) bool {
-	if lang != "python" {
+// endsBlock reports whether code (a whole line) starts with a word after
+// which a block ends (Python's return).
+func endsBlock(sx Syntax, code []rune) bool {
+	if len(sx.DedentAfter) == 0 {
 		return false
 	}
 	rest := code[len(leadingBlanks(code)):]
@@ -117,11 +119,20 @@ func endsBlock(lang string, code []rune) bool {
 	for n < len(rest) && (rest[n] == '_' || rest[n] >= 'a' && rest[n] <= 'z') {
 		n++
 	}
-	switch string(rest[:n]) {
-	case "return", "pass", "break", "continue", "raise":
-		return true
+	return slices.Contains(sx.DedentAfter, string(rest[:n]))
+}
+
+// hasPrefixAt reports whether code[i:] starts with prefix.
+func hasPrefixAt(code []rune, i int, prefix []rune) bool {
+	if i+len(prefix) > len(code) {
+		return false
 	}
-	return false
+	for k, r := range prefix {
+		if code[i+k] != r {
+			return false
+		}
+	}
+	return true
 }
 
 // dedentOnce removes one indent level from the end of indent: a tab, or
@@ -149,7 +160,7 @@ func dedentOnce(indent []rune, unit int) []rune {
 // offset in the returned text where the cursor goes. skip is the number of
 // blanks after the cursor to remove (they would otherwise end up in front
 // of the moved text).
-func newlineText(lang string, line []rune, col, tabWidth int) (text []rune, cursor, skip int) {
+func newlineText(sx Syntax, line []rune, col, tabWidth int) (text []rune, cursor, skip int) {
 	indent := leadingBlanks(line)
 	if len(indent) > col {
 		indent = indent[:col]
@@ -157,9 +168,9 @@ func newlineText(lang string, line []rune, col, tabWidth int) (text []rune, curs
 	before := line[:col]
 	inner := slices.Clone(indent)
 	switch {
-	case opensBlock(lang, before):
+	case opensBlock(sx, before):
 		inner = append(inner, []rune(spaces(tabWidth))...)
-	case endsBlock(lang, before):
+	case endsBlock(sx, before):
 		inner = dedentOnce(inner, tabWidth)
 	}
 	for col+skip < len(line) && (line[col+skip] == ' ' || line[col+skip] == '\t') {

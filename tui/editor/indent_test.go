@@ -40,7 +40,7 @@ func TestNewlineText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			text, cursor, skip := newlineText(tt.lang, []rune(tt.line), tt.col, 4)
+			text, cursor, skip := newlineText(syntaxFor(tt.lang), []rune(tt.line), tt.col, 4)
 			if string(text) != tt.wantText || cursor != tt.wantCursor || skip != tt.wantSkip {
 				t.Errorf("got (%q, %d, %d), want (%q, %d, %d)",
 					string(text), cursor, skip, tt.wantText, tt.wantCursor, tt.wantSkip)

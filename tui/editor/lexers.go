@@ -7,8 +7,7 @@ import (
 	"github.com/alecthomas/chroma/v2/lexers"
 )
 
-// lexerFor returns the chroma lexer for a canonical language name, or nil
-// for "" (plain text).
+// lexerFor returns the chroma lexer of a name, or nil for "" (plain text).
 //
 // The highlighter lexes a chunk of lines at a time and relies on every
 // multi-line construct being lexed through a lexer state, token by token,
@@ -17,8 +16,8 @@ import (
 // way. Its JavaScript lexer matches a whole /* ... */ comment with one
 // regular expression, and lets "..." and '...' strings run over line ends,
 // so it is adjusted by lineLocalJavaScript.
-func lexerFor(lang string) (chroma.Lexer, error) {
-	switch lang {
+func lexerFor(name string) (chroma.Lexer, error) {
+	switch name {
 	case "":
 		return nil, nil
 	case "javascript":
@@ -27,12 +26,10 @@ func lexerFor(lang string) (chroma.Lexer, error) {
 			return nil, err
 		}
 		return chroma.Coalesce(lx), nil
-	case "wat":
-		lang = "wast" // chroma's WebAssembly Text lexer (aliases wat, wast)
 	}
-	lx := lexers.Get(lang)
+	lx := lexers.Get(name)
 	if lx == nil {
-		return nil, fmt.Errorf("editor: no highlighter for language %q", lang)
+		return nil, fmt.Errorf("editor: no highlighter named %q", name)
 	}
 	return chroma.Coalesce(lx), nil
 }

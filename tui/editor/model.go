@@ -4,15 +4,37 @@ import (
 	"time"
 )
 
+// Syntax is what the editor knows of a language. The editor has no list of
+// languages: the app fills this from each language's record
+// (runtimes.Runtime).
+type Syntax struct {
+	// Name is the language's name, for messages ("python").
+	Name string
+	// Lexer is the chroma lexer that highlights it ("python", "wast");
+	// "" means plain text.
+	Lexer string
+	// LineComment starts a comment that runs to the end of the line.
+	LineComment string
+	// Quotes are the characters that open and close strings ("\"'").
+	Quotes string
+	// BlockOpener, when a line ends with it, opens an indented block
+	// (Python's ":"); an unclosed bracket always does.
+	BlockOpener string
+	// OpenParens makes a line with more "(" than ")" open a block (WAT).
+	OpenParens bool
+	// DedentAfter are the words after which a line ends a block, so the
+	// next line is indented one level less (Python's return, pass, ...).
+	DedentAfter []string
+}
+
 // Options configure a new Model. The zero value is usable.
 type Options struct {
 	// TabWidth is the indent unit in spaces and the tab stop distance
 	// (default 4).
 	TabWidth int
-	// Language picks highlighting and auto-indent rules: "python",
-	// "javascript", "wat" or "" (plain text). Aliases such as "py", "js" and
-	// "wast" work too.
-	Language string
+	// Syntax picks highlighting, comments and auto-indent; the zero value
+	// is plain text.
+	Syntax Syntax
 	// Styles is the look; the zero value (Syntax == nil) means
 	// DefaultStyles().
 	Styles Styles
@@ -38,7 +60,7 @@ type Model struct {
 	top, left     int // first line shown; first display column shown
 
 	focused bool
-	lang    string
+	syntax  Syntax
 	styles  Styles
 	paint   *painter
 	keys    KeyMap
@@ -76,7 +98,7 @@ func New(opts Options) *Model {
 		st = DefaultStyles()
 	}
 	m.SetStyles(st)
-	m.SetLanguage(opts.Language)
+	m.SetSyntax(opts.Syntax)
 	m.SetValue("")
 	return m
 }
@@ -134,17 +156,16 @@ func (m *Model) Blur() {
 // Focused reports whether the editor has the focus.
 func (m *Model) Focused() bool { return m.focused }
 
-// SetLanguage picks the highlighter and auto-indent rules (see
-// Options.Language). An unknown language is shown as plain text and
-// HighlightErr reports it.
-func (m *Model) SetLanguage(lang string) {
-	m.lang = canonicalLanguage(lang)
-	m.hl.setLanguage(m.lang) // an error is kept for HighlightErr
+// SetSyntax picks the highlighter, comment and auto-indent rules. A lexer
+// chroma does not know shows the text plain and is reported by
+// HighlightErr.
+func (m *Model) SetSyntax(sx Syntax) {
+	m.syntax = sx
+	m.hl.setLexer(sx.Lexer) // an error is kept for HighlightErr
 }
 
-// Language returns the language in use, in canonical form ("python",
-// "javascript", "wat" or "").
-func (m *Model) Language() string { return m.lang }
+// Syntax returns the rules in use.
+func (m *Model) Syntax() Syntax { return m.syntax }
 
 // HighlightErr returns the last highlighting problem (an unknown language
 // or a lexer failure), or nil. Text is shown unhighlighted where it failed.

@@ -38,7 +38,7 @@ func (h host) View() tea.View { return tea.NewView(h.ed.View()) }
 // a bracketed paste arrive as the program delivers them, the clipboard
 // command goes through the program, and the screen shows the text.
 func TestInProgram(t *testing.T) {
-	ed := New(Options{Language: "python"})
+	ed := New(Options{Syntax: pythonSyntax})
 	ed.Focus()
 	tm := teatest.NewTestModel(t, host{ed: ed},
 		teatest.WithInitialTermSize(40, 8),

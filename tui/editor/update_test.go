@@ -164,7 +164,7 @@ func TestCopyCutPaste(t *testing.T) {
 
 	// Bracketed paste inserts as is (no auto-indent), CRLF normalised.
 	m.SetValue("")
-	m.SetLanguage("python")
+	m.SetSyntax(pythonSyntax)
 	m.Update(pasteMsg("if x:\r\ny = 1\r\n"))
 	if got := m.Value(); got != "if x:\ny = 1\n" {
 		t.Fatalf("paste: %q", got)

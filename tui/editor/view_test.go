@@ -102,7 +102,7 @@ func TestViewGolden(t *testing.T) {
 var colourSGR = regexp.MustCompile(`\x1b\[[0-9;]*(38|48|58);`)
 
 func TestViewMonoHasNoColour(t *testing.T) {
-	m := New(Options{Language: "python", Styles: MonoStyles()})
+	m := New(Options{Syntax: pythonSyntax, Styles: MonoStyles()})
 	m.SetValue(sample)
 	m.SetSize(60, 12)
 	m.Focus()
