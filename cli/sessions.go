@@ -437,7 +437,7 @@ func sessionsVars(g *globals, ref string, on, off, clear, jsonOut bool) error {
 		}
 	}
 	kept := map[string][]string{}
-	for _, rt := range runtimes.StatefulRuntimes() {
+	for _, rt := range runtimes.VarsRuntimes() {
 		if clear {
 			if err := sess.ClearVars(rt); err != nil {
 				return sessionError(err)
@@ -468,7 +468,7 @@ func sessionsVars(g *globals, ref string, on, off, clear, jsonOut bool) error {
 	if len(kept) == 0 {
 		fmt.Fprintln(g.stdout, "no variables kept")
 	}
-	for _, rt := range runtimes.StatefulRuntimes() {
+	for _, rt := range runtimes.VarsRuntimes() {
 		if names, ok := kept[rt]; ok {
 			fmt.Fprintf(g.stdout, "%-12s %s\n", rt+":", listOrNothing(names))
 		}

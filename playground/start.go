@@ -179,10 +179,10 @@ func keepVars(rt *runtimes.Runtime, sess *sessions.Session, asked *bool) (bool, 
 	if asked != nil {
 		keep = *asked
 	}
-	if keep && !rt.SupportsState() {
+	if keep && !rt.KeepsVars() {
 		if asked != nil {
 			return false, requestError(FieldKeepVars, "%s runs cannot keep variables (%s can)", rt.Name,
-				strings.Join(runtimes.StatefulRuntimes(), " and "))
+				strings.Join(runtimes.VarsRuntimes(), " and "))
 		}
 		return false, nil
 	}

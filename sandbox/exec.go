@@ -174,7 +174,7 @@ type execution struct {
 
 	stdinRead *os.File // our read end of an interactive stdin (for readiness)
 	input     *run.Input
-	stateDir  string // host side of /state, for a job that keeps state
+	varsDir  string // host side of /state, for a job that keeps variables
 
 	// Output collected so far (at most the caps).
 	stdout, stderr bytes.Buffer
@@ -377,8 +377,8 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	}
 	res.Success = res.Outcome == run.OutcomeOK
 
-	if x.stateDir != "" {
-		res.Vars, res.VarsReport = readState(x.stateDir, job.Vars, res.Success)
+	if x.varsDir != "" {
+		res.Vars, res.VarsReport = readVars(x.varsDir, job.Vars, res.Success)
 	}
 	res.Files = run.EmptyFileChanges()
 	return res
@@ -423,21 +423,21 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 		if preludeDir != "" {
 			setup.preopens = append(setup.preopens, preopen{host: preludeDir, guest: runtimes.PreludeDir})
 		}
-		if x.job.KeepVars && x.rt.SupportsState() {
-			stateDir, err := os.MkdirTemp("", "wasmplay-state-")
+		if x.job.KeepVars && x.rt.KeepsVars() {
+			varsDir, err := os.MkdirTemp("", "wasmplay-state-")
 			if err != nil {
 				cleanup()
-				return setup, func() {}, fmt.Errorf("runner: state directory: %w", err)
+				return setup, func() {}, fmt.Errorf("runner: kept-variables directory: %w", err)
 			}
-			cleanups = append(cleanups, func() { os.RemoveAll(stateDir) })
+			cleanups = append(cleanups, func() { os.RemoveAll(varsDir) })
 			if len(x.job.Vars) > 0 {
-				if err := os.WriteFile(filepath.Join(stateDir, runtimes.StateInFile), x.job.Vars, 0o444); err != nil {
+				if err := os.WriteFile(filepath.Join(varsDir, runtimes.VarsInFile), x.job.Vars, 0o444); err != nil {
 					cleanup()
 					return setup, func() {}, fmt.Errorf("runner: write state: %w", err)
 				}
 			}
-			x.stateDir = stateDir
-			setup.preopens = append(setup.preopens, preopen{host: stateDir, guest: runtimes.StateDir, writable: true})
+			x.varsDir = varsDir
+			setup.preopens = append(setup.preopens, preopen{host: varsDir, guest: runtimes.VarsDir, writable: true})
 		}
 		setup.preopens = append(setup.preopens, preopen{host: dir, guest: runtimes.ScriptDir})
 		setup.preopens = append(setup.preopens, runtimeMounts(reg, x.rt)...)

@@ -324,7 +324,7 @@ func (m *Model) toggleKeepVars() tea.Cmd {
 // keptVars lists the variables a session keeps, per runtime.
 func keptVars(sess *sessions.Session) (map[string][]string, error) {
 	out := map[string][]string{}
-	for _, rt := range runtimes.StatefulRuntimes() {
+	for _, rt := range runtimes.VarsRuntimes() {
 		data, err := sess.LoadVars(rt)
 		if err != nil {
 			return nil, err

@@ -7,29 +7,29 @@ import (
 	"strings"
 )
 
-// StateDir is the guest directory (read-write, private to one run) through
+// VarsDir is the guest directory (read-write, private to one run) through
 // which a run that keeps variables gets the last run's values (in.json)
 // and leaves its own (out.json).
-const StateDir = "/state"
+const VarsDir = "/state"
 
-// State files inside StateDir.
+// State files inside VarsDir.
 const (
-	StateInFile  = "in.json"
-	StateOutFile = "out.json"
+	VarsInFile  = "in.json"
+	VarsOutFile = "out.json"
 )
 
 //go:embed state/state.py
-var pythonStatePrelude string
+var pythonVarsPrelude string
 
 //go:embed state/state.js
-var javascriptStatePrelude string
+var javascriptVarsPrelude string
 
-// StatefulRuntimes are the runtimes that can keep variables between runs.
-func StatefulRuntimes() []string { return []string{Python, JavaScript} }
+// VarsRuntimes are the runtimes that can keep variables between runs.
+func VarsRuntimes() []string { return []string{Python, JavaScript} }
 
-// SupportsState reports whether the runtime can keep variables between runs.
-func (r *Runtime) SupportsState() bool {
-	return slices.Contains(StatefulRuntimes(), r.Name)
+// KeepsVars reports whether the runtime can keep variables between runs.
+func (r *Runtime) KeepsVars() bool {
+	return slices.Contains(VarsRuntimes(), r.Name)
 }
 
 // Launch is how the runner starts an interpreter on a script.
@@ -45,7 +45,7 @@ type Launch struct {
 // Launch says how to start the interpreter on the script at guestScript.
 // With keepState it adds the prelude that carries variables between runs
 // (Python: public globals; JavaScript: the `state` object) through
-// StateDir, without touching the user's code, so line numbers stay true.
+// VarsDir, without touching the user's code, so line numbers stay true.
 func (r *Runtime) Launch(guestScript string, keepState bool) Launch {
 	l := Launch{Env: maps.Clone(r.Env), Prelude: maps.Clone(r.Prelude)}
 	if l.Env == nil {
@@ -54,13 +54,13 @@ func (r *Runtime) Launch(guestScript string, keepState bool) Launch {
 	if l.Prelude == nil {
 		l.Prelude = map[string]string{}
 	}
-	keepState = keepState && r.SupportsState()
+	keepState = keepState && r.KeepsVars()
 	switch r.Name {
 	case Python:
 		l.Argv = []string{"python", "-u", "-B", guestScript}
 		if keepState {
 			// site imports sitecustomize from the prelude directory.
-			l.Prelude["sitecustomize.py"] += pythonStatePrelude
+			l.Prelude["sitecustomize.py"] += pythonVarsPrelude
 			if path := l.Env["PYTHONPATH"]; !strings.Contains(path, PreludeDir) {
 				l.Env["PYTHONPATH"] = PreludeDir + ":" + path
 			}
@@ -68,7 +68,7 @@ func (r *Runtime) Launch(guestScript string, keepState bool) Launch {
 	case JavaScript:
 		l.Argv = []string{"qjs", "--std", "--include", PreludeDir + "/init.js"}
 		if keepState {
-			l.Prelude["state.js"] = javascriptStatePrelude
+			l.Prelude["state.js"] = javascriptVarsPrelude
 			l.Argv = append(l.Argv, "--include", PreludeDir+"/state.js")
 		}
 		l.Argv = append(l.Argv, guestScript)
