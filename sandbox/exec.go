@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,12 +19,6 @@ import (
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 )
-
-// trapCodeOutOfFuel is WASMTIME_TRAP_CODE_OUT_OF_FUEL from wasmtime's C
-// API. wasmtime-go v39.0.1 declares wasmtime.OutOfFuel as 11 (it forgot
-// ALWAYS_TRAP_ADAPTER), so the Go constant never matches a real trap.
-// capi_test.go fails if that is ever fixed, so this can go then.
-const trapCodeOutOfFuel = 12
 
 // flushInterval is how often a run's output is batched into an Output
 // event and a Metrics sample is taken: about 60 per second.
@@ -174,7 +167,7 @@ type execution struct {
 
 	stdinRead *os.File // our read end of an interactive stdin (for readiness)
 	input     *run.Input
-	varsDir  string // host side of /state, for a job that keeps variables
+	varsDir   string // host side of /state, for a job that keeps variables
 
 	// Output collected so far (at most the caps).
 	stdout, stderr bytes.Buffer
@@ -512,69 +505,6 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	return callErr, fuelLeft, fuelErr, nil
 }
 
-// classify names how a call ended.
-func classify(err error, stopped int32, fuelLeft uint64, fuelKnown bool) (run.Outcome, int, string) {
-	if err == nil {
-		return run.OutcomeOK, 0, ""
-	}
-	var werr *wasmtime.Error
-	if errors.As(err, &werr) {
-		if status, ok := werr.ExitStatus(); ok {
-			if status == 0 {
-				return run.OutcomeOK, 0, ""
-			}
-			return run.OutcomeExitNonzero, int(status), ""
-		}
-	}
-	switch stopped {
-	case stopCancel:
-		return run.OutcomeCanceled, -1, "canceled by the user"
-	case stopTimeout:
-		return run.OutcomeTimeout, -1, "the wall-clock limit passed"
-	}
-	var trap *wasmtime.Trap
-	if errors.As(err, &trap) {
-		msg := trimTrap(cleanError(trap))
-		if code := trap.Code(); code != nil {
-			switch int(*code) {
-			case trapCodeOutOfFuel:
-				return run.OutcomeOutOfFuel, -1, "the fuel budget ran out"
-			case int(wasmtime.StackOverflow):
-				return run.OutcomeStackOverflow, -1, msg
-			}
-		}
-		if fuelKnown && fuelLeft == 0 {
-			return run.OutcomeOutOfFuel, -1, "the fuel budget ran out"
-		}
-		return run.OutcomeTrap, -1, msg
-	}
-	if fuelKnown && fuelLeft == 0 {
-		return run.OutcomeOutOfFuel, -1, "the fuel budget ran out"
-	}
-	return run.OutcomeTrap, -1, trimTrap(cleanError(err))
-}
-
-// maxTrapMessage bounds the trap text (with its backtrace) kept in a Result.
-const maxTrapMessage = 4 << 10
-
-func trimTrap(msg string) string {
-	msg = strings.TrimSpace(msg)
-	if len(msg) > maxTrapMessage {
-		msg = msg[:maxTrapMessage] + "\n…"
-	}
-	return msg
-}
-
-// cleanError drops the Rust "Stack backtrace:" wasmtime appends to its
-// errors: it names no frame (symbols are stripped) and only adds noise.
-func cleanError(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "\nStack backtrace:"); i >= 0 {
-		msg = msg[:i]
-	}
-	return strings.TrimSpace(msg)
-}
-
 // compileWAT turns WebAssembly text into a module.
 func (l *Local) compileWAT(code []byte) (*wasmtime.Module, error) {
 	if !utf8.Valid(code) {
@@ -598,107 +528,4 @@ func (l *Local) compileWAT(code []byte) (*wasmtime.Module, error) {
 		}
 	}
 	return mod, nil
-}
-
-// pump batches output and samples metrics until done is closed.
-func (x *execution) pump(emit func(run.Event), done <-chan struct{}) {
-	t := time.NewTicker(flushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			if emit == nil {
-				continue
-			}
-			x.emitOutput(emit, x.collectOutput())
-			emit(x.metrics())
-		}
-	}
-}
-
-// collectOutput copies new output from the C log into the run's buffers
-// and returns it.
-func (x *execution) collectOutput() []run.Chunk {
-	chunks, totals := x.crun.readOutput(&x.cursor)
-	x.totals = totals
-	for _, c := range chunks {
-		if c.Stream == run.Stderr {
-			x.stderr.Write(c.Data)
-		} else {
-			x.stdout.Write(c.Data)
-		}
-	}
-	return chunks
-}
-
-func (x *execution) emitOutput(emit func(run.Event), chunks []run.Chunk) {
-	if len(chunks) == 0 {
-		return
-	}
-	emit(run.Output{
-		ID:              x.id,
-		Chunks:          chunks,
-		StdoutTruncated: x.totals.stdout > int64(x.stdout.Len()) || x.totals.segsFull,
-		StderrTruncated: x.totals.stderr > int64(x.stderr.Len()) || x.totals.segsFull,
-	})
-}
-
-// staleAfterSamples is how many engine samples with an unchanged fuel count
-// make the count a lower bound rather than a live figure.
-const staleAfterSamples = 3
-
-// metrics builds a live sample.
-func (x *execution) metrics() run.Metrics {
-	s := x.crun.sample()
-	mem := x.crun.memory()
-	m := run.Metrics{
-		ID:               x.id,
-		Elapsed:          time.Since(x.started),
-		FuelBudget:       x.job.Policy.FuelBudget,
-		MemoryBytes:      mem.bytes,
-		PeakMemoryBytes:  mem.peak,
-		MemoryCapBytes:   x.job.Policy.MemoryBytes,
-		MemoryGrowDenied: mem.denied,
-		StdoutBytes:      x.totals.stdout,
-		StderrBytes:      x.totals.stderr,
-		Samples:          s.samples,
-	}
-	if s.samples > 0 && s.fuelLeft <= x.job.Policy.FuelBudget {
-		m.FuelConsumed = x.job.Policy.FuelBudget - s.fuelLeft
-	}
-	// Staleness: samples keep arriving (the guest executes code) while the
-	// fuel figure does not move.
-	if s.samples != x.lastSamples {
-		if s.fuelLeft == x.lastFuelLeft {
-			x.unchangedFuelAt += int(s.samples - x.lastSamples)
-		} else {
-			x.unchangedFuelAt = 0
-		}
-		x.lastSamples, x.lastFuelLeft = s.samples, s.fuelLeft
-	}
-	m.FuelStale = x.unchangedFuelAt >= staleAfterSamples
-
-	switch {
-	case !x.instantiated.Load():
-		m.Activity = run.ActivityStarting
-	case x.blocked.Load() == blockedSleep:
-		m.Activity = run.ActivitySleeping
-	case x.blocked.Load() == blockedInput:
-		m.Activity = run.ActivityWaitingInput
-	case s.samples > 0 && wpNow()-int64(s.atNanos) > int64(3*SampleInterval),
-		s.samples == 0 && m.Elapsed > 3*SampleInterval:
-		// No engine sample for a while: the guest is inside a host call.
-		// With an interactive stdin that is almost always a read on it.
-		if x.job.Interactive {
-			m.Activity = run.ActivityWaitingInput
-		} else {
-			m.Activity = run.ActivityHostCall
-		}
-		m.FuelStale = false
-	default:
-		m.Activity = run.ActivityRunning
-	}
-	return m
 }

@@ -1,20 +1,16 @@
 package sessions
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wasmplay/wasmplay/run"
 )
@@ -236,74 +232,6 @@ func (s *Session) SetKeepVars(on bool) error {
 	return nil
 }
 
-// varsFile is where the kept variables of a runtime live.
-func (s *Session) varsFile(runtime string) (string, error) {
-	if reason := idProblem(runtime); reason != "" {
-		return "", fmt.Errorf("runtime %q: %s: %w", truncateForError(runtime), reason, ErrInvalidID)
-	}
-	return s.path("state-" + runtime + ".json"), nil
-}
-
-// LoadVars returns the variables kept for runtime, or nil when there are
-// none. It reads under the session's write lock, so it never sees half of
-// an update.
-func (s *Session) LoadVars(runtime string) ([]byte, error) {
-	var data []byte
-	err := s.UpdateVars(runtime, func(current []byte) ([]byte, error) {
-		data = current
-		return current, nil
-	})
-	return data, err
-}
-
-// UpdateVars replaces the variables kept for runtime with what change
-// makes of the current ones (nil: there are none; a nil result forgets
-// them), all under the session's write lock, so concurrent runs in several
-// processes never lose an update.
-func (s *Session) UpdateVars(runtime string, change func(current []byte) ([]byte, error)) error {
-	p, err := s.varsFile(runtime)
-	if err != nil {
-		return fmt.Errorf("sessions: kept variables of %s: %w", s.id, err)
-	}
-	err = s.withLock(func() error {
-		current, err := readFileLimited(p, run.MaxVarsBytes)
-		if errors.Is(err, fs.ErrNotExist) {
-			current, err = nil, nil
-		}
-		if err != nil {
-			return err
-		}
-		next, err := change(current)
-		switch {
-		case err != nil:
-			return err
-		case bytes.Equal(next, current) && (next == nil) == (current == nil):
-			return nil
-		case next == nil:
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			return nil
-		}
-		return s.st.writeFileAtomic(p, next)
-	})
-	if err != nil {
-		return fmt.Errorf("sessions: kept variables of %s: %w", s.id, err)
-	}
-	return nil
-}
-
-// SaveVars stores the variables a run of runtime left (opaque JSON from
-// the runner).
-func (s *Session) SaveVars(runtime string, data []byte) error {
-	return s.UpdateVars(runtime, func([]byte) ([]byte, error) { return data, nil })
-}
-
-// ClearVars forgets the variables kept for runtime.
-func (s *Session) ClearVars(runtime string) error {
-	return s.UpdateVars(runtime, func([]byte) ([]byte, error) { return nil, nil })
-}
-
 // RefreshSize walks the session directory, stores its size in session.json
 // and returns it. AppendRun and AcquireOwner do this already; call it after
 // changing the workspace by other means.
@@ -494,106 +422,6 @@ func ensureDir(dir string) error {
 // maxBufferName bounds buffer names so their escaped file names stay under
 // the usual 255-byte limit.
 const maxBufferName = 200
-
-// bufferPath validates a buffer name and returns its file. Buffer names are
-// opaque keys chosen by the editor, e.g. a runtime name ("python") for the
-// scratch editor of that runtime, or a workspace-relative path
-// ("src/main.py") for a file being edited. They follow the workspace path
-// rules (relative, no "..", no NUL), must be valid UTF-8 without control
-// characters, and are stored under buffers/ with "/" and other special
-// characters percent-escaped, so a name never creates subdirectories.
-func (s *Session) bufferPath(name string) (string, error) {
-	if _, err := cleanRelPath(name); err != nil {
-		return "", err
-	}
-	if !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-		return "", fmt.Errorf("buffer name %q: not printable UTF-8: %w", truncateForError(name), ErrInvalidPath)
-	}
-	esc := url.PathEscape(name)
-	if len(name) > maxBufferName || len(esc)+len(bufferSuffix) > 255 {
-		return "", fmt.Errorf("buffer name %q: too long: %w", truncateForError(name), ErrInvalidPath)
-	}
-	return s.path(buffersDir, esc+bufferSuffix), nil
-}
-
-// SaveBuffer stores the editor's code under name, atomically (a crash
-// leaves the previous version). It does not touch session.json, so the
-// editor may autosave often.
-func (s *Session) SaveBuffer(name, code string) error {
-	p, err := s.bufferPath(name)
-	if err != nil {
-		return fmt.Errorf("sessions: save buffer: %w", err)
-	}
-	err = s.withLock(func() error {
-		if err := ensureDir(filepath.Dir(p)); err != nil {
-			return err
-		}
-		return s.st.writeFileAtomic(p, []byte(code))
-	})
-	if err != nil {
-		return fmt.Errorf("sessions: save buffer %q of %s: %w", name, s.id, err)
-	}
-	return nil
-}
-
-// LoadBuffer returns the code saved under name; ok is false if there is
-// none.
-func (s *Session) LoadBuffer(name string) (code string, ok bool, err error) {
-	p, err := s.bufferPath(name)
-	if err != nil {
-		return "", false, fmt.Errorf("sessions: load buffer: %w", err)
-	}
-	b, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("sessions: load buffer %q of %s: %w", name, s.id, err)
-	}
-	return string(b), true, nil
-}
-
-// DeleteBuffer removes the buffer saved under name; a missing buffer is
-// not an error.
-func (s *Session) DeleteBuffer(name string) error {
-	p, err := s.bufferPath(name)
-	if err != nil {
-		return fmt.Errorf("sessions: delete buffer: %w", err)
-	}
-	err = s.withLock(func() error {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return s.st.syncDir(filepath.Dir(p))
-	})
-	if err != nil {
-		return fmt.Errorf("sessions: delete buffer %q of %s: %w", name, s.id, err)
-	}
-	return nil
-}
-
-// Buffers returns the names of the saved buffers, sorted.
-func (s *Session) Buffers() ([]string, error) {
-	des, err := os.ReadDir(s.path(buffersDir))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sessions: list buffers of %s: %w", s.id, err)
-	}
-	var names []string
-	for _, de := range des {
-		esc, ok := strings.CutSuffix(de.Name(), bufferSuffix)
-		if !ok || !de.Type().IsRegular() {
-			continue
-		}
-		if name, err := url.PathUnescape(esc); err == nil {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	return names, nil
-}
 
 // readMeta reads and checks <root>/<id>/session.json.
 func (st *Store) readMeta(id string) (Meta, error) {

@@ -1,0 +1,169 @@
+package tui
+
+import (
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/wasmplay/wasmplay/runtimes"
+)
+
+// autosaveTab saves a tab's text into the session if it changed.
+func (m *Model) autosaveTab(sv *sessionView, t *editorTab) tea.Cmd {
+	rev := t.ed.Revision()
+	if rev == t.autosaved {
+		return nil
+	}
+	if t.path != "" && !t.ed.Dirty() {
+		return nil // the file on disk holds it
+	}
+	return autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev)
+}
+
+func (m *Model) autosaveAll() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, sv := range m.views {
+		for _, t := range sv.tabs {
+			if cmd := m.autosaveTab(sv, t); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) saved(msg savedMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setFlash("not saved: "+msg.err.Error(), true)
+	}
+	msg.tab.autosaved = max(msg.tab.autosaved, msg.revision)
+	if msg.toFile {
+		if msg.tab.ed.Revision() == msg.revision {
+			msg.tab.ed.MarkSaved()
+		}
+		return m.setFlash("saved /app/"+msg.tab.path, false)
+	}
+	return nil
+}
+
+// save writes a file tab to the workspace; a scratch buffer is saved to
+// the session (it is autosaved anyway).
+func (m *Model) save() tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	t := sv.activeTab()
+	if t == nil {
+		return nil
+	}
+	if t.path != "" {
+		return saveFileCmd(sv.sess, t, t.path, t.ed.Value(), t.ed.Revision())
+	}
+	rev := t.ed.Revision()
+	return tea.Batch(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev),
+		m.setFlash("scratch "+t.runtime+" saved in session "+sv.displayName()+" (it is also autosaved as you type)", false))
+}
+
+// switchRuntime cycles the runtime of the active tab. The scratch tab
+// keeps one text per runtime.
+func (m *Model) switchRuntime() tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	t := sv.activeTab()
+	if t == nil {
+		return nil
+	}
+	names := []string{runtimes.Python, runtimes.JavaScript, runtimes.WAT}
+	next := names[0]
+	for i, n := range names {
+		if n == t.runtime {
+			next = names[(i+1)%len(names)]
+		}
+	}
+	return m.setTabRuntime(sv, t, next)
+}
+
+// setTabRuntime changes a tab's runtime (swapping the scratch text).
+func (m *Model) setTabRuntime(sv *sessionView, t *editorTab, rt string) tea.Cmd {
+	var cmds []tea.Cmd
+	if t.path == "" {
+		cmds = append(cmds, m.autosaveTab(sv, t))
+		t.scratch[t.runtime] = t.ed.Value()
+		text := t.scratch[rt]
+		delete(t.scratch, rt)
+		t.runtime = rt
+		t.ed = newEditor(m.st, m.edKeys, rt, text)
+		m.relayout()
+		m.setFocus(m.focus)
+		cmds = append(cmds, saveRuntimeCmd(sv.sess, rt))
+	} else {
+		t.runtime = rt
+		t.ed.SetSyntax(syntaxOf(rt))
+	}
+	cmds = append(cmds, m.setFlash("runtime: "+rt, false))
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) moveTab(dir int) {
+	sv := m.current
+	if sv == nil || len(sv.tabs) < 2 {
+		return
+	}
+	sv.active = (sv.active + dir + len(sv.tabs)) % len(sv.tabs)
+	m.setFocus(PaneEditor)
+}
+
+// closeTab closes a file tab; its unsaved edits stay as a draft in the
+// session until saved or discarded.
+func (m *Model) closeTab() tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	t := sv.activeTab()
+	if t == nil || t.path == "" {
+		return m.setFlash("the scratch tab stays open", false)
+	}
+	remove := func(m *Model, discard bool) tea.Cmd {
+		for i, x := range sv.tabs {
+			if x == t {
+				sv.tabs = append(sv.tabs[:i], sv.tabs[i+1:]...)
+				break
+			}
+		}
+		sv.active = min(sv.active, len(sv.tabs)-1)
+		m.setFocus(PaneEditor)
+		if discard {
+			name := t.bufferName()
+			return fileOpCmd(sv.sess, "closed "+t.path+" without saving", func() error { return sv.sess.DeleteBuffer(name) })
+		}
+		return nil
+	}
+	if t.ed.Dirty() {
+		m.dialog = &confirmDialog{
+			question: "/app/" + t.path + " has unsaved edits. Close it and discard them?",
+			yes:      func(m *Model) tea.Cmd { return remove(m, true) },
+		}
+		return nil
+	}
+	return remove(m, false)
+}
+
+func (m *Model) jumpToError() tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	for i, t := range sv.tabs {
+		if marks := t.ed.Marks(); len(marks) > 0 {
+			sv.active = i
+			t.ed.GotoLine(marks[0].Line)
+			m.setFocus(PaneEditor)
+			return m.setFlash(fmt.Sprintf("line %d: %s", marks[0].Line, marks[0].Message), false)
+		}
+	}
+	return m.setFlash("no error line is marked", false)
+}
