@@ -100,9 +100,13 @@ func runTUI(g *globals, o appOptions) error {
 	})
 	_, runErr := tea.NewProgram(model).Run()
 
-	// Shut down in order: cancel and wait for runs, then stop the workers.
+	// Shut down in order: the app's own commands (saves, lock releases),
+	// then cancel and wait for runs, then stop the workers.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if err := model.Wait(ctx); err != nil {
+		fmt.Fprintln(g.stderr, "wasmplay:", err)
+	}
 	closeErr := rn.Close(ctx)
 	pool.Close(ctx)
 	if runErr != nil {

@@ -208,6 +208,13 @@ func (st *Store) checkCreate(opts CreateOptions) (id, name string, err error) {
 }
 
 // checkName validates an alias; "" (no alias) is fine.
+// CheckName says whether name can be a session's name (an empty name
+// removes it); whether another session has it is checked when it is set.
+func CheckName(name string) error {
+	_, err := checkName(name)
+	return err
+}
+
 func checkName(name string) (string, error) {
 	if name == "" {
 		return "", nil

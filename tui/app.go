@@ -68,6 +68,7 @@ type Model struct {
 	prepStart time.Time
 	quitting  bool
 
+	tasks                 *tasks // commands in flight, joined by Wait
 	autosavePending       bool
 	openingMarkdownAsText bool
 	filesSeq              map[string]int
@@ -93,6 +94,7 @@ func New(deps Deps) *Model {
 		prepErr:  map[string]bool{},
 		loading:  true,
 		filesSeq: map[string]int{},
+		tasks:    &tasks{},
 	}
 	return m
 }
@@ -100,7 +102,7 @@ func New(deps Deps) *Model {
 // Init starts listening to the runner, opens the first session and warms
 // the runtimes.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{openSessionCmd(m.deps.Playground, m.deps.Session, true)}
+	cmds := []tea.Cmd{m.do(openSessionCmd(m.deps.Playground, m.deps.Session, true))}
 	if m.deps.Prepare != nil {
 		for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
 			m.prep[rt] = "loading"
@@ -114,6 +116,8 @@ func (m *Model) Init() tea.Cmd {
 
 func (m *Model) prepareCmd(rt string) tea.Cmd {
 	prepare := m.deps.Prepare
+	// Not tracked: loading a runtime may take minutes the first time, and
+	// closing the worker pool ends it.
 	return func() tea.Msg {
 		start := time.Now()
 		err := prepare(rt)
@@ -169,7 +173,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}))
 	case filesRefreshDueMsg:
 		if sv := m.views[msg.id]; sv != nil && m.filesSeq[msg.id] == msg.seq {
-			return m, listFilesCmd(sv.sess)
+			return m, m.do(listFilesCmd(sv.sess))
 		}
 		return m, nil
 	case autosaveTickMsg:
@@ -209,11 +213,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Anything else (cursor blinks, clipboard reads) goes where the
 	// focus is.
 	if m.dialog != nil {
-		done, cmd := m.dialog.update(m, msg)
-		if done {
-			m.dialog = nil
-		}
-		return m, cmd
+		return m, m.applyDialog(msg)
 	}
 	return m, m.forwardToFocus(msg)
 }
@@ -280,18 +280,10 @@ func (m *Model) relayout() {
 	if sv == nil || m.layout.TooSmall {
 		return
 	}
-	inner := func(p Pane) (int, int) {
+	for p := Pane(0); p < paneCount; p++ {
 		r := m.layout.Panes[p]
-		return max(r.W-2, 0), max(r.H-2, 0)
+		sv.pane(p).setSize(max(r.W-2, 0), max(r.H-2, 0))
 	}
-	w, h := inner(PaneEditor)
-	for _, t := range sv.tabs {
-		t.ed.SetSize(w, max(h-1, 0)) // one row for the tab bar
-	}
-	sv.out.setSize(inner(PaneOutput))
-	sv.metrics.setSize(inner(PaneMetrics))
-	sv.files.setSize(inner(PaneFiles))
-	sv.runs.setSize(inner(PaneRuns))
 }
 
 // setFocus moves the focus to a pane.
@@ -324,7 +316,7 @@ func (m *Model) sessionOpened(msg sessionOpenedMsg) tea.Cmd {
 		if msg.focus {
 			m.switchTo(old)
 		}
-		return func() tea.Msg { release(); return nil }
+		return m.do(func() tea.Msg { release(); return nil })
 	}
 	sv := newSessionView(o, m.st, m.edKeys)
 	m.views[o.sess.ID()] = sv
@@ -401,74 +393,10 @@ func (m *Model) render() string {
 
 // renderPane draws one pane with its frame.
 func (m *Model) renderPane(p Pane, r Rect) string {
-	sv := m.current
 	focused := m.focus == p
-	iw, ih := r.W-2, r.H-2
-	var content, title, note string
-	num := fmt.Sprintf("%d ", int(p)+1)
-	switch p {
-	case PaneEditor:
-		title = num + "Editor"
-		content = m.renderEditor(sv, iw, ih)
-		if t := sv.activeTab(); t != nil {
-			line, col := t.ed.Cursor()
-			note = fmt.Sprintf("%s · %d:%d", t.runtime, line, col)
-			if msg := currentMarkMessage(t.ed); msg != "" {
-				note = msg
-			}
-		}
-	case PaneOutput:
-		title = num + "Output"
-		content = sv.out.view(m.st, focused)
-		note = sv.out.note()
-	case PaneMetrics:
-		title = num + "Metrics"
-		content = sv.metrics.view(m.st, m.keys)
-		if sv.run != nil {
-			note = "live"
-		} else if sv.last != nil && sv.last.Number > 0 {
-			note = "run " + itoa(sv.last.Number)
-		}
-	case PaneFiles:
-		title = num + "Files /app"
-		content = sv.files.view(m.st, focused)
-		note = sv.files.note()
-	case PaneRuns:
-		title = num + "Runs"
-		content = sv.runs.view(m.st, focused)
-		note = sv.runs.note()
-	}
-	return frame(m.st, title, note, content, r.W, r.H, focused)
-}
-
-// currentMarkMessage is the message of a mark on the cursor's line.
-func currentMarkMessage(ed *editor.Model) string {
-	line, _ := ed.Cursor()
-	for _, mk := range ed.Marks() {
-		if mk.Line == line {
-			return mk.Message
-		}
-	}
-	return ""
-}
-
-// renderEditor draws the tab bar and the active editor.
-func (m *Model) renderEditor(sv *sessionView, w, h int) string {
-	var tabs []string
-	for i, t := range sv.tabs {
-		label := " " + t.title() + " "
-		if i == sv.active {
-			tabs = append(tabs, m.st.Selected.Render(label))
-		} else {
-			tabs = append(tabs, m.st.Muted.Render(label))
-		}
-	}
-	bar := fitLine(strings.Join(tabs, m.st.Subtle.Render("│")), w)
-	t := sv.activeTab()
-	if t == nil {
-		return bar
-	}
-	return bar + "\n" + t.ed.View()
+	pn := m.current.pane(p)
+	content := pn.view(paneContext{st: m.st, keys: m.keys, focused: focused})
+	return frame(m.st, fmt.Sprintf("%d %s", int(p)+1, pn.title()), pn.note(), content, r.W, r.H, focused)
 }
 
 // renderHeader draws the top row: app, session, runtime, state.

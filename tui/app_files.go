@@ -21,44 +21,48 @@ func (m *Model) filesRequest(req *filesRequest) tea.Cmd {
 			m.setFocus(PaneEditor)
 			return nil
 		}
-		return readFileCmd(sv.sess, req.open, false)
+		return m.do(readFileCmd(sv.sess, req.open, false))
 	case req.preview != "":
-		return readFileCmd(sv.sess, req.preview, true)
+		return m.do(readFileCmd(sv.sess, req.preview, true))
 	case req.newFile:
-		m.dialog = newPromptDialog("New file in /app", "", "e.g. data/input.csv", func(m *Model, name string) (tea.Cmd, error) {
+		m.dialog = newPromptDialog("New file in /app", "", "e.g. data/input.csv", func(name string) (action, error) {
 			if name == "" {
 				return nil, errors.New("give a name")
 			}
-			return tea.Sequence(fileOpCmd(sv.sess, "created /app/"+name, func() error {
-				if _, _, err := sv.sess.ReadFileHead(name, 1); err == nil {
-					return fmt.Errorf("/app/%s already exists", name)
-				}
-				return sv.sess.WriteFile(name, nil)
-			}), listFilesCmd(sv.sess), readFileCmd(sv.sess, name, false)), nil
+			return func(*Model) tea.Cmd {
+				return tea.Sequence(m.do(fileOpCmd(sv.sess, "created /app/"+name, func() error {
+					if _, _, err := sv.sess.ReadFileHead(name, 1); err == nil {
+						return fmt.Errorf("/app/%s already exists", name)
+					}
+					return sv.sess.WriteFile(name, nil)
+				})), m.do(listFilesCmd(sv.sess)), m.do(readFileCmd(sv.sess, name, false)))
+			}, nil
 		})
 	case req.rename != "":
 		old := req.rename
-		m.dialog = newPromptDialog("Rename /app/"+old, old, "new path", func(m *Model, name string) (tea.Cmd, error) {
+		m.dialog = newPromptDialog("Rename /app/"+old, old, "new path", func(name string) (action, error) {
 			if name == "" || name == old {
 				return nil, errors.New("give a new name")
 			}
 			if _, t := sv.tabFor(old); t != nil {
 				return nil, errors.New("close its editor tab first")
 			}
-			return tea.Sequence(fileOpCmd(sv.sess, "renamed to /app/"+name, func() error { return sv.sess.RenameFile(old, name) }),
-				listFilesCmd(sv.sess)), nil
+			return func(*Model) tea.Cmd {
+				return tea.Sequence(m.do(fileOpCmd(sv.sess, "renamed to /app/"+name, func() error { return sv.sess.RenameFile(old, name) })),
+					m.do(listFilesCmd(sv.sess)))
+			}, nil
 		})
 	case req.delete != "":
 		p := req.delete
 		m.dialog = &confirmDialog{
 			question: "Delete /app/" + p + "? This cannot be undone.",
 			yes: func(m *Model) tea.Cmd {
-				return tea.Sequence(fileOpCmd(sv.sess, "deleted /app/"+p, func() error { return sv.sess.DeleteFile(p) }),
-					listFilesCmd(sv.sess))
+				return tea.Sequence(m.do(fileOpCmd(sv.sess, "deleted /app/"+p, func() error { return sv.sess.DeleteFile(p) })),
+					m.do(listFilesCmd(sv.sess)))
 			},
 		}
 	case req.refresh:
-		return listFilesCmd(sv.sess)
+		return m.do(listFilesCmd(sv.sess))
 	}
 	return nil
 }
@@ -71,7 +75,7 @@ func (m *Model) fileRead(msg fileReadMsg) tea.Cmd {
 	}
 	if msg.preview {
 		m.dialog = &previewDialog{path: msg.path, head: msg.data, size: msg.size, err: msg.err,
-			open: func(m *Model) tea.Cmd { return readFileCmd(sv.sess, msg.path, false) }}
+			open: func(m *Model) tea.Cmd { return m.do(readFileCmd(sv.sess, msg.path, false)) }}
 		return nil
 	}
 	if msg.err != nil {

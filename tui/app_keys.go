@@ -21,12 +21,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	if m.dialog != nil {
-		d := m.dialog
-		done, cmd := d.update(m, msg)
-		if done && m.dialog == d {
-			m.dialog = nil
-		}
-		return cmd
+		return m.applyDialog(msg)
 	}
 	if cmd, ok := m.globalKey(msg); ok {
 		return cmd
@@ -35,31 +30,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if sv == nil {
 		return nil
 	}
-	switch m.focus {
-	case PaneEditor:
-		if t := sv.activeTab(); t != nil {
-			return m.afterEdit(t.ed.Update(msg))
-		}
-	case PaneOutput:
-		used, cmd, req := sv.out.handleKey(msg, m.keys)
-		if req != nil {
-			if req.copyRun != 0 || (req.send == "" && !req.eof) {
-				return m.copyRunOutput(req)
-			}
-			return tea.Batch(cmd, m.sendInput(req))
-		}
-		if used {
-			return cmd
-		}
-	case PaneFiles:
-		if _, req := sv.files.handleKey(msg, m.keys); req != nil {
-			return m.filesRequest(req)
-		}
-	case PaneRuns:
-		if _, n := sv.runs.handleKey(msg, m.keys); n > 0 {
-			return runRecordCmd(sv.sess, n)
-		}
-	case PaneMetrics:
+	in, cmd, used := sv.pane(m.focus).key(msg, m.keys)
+	if in != nil {
+		return m.carryOut(sv, in, cmd)
+	}
+	if used {
+		return cmd
 	}
 	// Keys no pane used: tab and "?" still move focus / open help.
 	switch {
@@ -205,13 +181,31 @@ func (m *Model) newSession() tea.Cmd {
 			rt = t.runtime
 		}
 	}
-	m.dialog = newPromptDialog("New session", "", "a name (optional): letters, digits, - and _", func(m *Model, name string) (tea.Cmd, error) {
+	m.dialog = newPromptDialog("New session", "", "a name (optional): letters, digits, - and _", func(name string) (action, error) {
 		if name != "" {
 			if _, err := sessions.CanonicalID(name); err != nil {
 				return nil, err
 			}
 		}
-		return newSessionCmd(m.deps.Playground, name, rt), nil
+		return func(m *Model) tea.Cmd { return m.do(newSessionCmd(m.deps.Playground, name, rt)) }, nil
 	})
 	return nil
+}
+
+// carryOut does what a pane asked, with the pane's own command.
+func (m *Model) carryOut(sv *sessionView, in intent, cmd tea.Cmd) tea.Cmd {
+	switch in := in.(type) {
+	case editedIntent:
+		return m.afterEdit(cmd)
+	case openRunIntent:
+		return tea.Batch(cmd, m.do(runRecordCmd(sv.sess, in.n)))
+	case *filesRequest:
+		return tea.Batch(cmd, m.filesRequest(in))
+	case *outputRequest:
+		if in.copyRun != 0 || (in.send == "" && !in.eof) {
+			return tea.Batch(cmd, m.copyRunOutput(in))
+		}
+		return tea.Batch(cmd, m.sendInput(in))
+	}
+	return cmd
 }

@@ -50,7 +50,7 @@ func (m *Model) quitNow() tea.Cmd {
 	}
 	var closes []tea.Cmd
 	for _, sv := range m.views {
-		closes = append(closes, closeSessionCmd(sv))
+		closes = append(closes, m.do(closeSessionCmd(sv)))
 	}
 	return tea.Sequence(tea.Batch(saves...), tea.Batch(closes...), tea.Quit)
 }

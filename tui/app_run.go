@@ -77,7 +77,7 @@ func (m *Model) startRun() tea.Cmd {
 		r, err := pg.Start(context.Background(), req)
 		return runStartedMsg{id: id, tab: t, code: code, demo: demo, run: r, err: err}
 	}
-	return tea.Batch(start, m.autosaveTab(sv, t))
+	return tea.Batch(m.do(start), m.autosaveTab(sv, t))
 }
 
 // runStarted shows a run that started (or why it did not) and follows it.
@@ -108,7 +108,7 @@ func (m *Model) runStarted(msg runStartedMsg) tea.Cmd {
 	cmds := []tea.Cmd{sv.out.setInput(true), listenRun(r)}
 	if d := msg.demo; d != nil && d.Stdin != "" {
 		// The demo types its own answer on stdin.
-		cmds = append(cmds, sendInputCmd(r, d.Stdin, true))
+		cmds = append(cmds, m.do(sendInputCmd(r, d.Stdin, true)))
 	}
 	return tea.Batch(cmds...)
 }
@@ -214,7 +214,7 @@ func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
 	id := res.ID
 	sv.run = nil
 	sv.out.closeOpen()
-	cmds := []tea.Cmd{sv.out.setInput(false), listFilesCmd(sv.sess)}
+	cmds := []tea.Cmd{sv.out.setInput(false), m.do(listFilesCmd(sv.sess))}
 	if sv.inputFocus {
 		sv.inputFocus = false
 		if sv == m.current && m.focus == PaneOutput {
@@ -225,7 +225,7 @@ func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
 		cmds = append(cmds, m.setFlash("the run was not recorded in the session history: "+o.RecordErr.Error(), true))
 	}
 	sv.last = &o
-	sv.metrics.finish(res)
+	sv.metrics.finish(res, o.Number)
 	sv.files.markRun(res.Files)
 	kind := lineSummary
 	if !res.Success {
@@ -318,7 +318,7 @@ func (m *Model) toggleKeepVars() tea.Cmd {
 		}
 		return flashMsg{text: "variables are kept between successful runs: Python's public globals, JavaScript's state object"}
 	}
-	return save
+	return m.do(save)
 }
 
 // keptVars lists the variables a session keeps, per runtime.
@@ -359,7 +359,7 @@ func (m *Model) varsListed(msg varsListedMsg) tea.Cmd {
 	m.dialog = &confirmDialog{
 		question: "Variables are no longer kept between runs.\n\nForget the ones kept so far (" + strings.Join(names, ", ") +
 			")?\nNo keeps them for when you turn this back on.",
-		yes: func(m *Model) tea.Cmd { return clearVarsCmd(sess, kept) },
+		yes: func(m *Model) tea.Cmd { return m.do(clearVarsCmd(sess, kept)) },
 	}
 	return m.setFlash("variables are no longer kept between runs", false)
 }
@@ -380,9 +380,9 @@ func (m *Model) sendInput(req *outputRequest) tea.Cmd {
 		return nil
 	}
 	if req.eof {
-		return sendInputCmd(sv.run, "", true)
+		return m.do(sendInputCmd(sv.run, "", true))
 	}
-	return sendInputCmd(sv.run, req.send, false)
+	return m.do(sendInputCmd(sv.run, req.send, false))
 }
 
 // showRecord shows a past run from the history in the output and
@@ -413,7 +413,7 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 		kind = lineFailure
 	}
 	sv.out.append(kind, id, summaryText(res, rec.Number))
-	sv.metrics.showResult(res)
+	sv.metrics.showResult(res, rec.Number)
 	// Reports and copies are of this run from now on: its own code,
 	// input and figures.
 	sv.last = &playground.Outcome{Result: res, Code: []byte(rec.Code), Stdin: []byte(rec.Stdin), Session: sv.sess,
@@ -446,7 +446,7 @@ func (m *Model) applySuggestedBudget() tea.Cmd {
 	limits := sv.sess.Meta().Limits
 	limits.FuelBudget = &s
 	sv.limits.FuelBudget = s
-	return tea.Sequence(saveLimitsCmd(m.deps.Playground, sv.sess, limits), m.startRun())
+	return tea.Sequence(m.do(saveLimitsCmd(m.deps.Playground, sv.sess, limits)), m.startRun())
 }
 
 // limitsSaved shows what a run gets after the session's limits changed.

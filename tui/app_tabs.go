@@ -17,7 +17,7 @@ func (m *Model) autosaveTab(sv *sessionView, t *editorTab) tea.Cmd {
 	if t.path != "" && !t.ed.Dirty() {
 		return nil // the file on disk holds it
 	}
-	return autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev)
+	return m.do(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev))
 }
 
 func (m *Model) autosaveAll() tea.Cmd {
@@ -58,10 +58,10 @@ func (m *Model) save() tea.Cmd {
 		return nil
 	}
 	if t.path != "" {
-		return saveFileCmd(sv.sess, t, t.path, t.ed.Value(), t.ed.Revision())
+		return m.do(saveFileCmd(sv.sess, t, t.path, t.ed.Value(), t.ed.Revision()))
 	}
 	rev := t.ed.Revision()
-	return tea.Batch(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev),
+	return tea.Batch(m.do(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev)),
 		m.setFlash("scratch "+t.runtime+" saved in session "+sv.displayName()+" (it is also autosaved as you type)", false))
 }
 
@@ -98,7 +98,7 @@ func (m *Model) setTabRuntime(sv *sessionView, t *editorTab, rt string) tea.Cmd 
 		t.ed = newEditor(m.st, m.edKeys, rt, text)
 		m.relayout()
 		m.setFocus(m.focus)
-		cmds = append(cmds, saveRuntimeCmd(sv.sess, rt))
+		cmds = append(cmds, m.do(saveRuntimeCmd(sv.sess, rt)))
 	} else {
 		t.runtime = rt
 		t.ed.SetSyntax(syntaxOf(rt))
@@ -138,7 +138,7 @@ func (m *Model) closeTab() tea.Cmd {
 		m.setFocus(PaneEditor)
 		if discard {
 			name := t.bufferName()
-			return fileOpCmd(sv.sess, "closed "+t.path+" without saving", func() error { return sv.sess.DeleteBuffer(name) })
+			return m.do(fileOpCmd(sv.sess, "closed "+t.path+" without saving", func() error { return sv.sess.DeleteBuffer(name) }))
 		}
 		return nil
 	}

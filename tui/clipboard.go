@@ -20,7 +20,7 @@ func (m *Model) copyRunOutput(req *outputRequest) tea.Cmd {
 		return m.setFlash("that run printed nothing", false)
 	}
 	name := fmt.Sprintf("output-%s.txt", req.copyRun)
-	return tea.Batch(tea.SetClipboard(text), writeReportCmd(sv.sess, name, []byte(text), "run output"))
+	return tea.Batch(tea.SetClipboard(text), m.do(writeReportCmd(sv.sess, name, []byte(text), "run output")))
 }
 
 // copyReport copies a report of the session's last run for a model, in
@@ -46,7 +46,7 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 	} else {
 		data, name = []byte(report.Markdown(in)), name+".md"
 	}
-	return tea.Batch(tea.SetClipboard(string(data)), writeReportCmd(sv.sess, name, data, what))
+	return tea.Batch(tea.SetClipboard(string(data)), m.do(writeReportCmd(sv.sess, name, data, what)))
 }
 
 // matchOptions tells guidance what a run's Result does not: the code and

@@ -27,22 +27,23 @@ func (m *Model) openDemos() tea.Cmd {
 
 func (d *demoDialog) title() string { return "Demo gallery — enter runs one, esc closes" }
 
-func (d *demoDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *demoDialog) update(msg tea.Msg) dialogResult {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return false, nil
+		return stay(nil)
 	}
 	switch k.String() {
 	case "esc", "q":
-		return true, nil
+		return closeWith(nil)
 	case "up", "k":
 		d.cursor = max(d.cursor-1, 0)
 	case "down", "j":
 		d.cursor = min(d.cursor+1, len(d.list)-1)
 	case "enter":
-		return true, m.runDemo(d.list[d.cursor])
+		demo := d.list[d.cursor]
+		return closeWith(func(m *Model) tea.Cmd { return m.runDemo(demo) })
 	}
-	return false, nil
+	return stay(nil)
 }
 
 func (d *demoDialog) view(st Styles, w, h int) string {
@@ -91,8 +92,7 @@ func (m *Model) runDemo(d demos.Demo) tea.Cmd {
 		t = sv.activeTab()
 	}
 	m.setFocus(PaneEditor)
-	t.ed.Update(parseKeyString(m.edKeys.SelectAll.Keys()[0]))
-	t.ed.Update(tea.PasteMsg{Content: d.Code})
+	t.ed.ReplaceAll(d.Code)
 	sv.demo = &d
 	sv.out.append(lineNote, 0, "demo: "+d.Title+" — expected: "+d.Expect)
 	cmds = append(cmds, m.startRun())

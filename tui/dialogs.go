@@ -16,14 +16,45 @@ import (
 )
 
 // dialog is a modal drawn over the panes; it gets every key until it
-// closes.
+// closes. A dialog never touches the root model: what it wants done comes
+// back in its result, and the root does it.
 type dialog interface {
-	// update handles a message; done reports that the dialog closed.
-	update(m *Model, msg tea.Msg) (done bool, cmd tea.Cmd)
+	// update handles a message.
+	update(msg tea.Msg) dialogResult
 	// view renders the dialog's content for a box of at most w x h cells.
 	view(st Styles, w, h int) string
 	// title names the dialog.
 	title() string
+}
+
+// action is something a dialog asks the app to do; the code that opens a
+// dialog gives it the actions it may return.
+type action func(m *Model) tea.Cmd
+
+// dialogResult is what a dialog's update produced.
+type dialogResult struct {
+	close bool    // the dialog is done
+	cmd   tea.Cmd // the dialog's own command (a text field's blink)
+	act   action  // what the app should do, after closing it
+}
+
+// stay keeps the dialog open.
+func stay(cmd tea.Cmd) dialogResult { return dialogResult{cmd: cmd} }
+
+// closeWith closes the dialog and has the app do act (nil: nothing).
+func closeWith(act action) dialogResult { return dialogResult{close: true, act: act} }
+
+// applyDialog hands msg to the open dialog and applies its result.
+func (m *Model) applyDialog(msg tea.Msg) tea.Cmd {
+	d := m.dialog
+	r := d.update(msg)
+	if r.close && m.dialog == d {
+		m.dialog = nil
+	}
+	if r.act == nil {
+		return r.cmd
+	}
+	return tea.Batch(r.cmd, r.act(m))
 }
 
 // renderDialog boxes a dialog's content and centres it on the screen.
@@ -51,23 +82,23 @@ func renderDialog(st Styles, d dialog, screenW, screenH int) (string, int, int) 
 // confirmDialog asks a yes/no question.
 type confirmDialog struct {
 	question string
-	yes      func(m *Model) tea.Cmd
+	yes      action
 }
 
 func (d *confirmDialog) title() string { return "Confirm" }
 
-func (d *confirmDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *confirmDialog) update(msg tea.Msg) dialogResult {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return false, nil
+		return stay(nil)
 	}
 	switch k.String() {
 	case "y", "Y", "enter":
-		return true, d.yes(m)
+		return closeWith(d.yes)
 	case "n", "N", "esc", "q":
-		return true, nil
+		return closeWith(nil)
 	}
-	return false, nil
+	return stay(nil)
 }
 
 func (d *confirmDialog) view(st Styles, w, h int) string {
@@ -80,10 +111,10 @@ type promptDialog struct {
 	heading string
 	input   textinput.Model
 	err     string
-	submit  func(m *Model, value string) (tea.Cmd, error)
+	submit  func(value string) (action, error) // checks the value; the action uses it
 }
 
-func newPromptDialog(heading, value, placeholder string, submit func(m *Model, value string) (tea.Cmd, error)) *promptDialog {
+func newPromptDialog(heading, value, placeholder string, submit func(value string) (action, error)) *promptDialog {
 	in := textinput.New()
 	in.Prompt = "› "
 	in.Placeholder = placeholder
@@ -95,24 +126,27 @@ func newPromptDialog(heading, value, placeholder string, submit func(m *Model, v
 
 func (d *promptDialog) title() string { return d.heading }
 
-func (d *promptDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
-	if k, ok := msg.(tea.KeyPressMsg); ok {
+func (d *promptDialog) update(msg tea.Msg) dialogResult {
+	k, isKey := msg.(tea.KeyPressMsg)
+	if isKey {
 		switch k.String() {
 		case "esc":
-			return true, nil
+			return closeWith(nil)
 		case "enter":
-			cmd, err := d.submit(m, strings.TrimSpace(d.input.Value()))
+			act, err := d.submit(strings.TrimSpace(d.input.Value()))
 			if err != nil {
 				d.err = err.Error()
-				return false, nil
+				return stay(nil)
 			}
-			return true, cmd
+			return closeWith(act)
 		}
 	}
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(msg)
-	d.err = ""
-	return false, cmd
+	if isKey {
+		d.err = "" // an edit answers the error; a cursor blink does not
+	}
+	return stay(cmd)
 }
 
 func (d *promptDialog) view(st Styles, w, h int) string {
@@ -136,14 +170,14 @@ type helpDialog struct {
 
 func (d *helpDialog) title() string { return "Keys — esc closes, ↑/↓ scroll" }
 
-func (d *helpDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *helpDialog) update(msg tea.Msg) dialogResult {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return false, nil
+		return stay(nil)
 	}
 	switch k.String() {
 	case "esc", "q", "f1", "?", "enter":
-		return true, nil
+		return closeWith(nil)
 	case "up", "k":
 		d.offset = max(d.offset-1, 0)
 	case "down", "j":
@@ -153,7 +187,7 @@ func (d *helpDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 	case "pgdown", "space":
 		d.offset += 10
 	}
-	return false, nil
+	return stay(nil)
 }
 
 // groupLines renders help groups as lines.
@@ -234,7 +268,7 @@ type previewDialog struct {
 	offset int
 	rows   []string // rendered, cached per theme
 	theme  string
-	open   func(m *Model) tea.Cmd
+	open   action // opens the file in the editor
 }
 
 func (d *previewDialog) title() string {
@@ -248,17 +282,17 @@ func (d *previewDialog) title() string {
 	return fmt.Sprintf("%s (%s) — enter opens in the editor, esc closes", d.path, note)
 }
 
-func (d *previewDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *previewDialog) update(msg tea.Msg) dialogResult {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return false, nil
+		return stay(nil)
 	}
 	switch k.String() {
 	case "esc", "q", "space":
-		return true, nil
+		return closeWith(nil)
 	case "enter":
 		if d.err == nil && !isBinary(d.head) {
-			return true, d.open(m)
+			return closeWith(d.open)
 		}
 	case "up", "k":
 		d.offset = max(d.offset-1, 0)
@@ -271,7 +305,7 @@ func (d *previewDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 	case "g", "home":
 		d.offset = 0
 	}
-	return false, nil
+	return stay(nil)
 }
 
 func (d *previewDialog) view(st Styles, w, h int) string {

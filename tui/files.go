@@ -197,7 +197,7 @@ func (f *filesPane) clickRow(row int) (sessions.FileEntry, bool) {
 }
 
 // view renders the tree.
-func (f *filesPane) view(st Styles, focused bool) string {
+func (f *filesPane) render(st Styles, focused bool) string {
 	if f.err != "" {
 		return st.Error.Render(f.err)
 	}

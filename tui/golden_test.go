@@ -37,7 +37,7 @@ func goldenModel(t *testing.T, w, h int) *Model {
 		Files:  run.FileChanges{Created: []run.FileChange{{Path: "summary.json", Size: 88}}, Modified: []run.FileChange{{Path: "data.json", Size: 412}}},
 	}
 	sv.out.append(lineSummary, id, summaryText(res, 3))
-	sv.metrics.finish(res)
+	sv.metrics.finish(res, 3)
 	sv.metrics.pages = []uint64{320, 320, 328, 336, 344, 352, 352}
 	sv.last = &playground.Outcome{Result: res, Number: 3}
 	sv.files.setEntries([]sessions.FileEntry{

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -87,6 +86,11 @@ func newHarness(t testing.TB, w, h int, session string) *harness {
 		tm.Send(parseKey("ctrl+q"))
 		tm.Send(parseKey("y"))
 		tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.Wait(ctx); err != nil {
+			t.Error(err)
+		}
 	})
 	return hh
 }
@@ -218,24 +222,8 @@ func testPlayground(t testing.TB, store *sessions.Store, slots int) (*playground
 	return pg, rn
 }
 
-// sessionsDir is a temporary sessions root removed after the test. Unlike
-// t.TempDir it tolerates the app still finishing, in a command's goroutine,
-// the session it began creating at start-up when a short test quits
-// (the app itself leaves that to the next List's sweep): removal is retried
-// for a few seconds.
+// sessionsDir is a temporary sessions root removed after the test (after
+// the app's own commands have finished: see the harness's cleanup).
 func sessionsDir(t testing.TB) string {
-	dir, err := os.MkdirTemp("", "wasmplay-tui-sessions-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		var err error
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if err = os.RemoveAll(dir); err == nil {
-				return
-			}
-		}
-		t.Errorf("remove %s: %v", dir, err)
-	})
-	return dir
+	return t.TempDir()
 }

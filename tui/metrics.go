@@ -36,6 +36,7 @@ type metricsPane struct {
 	every    int // keep one sample in `every`
 	seen     int
 	result   *run.Result
+	number   int // the run's number in the history (0: not recorded)
 	limits   run.Limits
 	vars     []string // variables carried in (during a run) or kept (after)
 	varsOn   bool     // the run keeps variables
@@ -77,10 +78,11 @@ func (m *metricsPane) sample(s run.Metrics) {
 	}
 }
 
-// finish records the final result.
-func (m *metricsPane) finish(res run.Result) {
+// finish records the final result of run number (0: not recorded).
+func (m *metricsPane) finish(res run.Result, number int) {
 	m.phase = phaseDone
 	m.result = &res
+	m.number = number
 	m.limits = res.Limits
 	if rep := res.VarsReport; rep != nil && res.Vars != nil {
 		m.vars, m.varsWord = rep.Saved, "kept"
@@ -90,9 +92,9 @@ func (m *metricsPane) finish(res run.Result) {
 	}
 }
 
-// showResult shows a past run (from history) without live data.
-func (m *metricsPane) showResult(res run.Result) {
-	*m = metricsPane{phase: phaseDone, result: &res, limits: res.Limits, every: 1, width: m.width, height: m.height,
+// showResult shows past run number (from history) without live data.
+func (m *metricsPane) showResult(res run.Result, number int) {
+	*m = metricsPane{phase: phaseDone, result: &res, number: number, limits: res.Limits, every: 1, width: m.width, height: m.height,
 		pages: []uint64{res.PeakMemoryPages}}
 }
 
@@ -118,7 +120,7 @@ func (m *metricsPane) suggestedBudget() uint64 {
 	return fa.Suggested
 }
 
-func (m *metricsPane) view(st Styles, keys KeyMap) string {
+func (m *metricsPane) render(st Styles, keys KeyMap) string {
 	w := m.width
 	var rows []string
 	rows = append(rows, m.stateLine(st))

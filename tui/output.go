@@ -443,7 +443,7 @@ func (o *outputPane) setInput(on bool) tea.Cmd {
 }
 
 // view renders the pane's content (inside its border).
-func (o *outputPane) view(st Styles, focused bool) string {
+func (o *outputPane) render(st Styles, focused bool) string {
 	h := o.bodyHeight()
 	rows := make([]string, 0, o.height)
 	matchSet := map[int]bool{}

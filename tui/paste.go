@@ -24,11 +24,7 @@ type pasteScannedMsg struct {
 // instead of the whole text.
 func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 	if m.dialog != nil {
-		done, cmd := m.dialog.update(m, msg)
-		if done {
-			m.dialog = nil
-		}
-		return cmd
+		return m.applyDialog(msg)
 	}
 	if m.focus != PaneEditor || m.current == nil || !strings.Contains(msg.Content, "```") && !strings.Contains(msg.Content, "~~~") {
 		return m.forwardToFocus(msg)
@@ -89,34 +85,17 @@ func (m *Model) useBlock(b codeblocks.Block, text, from string) tea.Cmd {
 			cmds = append(cmds, m.setTabRuntime(sv, t, b.Runtime))
 		}
 		m.setFocus(PaneEditor)
-		t.ed.Update(parseKeyString(m.edKeys.SelectAll.Keys()[0]))
+		t.ed.ReplaceAll(b.Code) // one undoable step
+		cmds = append(cmds, m.afterEdit(nil))
+	} else {
+		cmds = append(cmds, m.afterEdit(t.ed.Update(tea.PasteMsg{Content: b.Code})))
 	}
-	cmds = append(cmds, m.afterEdit(t.ed.Update(tea.PasteMsg{Content: b.Code})))
 	what := b.Runtime
 	if b.Guessed {
 		what += " (guessed: the block had no language tag; ctrl+l changes it)"
 	}
 	cmds = append(cmds, m.setFlash(fmt.Sprintf("code block %d of %s in the editor · %s · ctrl+z undoes", b.Index, from, what), false))
 	return tea.Batch(cmds...)
-}
-
-// parseKeyString builds the key press Bubble Tea would report as s
-// ("alt+a", "ctrl+shift+a"), for driving the editor's own bindings.
-func parseKeyString(s string) tea.KeyPressMsg {
-	var k tea.Key
-	parts := strings.Split(s, "+")
-	for _, mod := range parts[:len(parts)-1] {
-		switch mod {
-		case "ctrl":
-			k.Mod |= tea.ModCtrl
-		case "alt":
-			k.Mod |= tea.ModAlt
-		case "shift":
-			k.Mod |= tea.ModShift
-		}
-	}
-	k.Code = []rune(parts[len(parts)-1])[0]
-	return tea.KeyPressMsg(k)
 }
 
 // blockChooser lets the user pick one of several code blocks.
@@ -131,29 +110,36 @@ func (d *blockChooser) title() string {
 	return fmt.Sprintf("%d code blocks in %s — enter takes one, esc cancels", len(d.blocks), d.from)
 }
 
-func (d *blockChooser) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *blockChooser) update(msg tea.Msg) dialogResult {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return false, nil
+		return stay(nil)
 	}
 	switch k.String() {
 	case "esc":
-		return true, nil
+		return closeWith(nil)
 	case "up", "k":
 		d.cursor = max(d.cursor-1, 0)
 	case "down", "j":
 		d.cursor = min(d.cursor+1, len(d.blocks))
 	case "enter":
 		if d.cursor == len(d.blocks) {
-			return true, m.pasteAsIs(d.text)
+			text := d.text
+			return closeWith(func(m *Model) tea.Cmd { return m.pasteAsIs(text) })
 		}
-		return true, m.useBlock(d.blocks[d.cursor], d.text, d.from)
+		return closeWith(d.take(d.blocks[d.cursor]))
 	default:
 		if n := k.Code - '0'; k.Text != "" && n >= 1 && int(n) <= len(d.blocks) {
-			return true, m.useBlock(d.blocks[n-1], d.text, d.from)
+			return closeWith(d.take(d.blocks[n-1]))
 		}
 	}
-	return false, nil
+	return stay(nil)
+}
+
+// take is the action that puts a block in the editor.
+func (d *blockChooser) take(b codeblocks.Block) action {
+	text, from := d.text, d.from
+	return func(m *Model) tea.Cmd { return m.useBlock(b, text, from) }
 }
 
 func (d *blockChooser) view(st Styles, w, h int) string {
@@ -192,15 +178,17 @@ func (d *markdownChooser) title() string {
 	return fmt.Sprintf("/app/%s has %d code blocks — enter takes one into the editor, esc cancels", d.path, len(d.blocks))
 }
 
-func (d *markdownChooser) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *markdownChooser) update(msg tea.Msg) dialogResult {
 	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "enter" && d.cursor == len(d.blocks) {
 		// Open the Markdown file itself instead.
-		m.openingMarkdownAsText = true
 		path, data := d.path, d.data
-		id := m.currentID()
-		return true, func() tea.Msg { return fileReadMsg{id: id, path: path, data: data, size: int64(len(data))} }
+		return closeWith(func(m *Model) tea.Cmd {
+			m.openingMarkdownAsText = true
+			id := m.currentID()
+			return func() tea.Msg { return fileReadMsg{id: id, path: path, data: data, size: int64(len(data))} }
+		})
 	}
-	return d.blockChooser.update(m, msg)
+	return d.blockChooser.update(msg)
 }
 
 func (d *markdownChooser) view(st Styles, w, h int) string {

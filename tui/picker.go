@@ -45,10 +45,10 @@ func newPickerDialog() *pickerDialog {
 func (m *Model) openPicker() tea.Cmd {
 	m.dialog = newPickerDialog()
 	store := m.deps.Playground.Store()
-	return func() tea.Msg {
+	return m.do(func() tea.Msg {
 		list, err := store.List()
 		return pickerListMsg{list: list, err: err}
-	}
+	})
 }
 
 func (d *pickerDialog) setList(list []sessions.Summary, err error, current string) {
@@ -85,71 +85,52 @@ func (d *pickerDialog) title() string {
 	return "Sessions — enter opens · ctrl+n new · f2 rename · f8 delete · esc closes"
 }
 
-func (d *pickerDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
+func (d *pickerDialog) update(msg tea.Msg) dialogResult {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "esc":
-			return true, nil
+			return closeWith(nil)
 		case "up", "ctrl+p":
 			d.cursor = max(d.cursor-1, 0)
-			return false, nil
+			return stay(nil)
 		case "down", "ctrl+n":
 			if k.String() == "ctrl+n" {
-				return true, m.newSession()
+				return closeWith(func(m *Model) tea.Cmd { return m.newSession() })
 			}
 			d.cursor = min(d.cursor+1, max(len(d.shown)-1, 0))
-			return false, nil
+			return stay(nil)
 		case "pgup":
 			d.cursor = max(d.cursor-10, 0)
-			return false, nil
+			return stay(nil)
 		case "pgdown":
 			d.cursor = min(d.cursor+10, max(len(d.shown)-1, 0))
-			return false, nil
+			return stay(nil)
 		case "enter":
 			s, ok := d.selected()
 			if !ok {
-				return false, nil
+				return stay(nil)
 			}
 			if s.Error != "" {
 				d.err = "this session cannot be read (" + s.Error + "); f8 deletes it"
-				return false, nil
+				return stay(nil)
 			}
-			if sv := m.views[s.ID]; sv != nil {
-				m.switchTo(sv)
-				return true, nil
-			}
-			return true, openSessionCmd(m.deps.Playground, s.ID, true)
+			return closeWith(func(m *Model) tea.Cmd { return m.openSession(s.ID) })
 		case "f2":
 			s, ok := d.selected()
 			if !ok {
-				return false, nil
+				return stay(nil)
 			}
-			m.dialog = newPromptDialog("Rename session "+s.ID, s.Name, "a name: letters, digits, - and _ (empty removes it)",
-				func(m *Model, name string) (tea.Cmd, error) {
-					if err := m.deps.Playground.Store().Rename(s.ID, name); err != nil {
-						return nil, err
-					}
-					if sv := m.views[s.ID]; sv != nil {
-						_ = sv.sess.Reload()
-					}
-					return m.openPicker(), nil
-				})
-			return false, nil
+			return closeWith(func(m *Model) tea.Cmd { return m.renameSession(s) })
 		case "f8":
 			s, ok := d.selected()
 			if !ok {
-				return false, nil
+				return stay(nil)
 			}
-			if sv := m.views[s.ID]; sv != nil && sv == m.current {
+			if s.ID == d.current {
 				d.err = "this is the open session: switch to another one first"
-				return false, nil
+				return stay(nil)
 			}
-			m.dialog = &confirmDialog{
-				question: fmt.Sprintf("Delete session %s%s with its workspace and %d runs? This cannot be undone.",
-					s.ID, nameSuffix(s.Name), s.Runs),
-				yes: func(m *Model) tea.Cmd { return m.deleteSession(s.ID) },
-			}
-			return false, nil
+			return closeWith(func(m *Model) tea.Cmd { return m.confirmDeleteSession(s) })
 		}
 	}
 	var cmd tea.Cmd
@@ -158,7 +139,53 @@ func (d *pickerDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 	if d.filter.Value() != before {
 		d.applyFilter()
 	}
-	return false, cmd
+	return stay(cmd)
+}
+
+// openSession makes a session current, opening it first if needed.
+func (m *Model) openSession(id string) tea.Cmd {
+	if sv := m.views[id]; sv != nil {
+		m.switchTo(sv)
+		return nil
+	}
+	return m.do(openSessionCmd(m.deps.Playground, id, true))
+}
+
+// renameSession asks for a session's new name.
+func (m *Model) renameSession(s sessions.Summary) tea.Cmd {
+	store := m.deps.Playground.Store()
+	m.dialog = newPromptDialog("Rename session "+s.ID, s.Name, "a name: letters, digits, - and _ (empty removes it)",
+		func(name string) (action, error) {
+			if err := sessions.CheckName(name); err != nil {
+				return nil, err
+			}
+			return func(m *Model) tea.Cmd {
+				var open *sessions.Session
+				if sv := m.views[s.ID]; sv != nil {
+					open = sv.sess
+				}
+				return tea.Sequence(m.do(func() tea.Msg {
+					if err := store.Rename(s.ID, name); err != nil {
+						return flashMsg{text: err.Error(), err: true}
+					}
+					if open != nil {
+						_ = open.Reload()
+					}
+					return flashMsg{text: "renamed " + s.ID}
+				}), m.openPicker())
+			}, nil
+		})
+	return nil
+}
+
+// confirmDeleteSession asks before deleting a session.
+func (m *Model) confirmDeleteSession(s sessions.Summary) tea.Cmd {
+	m.dialog = &confirmDialog{
+		question: fmt.Sprintf("Delete session %s%s with its workspace and %d runs? This cannot be undone.",
+			s.ID, nameSuffix(s.Name), s.Runs),
+		yes: func(m *Model) tea.Cmd { return m.deleteSession(s.ID) },
+	}
+	return nil
 }
 
 func nameSuffix(name string) string {
@@ -173,7 +200,7 @@ func (m *Model) deleteSession(id string) tea.Cmd {
 	sv := m.views[id]
 	delete(m.views, id)
 	store := m.deps.Playground.Store()
-	return func() tea.Msg {
+	return m.do(func() tea.Msg {
 		if sv != nil {
 			sv.close()
 		}
@@ -181,7 +208,7 @@ func (m *Model) deleteSession(id string) tea.Cmd {
 			return flashMsg{text: err.Error(), err: true}
 		}
 		return flashMsg{text: "deleted session " + id}
-	}
+	})
 }
 
 func (d *pickerDialog) view(st Styles, w, h int) string {

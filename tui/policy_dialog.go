@@ -59,6 +59,7 @@ type policyDialog struct {
 	focus  int
 	err    string     // stays until the next edit
 	below  run.Policy // what the layers under the session's give
+	save   func(run.Overrides) action
 }
 
 func (m *Model) openPolicy() {
@@ -66,7 +67,10 @@ func (m *Model) openPolicy() {
 	if sv == nil {
 		return
 	}
-	d := &policyDialog{}
+	sess := sv.sess
+	d := &policyDialog{save: func(o run.Overrides) action {
+		return func(m *Model) tea.Cmd { return m.do(saveLimitsCmd(m.deps.Playground, sess, o)) }
+	}}
 	for _, f := range run.LimitFields {
 		in := textinput.New()
 		in.Prompt = ""
@@ -129,31 +133,30 @@ func (d *policyDialog) parse() (run.Overrides, error) {
 
 func (d *policyDialog) title() string { return "Limits for this session" }
 
-func (d *policyDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
-	sv := m.current
+func (d *policyDialog) update(msg tea.Msg) dialogResult {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "esc":
-			return true, nil
+			return closeWith(nil)
 		case "tab", "down":
 			d.move(1)
-			return false, nil
+			return stay(nil)
 		case "shift+tab", "up":
 			d.move(-1)
-			return false, nil
+			return stay(nil)
 		case "enter":
 			o, err := d.parse()
 			if err != nil {
 				d.err = err.Error()
-				return false, nil
+				return stay(nil)
 			}
-			return true, saveLimitsCmd(m.deps.Playground, sv.sess, o)
+			return closeWith(d.save(o))
 		}
 		for _, pre := range policyPresets() {
 			if k.String() == pre.key {
 				d.fill(pre.policy)
 				d.err = ""
-				return false, nil
+				return stay(nil)
 			}
 		}
 	}
@@ -162,7 +165,7 @@ func (d *policyDialog) update(m *Model, msg tea.Msg) (bool, tea.Cmd) {
 	if _, edit := msg.(tea.KeyPressMsg); edit {
 		d.err = "" // an edit answers the error; a cursor blink does not
 	}
-	return false, cmd
+	return stay(cmd)
 }
 
 func (d *policyDialog) move(dir int) {

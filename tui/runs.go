@@ -84,7 +84,7 @@ func (r *runsPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, int) {
 	return true, 0
 }
 
-func (r *runsPane) view(st Styles, focused bool) string {
+func (r *runsPane) render(st Styles, focused bool) string {
 	if r.err != "" {
 		return st.Error.Render(r.err)
 	}

@@ -64,8 +64,9 @@ type sessionView struct {
 	limits    run.Policy
 	limitsErr error
 
-	tabs   []*editorTab
-	active int
+	tabs        []*editorTab
+	active      int
+	editorWidth int // of the editor pane's content, for its tab bar
 
 	out     *outputPane
 	metrics *metricsPane

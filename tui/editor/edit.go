@@ -334,3 +334,17 @@ func (m *Model) redo() {
 	}
 	m.restore(s.after)
 }
+
+// ReplaceAll replaces the whole text with s as one edit: undo brings the
+// old text back in one step (SetValue, by contrast, starts a new history).
+// The cursor ends at the start, the marks go, and the buffer counts as
+// changed.
+func (m *Model) ReplaceAll(s string) {
+	m.hist.seal()
+	m.change(kindOther, pos{}, m.buf.end(), []rune(normalizeNewlines(s)))
+	m.cursor, m.anchor, m.selecting = pos{}, pos{}, false
+	m.marks = nil
+	m.commit()
+	m.hist.seal()
+	m.top, m.left = 0, 0
+}

@@ -224,3 +224,28 @@ func TestUndoHistoryIsBounded(t *testing.T) {
 		t.Fatalf("undo of the last paste: %d lines", got)
 	}
 }
+
+// ReplaceAll is one edit: one undo brings the old text back, one redo the
+// new one, and the buffer is dirty.
+func TestReplaceAll_IsOneUndoStep(t *testing.T) {
+	m, _ := newTest(t, "python", "old line 1\nold line 2\n", 40, 5)
+	m.ReplaceAll("new\r\ntext")
+	if got := m.Value(); got != "new\ntext" || !m.Dirty() {
+		t.Fatalf("after ReplaceAll: %q dirty %v", got, m.Dirty())
+	}
+	if line, col := m.Cursor(); line != 1 || col != 1 {
+		t.Errorf("cursor at %d:%d, want the start", line, col)
+	}
+	keys(t, m, "ctrl+z")
+	if got := m.Value(); got != "old line 1\nold line 2\n" {
+		t.Fatalf("one undo gave %q", got)
+	}
+	keys(t, m, "ctrl+y")
+	if got := m.Value(); got != "new\ntext" {
+		t.Fatalf("redo gave %q", got)
+	}
+	m.ReplaceAll("")
+	if m.Value() != "" {
+		t.Fatalf("ReplaceAll(\"\") left %q", m.Value())
+	}
+}
