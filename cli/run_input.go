@@ -165,5 +165,5 @@ func runtimeFor(o runOptions, hint, source string) string {
 	if rt, ok := runtimes.LanguageForPath(source); ok {
 		return rt.Name
 	}
-	return runtimes.Python
+	return runtimes.Default
 }

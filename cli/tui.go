@@ -71,7 +71,7 @@ func runTUI(g *globals, o appOptions) error {
 			"--config", g.dirs.ConfigFile},
 		Env:     workers.WorkerEnv(),
 		Size:    slots,
-		Prepare: []string{runtimes.Python, runtimes.JavaScript},
+		Prepare: runtimes.Interpreters(),
 	})
 	if err != nil {
 		return &exitError{code: ExitHostError, err: err}

@@ -34,6 +34,9 @@ const (
 	WAT        = "wat"
 )
 
+// Default is the language code runs as when nothing names one.
+const Default = Python
+
 // ScriptDir is the guest directory (mounted read-only, private to one run)
 // that holds the user's code as a file, so tracebacks can quote it.
 const ScriptDir = "/code"
@@ -364,6 +367,18 @@ func forPath(all []*Runtime, path string) *Runtime {
 // descriptions (no bin directory): for code that needs names, extensions
 // and editor rules but runs nothing.
 func Languages() []*Runtime { return builtins() }
+
+// Interpreters names the built-in languages that run on an interpreter
+// binary (those worth loading ahead of a first run).
+func Interpreters() []string {
+	var names []string
+	for _, rt := range builtins() {
+		if rt.Kind == Interpreter {
+			names = append(names, rt.Name)
+		}
+	}
+	return names
+}
 
 // Language finds a built-in language by name or alias, case-insensitively.
 func Language(name string) (*Runtime, bool) {

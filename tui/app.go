@@ -104,7 +104,7 @@ func New(deps Deps) *Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.do(openSessionCmd(m.deps.Playground, m.deps.Session, true))}
 	if m.deps.Prepare != nil {
-		for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
+		for _, rt := range runtimes.Interpreters() {
 			m.prep[rt] = "loading"
 			cmds = append(cmds, m.prepareCmd(rt))
 		}

@@ -175,7 +175,7 @@ func (m *Model) nextTheme() tea.Cmd {
 
 // newSession asks for a name and opens a new session.
 func (m *Model) newSession() tea.Cmd {
-	rt := runtimes.Python
+	rt := runtimes.Default
 	if m.current != nil {
 		if t := m.current.scratchTab(); t != nil {
 			rt = t.runtime

@@ -76,7 +76,10 @@ func (m *Model) switchRuntime() tea.Cmd {
 	if t == nil {
 		return nil
 	}
-	names := []string{runtimes.Python, runtimes.JavaScript, runtimes.WAT}
+	var names []string
+	for _, lang := range runtimes.Languages() {
+		names = append(names, lang.Name)
+	}
 	next := names[0]
 	for i, n := range names {
 		if n == t.runtime {

@@ -196,7 +196,7 @@ func newSessionView(o *openedSession, st Styles, keys editorKeys) *sessionView {
 	sv.metrics.limits = run.LimitsOf(o.limits)
 	rt := o.sess.Runtime()
 	if rt == "" {
-		rt = runtimes.Python
+		rt = runtimes.Default
 	}
 	scratch := &editorTab{runtime: rt, scratch: map[string]string{}}
 	for _, lang := range runtimes.Languages() {
