@@ -59,6 +59,8 @@ func TestRun_ExitStatuses(t *testing.T) {
 		{"trap", []string{"-r", "wat", "-c", `(module (func (export "_start") unreachable))`}, ExitTrap, "trap"},
 		{"out of fuel", []string{"--fuel", "50M", "-c", "while True: pass"}, ExitOutOfFuel, "out_of_fuel"},
 		{"memory limit", []string{"--memory", "32MiB", "-c", "x = bytearray(64 << 20)"}, ExitMemoryLimit, "memory_limit"},
+		{"disk quota", []string{"--disk", "1MiB", "-c", "open('/app/big', 'wb').write(b'x' * (4 << 20))"}, ExitDiskLimit, "disk_limit"},
+		{"files quota", []string{"--files", "5", "-c", "for i in range(10): open(f'/app/f{i}', 'w')"}, ExitDiskLimit, "disk_limit"},
 		{"stack overflow", []string{"-r", "wat", "-c", `(module (func $f (call $f)) (func (export "_start") (call $f)))`}, ExitStackOverflow, "stack_overflow"},
 		{"timeout", []string{"--fuel", "1T", "--timeout", "300ms", "-c", "while True: pass"}, ExitTimeout, "timeout"},
 		{"reserved variable", []string{"--env", "PYTHONHOME=/x", "-c", "print(1)"}, ExitUsage, "--env: PYTHONHOME is set by wasmplay"},
@@ -141,12 +143,20 @@ type runJSONSchema struct {
 	StartedAt       time.Time       `json:"started_at"`
 	FinishedAt      time.Time       `json:"finished_at"`
 	Files           run.FileChanges `json:"files"`
-	Limits          struct {
+	FilesTruncated  bool            `json:"files_truncated"`
+	Disk            struct {
+		Bytes   uint64 `json:"bytes"`
+		Entries uint64 `json:"entries"`
+	} `json:"disk"`
+	DiskRefused uint64 `json:"disk_refused"`
+	Limits      struct {
 		FuelBudget     uint64 `json:"fuel_budget"`
 		MemoryBytes    uint64 `json:"memory_bytes"`
 		StdoutMaxBytes int64  `json:"stdout_max_bytes"`
 		StderrMaxBytes int64  `json:"stderr_max_bytes"`
 		TimeoutMS      int64  `json:"timeout_ms"`
+		DiskBytes      uint64 `json:"disk_bytes"`
+		DiskFiles      uint64 `json:"disk_files"`
 	} `json:"limits"`
 	State *struct {
 		Restored []string `json:"restored"`
@@ -177,10 +187,13 @@ func TestRun_JSONSchema(t *testing.T) {
 	switch {
 	case doc.Schema != run.ResultJSONSchema, doc.Outcome != "ok", doc.Stdout != "42\n", doc.Runtime != "python":
 		t.Errorf("fields: %+v", doc)
-	case doc.Limits.FuelBudget != run.DefaultFuelBudget || doc.Limits.TimeoutMS != run.DefaultTimeout.Milliseconds():
+	case doc.Limits.FuelBudget != run.DefaultFuelBudget || doc.Limits.TimeoutMS != run.DefaultTimeout.Milliseconds(),
+		doc.Limits.DiskBytes != run.DefaultDiskBytes || doc.Limits.DiskFiles != run.DefaultDiskFiles:
 		t.Errorf("limits: %+v", doc.Limits)
 	case len(doc.Files.Created) != 1 || doc.Files.Created[0].Path != "out.txt":
 		t.Errorf("files: %+v", doc.Files)
+	case doc.Disk.Entries == 0 || doc.Disk.Bytes == 0 || doc.FilesTruncated:
+		t.Errorf("disk: %+v, files truncated %v", doc.Disk, doc.FilesTruncated)
 	case doc.State == nil || strings.Join(doc.State.Saved, ",") != "total":
 		t.Errorf("state: %+v", doc.State)
 	case doc.Session == nil || doc.Session.ID != "json" || doc.Session.Run != 1:

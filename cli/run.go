@@ -46,6 +46,8 @@ const (
 	ExitStackOverflow = 163
 	// ExitTimeout: the wall-clock limit passed.
 	ExitTimeout = 164
+	// ExitDiskLimit: the workspace's disk quota stopped the guest.
+	ExitDiskLimit = 165
 )
 
 // exitStatusFor maps a result to the process exit status.
@@ -63,6 +65,8 @@ func exitStatusFor(res run.Result) int {
 		return ExitStackOverflow
 	case run.OutcomeTimeout:
 		return ExitTimeout
+	case run.OutcomeDiskLimit:
+		return ExitDiskLimit
 	case run.OutcomeCanceled:
 		return ExitCanceled
 	case run.OutcomeTrap:
@@ -81,6 +85,8 @@ type runOptions struct {
 	timeout   string
 	stdoutMax string
 	stderrMax string
+	disk      string
+	files     string
 	workspace string
 	env       []string
 	mounts    []string
@@ -142,6 +148,8 @@ unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
 	f.StringVar(&o.timeout, "timeout", "", "wall-clock limit, e.g. 10s (default 30s)")
 	f.StringVar(&o.stdoutMax, "stdout-max", "", "stdout kept, e.g. 2MiB (default 2MiB)")
 	f.StringVar(&o.stderrMax, "stderr-max", "", "stderr kept, e.g. 1MiB (default 1MiB)")
+	f.StringVar(&o.disk, "disk", "", "disk the workspace may take, e.g. 256MiB (default 1GiB)")
+	f.StringVar(&o.files, "files", "", "files, directories and links the workspace may hold (default 100000)")
 	f.StringVar(&o.workspace, "workspace", "", "host directory mounted at /app (default: a temporary one, removed afterwards)")
 	f.StringArrayVar(&o.env, "env", nil, "guest environment variable K=V, or K to pass the host's value (repeatable)")
 	f.StringArrayVar(&o.mounts, "mount", nil, "read-only mount HOST_DIR:GUEST_PATH, e.g. ./data:/data (repeatable)")

@@ -22,6 +22,8 @@ var limitFlags = []struct {
 	{"--timeout", run.FieldTimeout, func(o runOptions) string { return o.timeout }},
 	{"--stdout-max", run.FieldStdoutMax, func(o runOptions) string { return o.stdoutMax }},
 	{"--stderr-max", run.FieldStderrMax, func(o runOptions) string { return o.stderrMax }},
+	{"--disk", run.FieldDisk, func(o runOptions) string { return o.disk }},
+	{"--files", run.FieldFiles, func(o runOptions) string { return o.files }},
 }
 
 // requestLimits turns the limit flags into the request's layer.

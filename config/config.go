@@ -44,6 +44,8 @@ type PolicyConfig struct {
 	Timeout   string `toml:"timeout"`
 	StdoutMax string `toml:"stdout_max"`
 	StderrMax string `toml:"stderr_max"`
+	Disk      string `toml:"disk"`
+	Files     string `toml:"files"`
 }
 
 // RuntimeConfig brings a runtime binary (see runtimes.Override).
@@ -70,6 +72,8 @@ const defaultConfigText = `# wasmplay configuration. Every key is optional; remo
 # timeout = "30s"      # wall-clock limit
 # stdout_max = "2MiB"  # output kept; the rest is counted and dropped
 # stderr_max = "1MiB"
+# disk = "1GiB"        # blocks the session's workspace may take (sparse files count what they hold)
+# files = 100000       # files, directories and links the workspace may hold
 
 # Bring your own runtime binaries (any WASI preview1 command). wasmplay checks
 # each one before use and says what is wrong if it cannot run it.
@@ -147,6 +151,8 @@ var policyKeys = []struct {
 	{"timeout", run.FieldTimeout, func(pc PolicyConfig) string { return pc.Timeout }},
 	{"stdout_max", run.FieldStdoutMax, func(pc PolicyConfig) string { return pc.StdoutMax }},
 	{"stderr_max", run.FieldStderrMax, func(pc PolicyConfig) string { return pc.StderrMax }},
+	{"disk", run.FieldDisk, func(pc PolicyConfig) string { return pc.Disk }},
+	{"files", run.FieldFiles, func(pc PolicyConfig) string { return pc.Files }},
 }
 
 // PolicyKey is the config file's name of a limit ("policy.fuel").

@@ -332,6 +332,40 @@ func adviseMemory(f *facts) Advice {
 	})
 }
 
+// matchDisk: the workspace's disk quota refused a write or a new file.
+func matchDisk(f *facts) bool {
+	return f.outcome == run.OutcomeDiskLimit || (f.python() && f.exception("OSError") && f.says("Quota exceeded"))
+}
+
+func adviseDisk(f *facts) Advice {
+	quota := "the workspace's disk quota"
+	if f.limits.DiskBytes > 0 {
+		quota = fmt.Sprintf("the workspace's quota (%s in %d files)", run.FormatBytes(f.limits.DiskBytes), f.limits.DiskFiles)
+	}
+	cause := fmt.Sprintf("The code wrote more to /app than %s allows, so a write or a new file failed (OSError: Quota exceeded in Python).", quota)
+	if f.outcome == run.OutcomeDiskLimit && f.message != "" {
+		cause = fmt.Sprintf("The code wrote more to /app than it may keep: %s.", firstLine(f.message))
+	}
+	return withSnippets(Advice{
+		Title: "The workspace is out of disk quota",
+		Cause: cause,
+		Steps: []string{
+			"Write results, not scratch data: keep intermediate values in memory, or reuse one scratch file and remove it when done.",
+			"Delete what earlier runs left in /app that is no longer needed (the app's file browser, or os.remove in the code).",
+			"If the data really needs the room, raise the quota with --disk 4GiB or --files 500000 (F4 in the app).",
+		},
+	}, f, snippets{
+		runtimes.Python: snippet{
+			before: "# 4 MiB of scratch data kept on disk\nwith open(\"/app/scratch.bin\", \"wb\") as f:\n    f.write(bytes(4 << 20))\nprint(\"done\")\n",
+			after:  "import os\n\ntotal = 0\nfor part in range(16):\n    with open(\"/app/scratch.bin\", \"wb\") as f:  # one 256 KiB scratch file, reused\n        total += f.write(bytes(256 << 10))\nos.remove(\"/app/scratch.bin\")\nprint(total)\n",
+		},
+		runtimes.JavaScript: snippet{
+			before: "// 4 MiB of scratch data kept on disk\nconst data = new Uint8Array(4 << 20);\nconst f = std.open(\"/app/scratch.bin\", \"wb\");\nconst n = f.write(data.buffer, 0, data.length);\nf.close();\nif (n < data.length) throw new Error(`wrote ${n} of ${data.length} bytes`);\nconsole.log(\"done\");\n",
+			after:  "let total = 0;\nconst data = new Uint8Array(256 << 10);\nfor (let part = 0; part < 16; part++) {\n  const f = std.open(\"/app/scratch.bin\", \"wb\"); // one 256 KiB scratch file, reused\n  total += f.write(data.buffer, 0, data.length);\n  f.close();\n}\nos.remove(\"/app/scratch.bin\");\nconsole.log(total);\n",
+		},
+	})
+}
+
 func adviseOutOfFuel(f *facts) Advice {
 	budget := "its fuel budget"
 	more := "--fuel 10G"

@@ -126,6 +126,7 @@ func catalogue() []entry {
 		{id: "syntax_error", match: matchSyntaxError, advice: adviseSyntaxError},
 		{id: "recursion", match: matchRecursion, advice: adviseRecursion},
 		{id: "memory_limit", match: matchMemory, advice: adviseMemory},
+		{id: "disk_limit", match: matchDisk, advice: adviseDisk},
 		{id: "out_of_fuel", match: func(f *facts) bool { return f.outcome == run.OutcomeOutOfFuel }, advice: adviseOutOfFuel},
 		{id: "timeout", match: func(f *facts) bool { return f.outcome == run.OutcomeTimeout }, advice: adviseTimeout},
 		{id: "trap", match: func(f *facts) bool { return f.outcome == run.OutcomeTrap }, advice: adviseTrap},

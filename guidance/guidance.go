@@ -84,7 +84,7 @@ func MatchWithOptions(res run.Result, runtime string, opts MatchOptions) []Advic
 	// Only a run that ended by itself has an error report worth reading:
 	// a run stopped for fuel or time was killed mid-flight.
 	switch res.Outcome {
-	case run.OutcomeExitNonzero, run.OutcomeMemoryLimit, run.OutcomeStackOverflow, run.OutcomeTrap:
+	case run.OutcomeExitNonzero, run.OutcomeMemoryLimit, run.OutcomeDiskLimit, run.OutcomeStackOverflow, run.OutcomeTrap:
 		f.fail = parse(strings.ToValidUTF8(string(res.Stderr), "\uFFFD"), runtime)
 	case run.OutcomeHostError:
 		if runtime == runtimes.WAT {

@@ -194,7 +194,7 @@ func TestIDs_UniqueAndStable(t *testing.T) {
 		"js_require", "js_process", "js_timers", "js_browser", "js_file_null",
 		"subprocess", "threads", "asyncio", "network",
 		"unavailable_module", "missing_module", "path_outside_app", "file_not_found", "no_input",
-		"indentation_error", "syntax_error", "recursion", "memory_limit", "out_of_fuel", "timeout", "trap",
+		"indentation_error", "syntax_error", "recursion", "memory_limit", "disk_limit", "out_of_fuel", "timeout", "trap",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("IDs() = %v\nwant %v\n(IDs are part of the report schema: document any change in docs/REPORT.md)", got, want)

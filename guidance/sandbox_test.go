@@ -118,6 +118,8 @@ type snippetCase struct {
 func snippetCases() []snippetCase {
 	fuel, timeout := uint64(50_000_000), 2*time.Second
 	fuel50M, timeout2s := run.Overrides{FuelBudget: &fuel}, run.Overrides{Timeout: &timeout}
+	disk := uint64(1 << 20)
+	disk1M := run.Overrides{DiskBytes: &disk}
 	// A failure that selects each advice, so Match returns its snippets.
 	py := func(exc string) run.Result {
 		return failed("python", "Traceback (most recent call last):\n  File \"/code/main.py\", line 1, in <module>\n"+exc+"\n")
@@ -156,6 +158,8 @@ func snippetCases() []snippetCase {
 		{"memory py", run.Result{Runtime: "python", Outcome: run.OutcomeMemoryLimit}, "memory_limit", run.Overrides{}},
 		{"memory js", run.Result{Runtime: "javascript", Outcome: run.OutcomeMemoryLimit}, "memory_limit", run.Overrides{}},
 		{"memory wat", run.Result{Runtime: "wat", Outcome: run.OutcomeMemoryLimit}, "memory_limit", run.Overrides{}},
+		{"disk py", run.Result{Runtime: "python", Outcome: run.OutcomeDiskLimit}, "disk_limit", disk1M},
+		{"disk js", run.Result{Runtime: "javascript", Outcome: run.OutcomeDiskLimit}, "disk_limit", disk1M},
 		{"fuel py", run.Result{Runtime: "python", Outcome: run.OutcomeOutOfFuel}, "out_of_fuel", fuel50M},
 		{"fuel js", run.Result{Runtime: "javascript", Outcome: run.OutcomeOutOfFuel}, "out_of_fuel", fuel50M},
 		{"fuel wat", run.Result{Runtime: "wat", Outcome: run.OutcomeOutOfFuel}, "out_of_fuel", fuel50M},

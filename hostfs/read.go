@@ -49,12 +49,17 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readLimited(f, path, limit)
+}
+
+// readLimited reads an open regular file of at most limit bytes.
+func readLimited(f *os.File, name string, limit int64) ([]byte, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if info.Size() > limit {
-		return nil, fmt.Errorf("%s is %s, larger than the %s allowed: %w", path,
+		return nil, fmt.Errorf("%s is %s, larger than the %s allowed: %w", name,
 			run.FormatBytes(uint64(info.Size())), run.FormatBytes(uint64(limit)), ErrTooLarge)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -62,7 +67,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s grew past the %s allowed while it was read: %w", path,
+		return nil, fmt.Errorf("%s grew past the %s allowed while it was read: %w", name,
 			run.FormatBytes(uint64(limit)), ErrTooLarge)
 	}
 	return data, nil

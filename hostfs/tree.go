@@ -13,65 +13,85 @@ import (
 	"sort"
 
 	"github.com/wasmplay/wasmplay/run"
+	"golang.org/x/sys/unix"
 )
 
-// MaxTreeEntries bounds the work of listing a huge workspace.
-const MaxTreeEntries = 200_000
+// Bounds of a listing: the work of listing a huge or deep tree.
+const (
+	// MaxTreeEntries is the most entries a Tree lists.
+	MaxTreeEntries = 200_000
+	// MaxTreeDepth is the deepest directory a Tree goes into.
+	MaxTreeDepth = 256
+)
 
 // fileState is what a Tree remembers of one file.
 type fileState struct {
 	size    int64
 	modTime int64 // nanoseconds
 	mode    fs.FileMode
+	ino     uint64
 }
 
-// Tree is a listing of a directory at one moment: workspace-relative,
-// slash-separated paths of its files mapped to their states. Directories
-// are not listed; symbolic links are, as themselves.
-type Tree map[string]fileState
+// Usage is what a tree takes on disk.
+type Usage struct {
+	// Bytes counts the blocks really allocated (st_blocks), so a sparse
+	// file counts for what it holds, not for its apparent size.
+	Bytes uint64
+	// Entries counts files, directories and links.
+	Entries uint64
+}
+
+// Tree is a listing of a directory at one moment: root-relative,
+// slash-separated paths of its files mapped to their states, and what the
+// whole tree takes. Directories are not listed; symbolic links are, as
+// themselves, and never followed.
+type Tree struct {
+	files map[string]fileState
+	// Usage is what the listed tree takes.
+	Usage Usage
+	// Truncated is set when the tree had more entries (or deeper
+	// directories) than are listed.
+	Truncated bool
+}
+
+// Len is the number of files listed.
+func (t Tree) Len() int { return len(t.files) }
 
 // ErrTreeTooLarge reports a directory with more entries than are listed.
-var ErrTreeTooLarge = fmt.Errorf("more than %d entries", MaxTreeEntries)
+var ErrTreeTooLarge = fmt.Errorf("more than %d entries, or deeper than %d directories", MaxTreeEntries, MaxTreeDepth)
 
-// Scan lists a directory tree. A missing directory is an empty Tree.
-func Scan(root string) (Tree, error) {
-	snap := Tree{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == root && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			// A file deleted mid-walk, or an unreadable directory: skip it.
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+// Scan lists a directory tree. A missing directory is an empty Tree. It
+// walks the tree as Root.Walk does, so nothing planted in it leads the
+// walk elsewhere, and no file is opened. A tree past the bounds is listed
+// in part, marked Truncated, with ErrTreeTooLarge.
+func Scan(dir string) (Tree, error) {
+	t := Tree{files: map[string]fileState{}}
+	root, err := OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return t, nil
+	}
+	if err != nil {
+		return t, err
+	}
+	defer root.Close()
+	err = root.Walk(func(rel string, info fs.FileInfo) error {
+		st := info.Sys().(*unix.Stat_t)
+		t.Usage.Entries++
+		t.Usage.Bytes += uint64(st.Blocks) * 512
+		if !info.IsDir() {
+			t.files[rel] = fileState{size: st.Size, modTime: st.Mtim.Nano(), mode: info.Mode(), ino: st.Ino}
 		}
-		if d.IsDir() {
-			return nil
-		}
-		if len(snap) >= MaxTreeEntries {
-			return ErrTreeTooLarge
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return nil
-		}
-		snap[filepath.ToSlash(rel)] = fileState{size: info.Size(), modTime: info.ModTime().UnixNano(), mode: info.Mode()}
 		return nil
 	})
-	return snap, err
+	t.Truncated = errors.Is(err, ErrTreeTooLarge)
+	return t, err
 }
 
 // Diff lists what changed between two listings, sorted by path.
 func Diff(before, after Tree) run.FileChanges {
 	changes := run.EmptyFileChanges()
-	for p, a := range after {
-		b, existed := before[p]
+	for p, a := range after.files {
+		b, existed := before.files[p]
 		switch {
 		case !existed:
 			changes.Created = append(changes.Created, run.FileChange{Path: p, Size: a.size})
@@ -79,8 +99,8 @@ func Diff(before, after Tree) run.FileChanges {
 			changes.Modified = append(changes.Modified, run.FileChange{Path: p, Size: a.size})
 		}
 	}
-	for p, b := range before {
-		if _, still := after[p]; !still {
+	for p, b := range before.files {
+		if _, still := after.files[p]; !still {
 			changes.Deleted = append(changes.Deleted, run.FileChange{Path: p, Size: b.size})
 		}
 	}

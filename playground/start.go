@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
@@ -106,7 +106,7 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	case sess != nil:
 		workspace = sess.WorkspaceDir()
 	case workspace == "":
-		dir, err := os.MkdirTemp("", "wasmplay-workspace-")
+		dir, err := hostfs.TempDir("workspace")
 		if err != nil {
 			return nil, fmt.Errorf("playground: temporary workspace: %w", err)
 		}

@@ -57,6 +57,8 @@ type Report struct {
 	Fuel FuelJSON `json:"fuel"`
 	// Memory is the linear memory against the cap.
 	Memory MemoryJSON `json:"memory"`
+	// Disk is the workspace's disk use against its quota.
+	Disk DiskJSON `json:"disk"`
 	// Time is the wall-clock time against the timeout.
 	Time TimeJSON `json:"time"`
 	// Files lists what the run did in /app.
@@ -147,7 +149,21 @@ type MemoryJSON struct {
 	GrowDenied uint64 `json:"grow_denied"`
 }
 
-// TimeJSON is the run's wall-clock time against the timeout.
+// DiskJSON is the workspace's disk use against its quota.
+type DiskJSON struct {
+	// Bytes is the blocks the workspace takes at the end.
+	Bytes uint64 `json:"bytes"`
+	// Entries counts its files, directories and links.
+	Entries uint64 `json:"entries"`
+	// CapBytes is the disk quota (0 for runs recorded before quotas).
+	CapBytes uint64 `json:"cap_bytes"`
+	// CapEntries is the entries quota (0 likewise).
+	CapEntries uint64 `json:"cap_entries"`
+	// Refused counts writes and new files the quota refused.
+	Refused uint64 `json:"refused"`
+}
+
+// TimeJSON is the wall-clock time against the timeout.
 type TimeJSON struct {
 	// DurationMS is the time from start to end of the guest.
 	DurationMS float64 `json:"duration_ms"`
@@ -230,6 +246,13 @@ func NewReport(in Input) Report {
 			FinalBytes: res.MemoryBytes,
 			CapBytes:   res.Limits.MemoryBytes,
 			GrowDenied: res.MemoryGrowDenied,
+		},
+		Disk: DiskJSON{
+			Bytes:      res.Disk.Bytes,
+			Entries:    res.Disk.Entries,
+			CapBytes:   res.Limits.DiskBytes,
+			CapEntries: res.Limits.DiskFiles,
+			Refused:    res.DiskRefused,
 		},
 		Time: TimeJSON{
 			DurationMS: milliseconds(res.Duration),

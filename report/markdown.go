@@ -133,9 +133,17 @@ func writeLimits(b *strings.Builder, v view) {
 	}
 	fmt.Fprintf(b, "| Memory | %s | %s |\n", memory, run.FormatBytes(lim.MemoryBytes))
 	fmt.Fprintf(b, "| Duration | %s | %s |\n", formatDuration(res.Duration), formatTimeout(lim.TimeoutMS))
-	fmt.Fprintf(b, "| Output | stdout %s, stderr %s | stdout %s, stderr %s |\n\n",
+	fmt.Fprintf(b, "| Output | stdout %s, stderr %s | stdout %s, stderr %s |\n",
 		run.FormatBytes(uint64(res.StdoutBytes)), run.FormatBytes(uint64(res.StderrBytes)),
 		run.FormatBytes(uint64(lim.StdoutMaxBytes)), run.FormatBytes(uint64(lim.StderrMaxBytes)))
+	if lim.DiskBytes > 0 { // runs recorded before quotas have none to show
+		disk := fmt.Sprintf("%s in %d %s", run.FormatBytes(res.Disk.Bytes), res.Disk.Entries, plural(int(res.Disk.Entries), "entry", "entries"))
+		if res.DiskRefused > 0 {
+			disk += fmt.Sprintf(", refused %d %s", res.DiskRefused, plural(int(res.DiskRefused), "time", "times"))
+		}
+		fmt.Fprintf(b, "| Disk (/app) | %s | %s in %d entries |\n", disk, run.FormatBytes(lim.DiskBytes), lim.DiskFiles)
+	}
+	b.WriteString("\n")
 	if v.fuel.Suggested > 0 || !v.fuel.Exact {
 		fmt.Fprintf(b, "Fuel: %s\n\n", v.fuel.Note)
 	}

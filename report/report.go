@@ -117,7 +117,7 @@ func newView(in Input) view {
 // off mid-flight.
 func errorLocation(res run.Result, runtime string) guidance.Location {
 	switch res.Outcome {
-	case run.OutcomeExitNonzero, run.OutcomeMemoryLimit, run.OutcomeStackOverflow,
+	case run.OutcomeExitNonzero, run.OutcomeMemoryLimit, run.OutcomeDiskLimit, run.OutcomeStackOverflow,
 		run.OutcomeTrap, run.OutcomeHostError:
 	default:
 		return guidance.Location{}
@@ -220,6 +220,15 @@ func headline(v view) summary {
 		return summary{lead: fmt.Sprintf("The code ran out of fuel: it used its whole budget of %s instructions.", run.FormatFuel(res.Limits.FuelBudget))}
 	case run.OutcomeMemoryLimit:
 		lead := fmt.Sprintf("The code hit the %s memory limit", run.FormatBytes(res.Limits.MemoryBytes))
+		if exc != "" {
+			return summary{lead + ":", exc, at}
+		}
+		return summary{lead: lead + "."}
+	case run.OutcomeDiskLimit:
+		lead := "The code hit the workspace's disk quota"
+		if res.Limits.DiskBytes > 0 {
+			lead = fmt.Sprintf("The code hit the workspace's quota of %s in %d files", run.FormatBytes(res.Limits.DiskBytes), res.Limits.DiskFiles)
+		}
 		if exc != "" {
 			return summary{lead + ":", exc, at}
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/wasmplay/wasmplay/run"
 )
 
-// update rewrites the golden files: go test ./runner/report -update
+// update rewrites the golden files: go test ./report -update
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // defaultLimits are the limits of a run with the default policy.
@@ -109,6 +109,15 @@ func goldenCases() []goldenCase {
 	mem.PeakMemoryPages, mem.PeakMemoryBytes, mem.MemoryGrowDenied = 2036, 2036*run.WasmPageSize, 1
 	add("memory_limit", NewInput([]byte("bytearray(10**9)\n"), mem, guidance.MatchOptions{}))
 
+	// disk_limit (as wasmplay run --disk 1MiB reports it).
+	disk := withOutput(baseResult("python", run.OutcomeDiskLimit, 1), "",
+		"Traceback (most recent call last):\n  File \"/code/main.py\", line 2, in <module>\n    f.write(bytes(4 << 20))\n    ~~~~~~~^^^^^^^^^^^^^^^^\nOSError: [Errno 19] Quota exceeded\n")
+	disk.Message = "the workspace's disk quota of 1 MiB refused a write (it takes 1016 KiB)"
+	disk.Limits.DiskBytes, disk.Limits.DiskFiles = 1<<20, 100_000
+	disk.Disk, disk.DiskRefused = run.DiskUsage{Bytes: 1016 << 10, Entries: 1}, 1
+	disk.Files.Created = []run.FileChange{{Path: "scratch.bin", Size: 1040384}}
+	add("disk_limit", NewInput([]byte("with open('/app/scratch.bin', 'wb') as f:\n    f.write(bytes(4 << 20))\n"), disk, guidance.MatchOptions{}))
+
 	// Truncated output: the runner kept 6000 of 50000 bytes, the report
 	// keeps 1 KiB of that.
 	var long strings.Builder
@@ -160,7 +169,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./runner/report -update to create it)", err)
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (run with -update if the change is intended)\n--- got ---\n%s", path, got)

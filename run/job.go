@@ -37,6 +37,9 @@ type Job struct {
 	KeepVars bool
 	// Vars are what the last successful run left (Result.Vars), or nil.
 	Vars []byte
+	// Usage is what the workspace took when the run started; the runner
+	// measures it, and the quota counts from it.
+	Usage DiskUsage
 }
 
 // ErrInvalidJob wraps every problem found in a Job before it runs.

@@ -24,6 +24,10 @@ type Overrides struct {
 	StderrMaxBytes *int64
 	// Timeout is the wall-clock limit.
 	Timeout *time.Duration
+	// DiskBytes bounds the workspace's disk blocks.
+	DiskBytes *uint64
+	// DiskFiles bounds the workspace's entries.
+	DiskFiles *uint64
 }
 
 // overridesJSON is the JSON form of Overrides (the timeout in
@@ -34,12 +38,14 @@ type overridesJSON struct {
 	StdoutMaxBytes *int64  `json:"stdout_max_bytes,omitempty"`
 	StderrMaxBytes *int64  `json:"stderr_max_bytes,omitempty"`
 	TimeoutMS      *int64  `json:"timeout_ms,omitempty"`
+	DiskBytes      *uint64 `json:"disk_bytes,omitempty"`
+	DiskFiles      *uint64 `json:"disk_files,omitempty"`
 }
 
 // MarshalJSON writes the layer with the timeout in milliseconds.
 func (o Overrides) MarshalJSON() ([]byte, error) {
 	w := overridesJSON{FuelBudget: o.FuelBudget, MemoryBytes: o.MemoryBytes,
-		StdoutMaxBytes: o.StdoutMaxBytes, StderrMaxBytes: o.StderrMaxBytes}
+		StdoutMaxBytes: o.StdoutMaxBytes, StderrMaxBytes: o.StderrMaxBytes, DiskBytes: o.DiskBytes, DiskFiles: o.DiskFiles}
 	if o.Timeout != nil {
 		ms := o.Timeout.Milliseconds()
 		w.TimeoutMS = &ms
@@ -54,7 +60,7 @@ func (o *Overrides) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*o = Overrides{FuelBudget: w.FuelBudget, MemoryBytes: w.MemoryBytes,
-		StdoutMaxBytes: w.StdoutMaxBytes, StderrMaxBytes: w.StderrMaxBytes}
+		StdoutMaxBytes: w.StdoutMaxBytes, StderrMaxBytes: w.StderrMaxBytes, DiskBytes: w.DiskBytes, DiskFiles: w.DiskFiles}
 	if w.TimeoutMS != nil {
 		d := time.Duration(*w.TimeoutMS) * time.Millisecond
 		o.Timeout = &d
@@ -70,6 +76,8 @@ func (o Overrides) Clone() Overrides {
 		StdoutMaxBytes: clonePtr(o.StdoutMaxBytes),
 		StderrMaxBytes: clonePtr(o.StderrMaxBytes),
 		Timeout:        clonePtr(o.Timeout),
+		DiskBytes:      clonePtr(o.DiskBytes),
+		DiskFiles:      clonePtr(o.DiskFiles),
 	}
 }
 
@@ -84,7 +92,7 @@ func clonePtr[T any](p *T) *T {
 // IsZero reports whether the layer sets nothing.
 func (o Overrides) IsZero() bool {
 	return o.FuelBudget == nil && o.MemoryBytes == nil && o.StdoutMaxBytes == nil &&
-		o.StderrMaxBytes == nil && o.Timeout == nil
+		o.StderrMaxBytes == nil && o.Timeout == nil && o.DiskBytes == nil && o.DiskFiles == nil
 }
 
 // OverridesOf expresses every limit of a policy as a layer.
@@ -95,6 +103,8 @@ func OverridesOf(p Policy) Overrides {
 		StdoutMaxBytes: &p.StdoutMaxBytes,
 		StderrMaxBytes: &p.StderrMaxBytes,
 		Timeout:        &p.Timeout,
+		DiskBytes:      &p.DiskBytes,
+		DiskFiles:      &p.DiskFiles,
 	}
 }
 
@@ -135,6 +145,18 @@ func (o *Overrides) Set(f Field, text string) error {
 		} else {
 			o.StderrMaxBytes = &n
 		}
+	case FieldDisk:
+		v, err := ParseBytes(text)
+		if err != nil {
+			return err
+		}
+		o.DiskBytes = &v
+	case FieldFiles:
+		v, err := strconv.ParseUint(strings.ReplaceAll(strings.TrimSpace(text), "_", ""), 10, 64)
+		if err != nil {
+			return fmt.Errorf("files %q: give a whole number", text)
+		}
+		o.DiskFiles = &v
 	default:
 		return fmt.Errorf("%s is not a limit", f)
 	}
@@ -154,6 +176,10 @@ func (o Overrides) Has(f Field) bool {
 		return o.StdoutMaxBytes != nil
 	case FieldStderrMax:
 		return o.StderrMaxBytes != nil
+	case FieldDisk:
+		return o.DiskBytes != nil
+	case FieldFiles:
+		return o.DiskFiles != nil
 	}
 	return false
 }
@@ -171,6 +197,10 @@ func (o Overrides) apply(f Field, p *Policy) {
 		p.StdoutMaxBytes = *o.StdoutMaxBytes
 	case FieldStderrMax:
 		p.StderrMaxBytes = *o.StderrMaxBytes
+	case FieldDisk:
+		p.DiskBytes = *o.DiskBytes
+	case FieldFiles:
+		p.DiskFiles = *o.DiskFiles
 	}
 }
 
@@ -198,6 +228,10 @@ func (p Policy) Exact(f Field) string {
 		return strconv.FormatInt(p.StdoutMaxBytes, 10)
 	case FieldStderrMax:
 		return strconv.FormatInt(p.StderrMaxBytes, 10)
+	case FieldDisk:
+		return strconv.FormatUint(p.DiskBytes, 10)
+	case FieldFiles:
+		return strconv.FormatUint(p.DiskFiles, 10)
 	}
 	return ""
 }
@@ -312,6 +346,10 @@ func above(p Policy, ceilings Overrides, f Field) bool {
 		return p.StdoutMaxBytes > *ceilings.StdoutMaxBytes
 	case FieldStderrMax:
 		return p.StderrMaxBytes > *ceilings.StderrMaxBytes
+	case FieldDisk:
+		return p.DiskBytes > *ceilings.DiskBytes
+	case FieldFiles:
+		return p.DiskFiles > *ceilings.DiskFiles
 	}
 	return false
 }
@@ -330,6 +368,10 @@ func (p Policy) Format(f Field) string {
 		return FormatBytes(uint64(p.StdoutMaxBytes))
 	case FieldStderrMax:
 		return FormatBytes(uint64(p.StderrMaxBytes))
+	case FieldDisk:
+		return FormatBytes(p.DiskBytes)
+	case FieldFiles:
+		return strconv.FormatUint(p.DiskFiles, 10)
 	}
 	return ""
 }

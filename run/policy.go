@@ -25,6 +25,10 @@ const (
 	DefaultStderrMaxBytes int64 = 1 << 20
 	// DefaultTimeout is the wall-clock limit of a run.
 	DefaultTimeout = 30 * time.Second
+	// DefaultDiskBytes bounds the blocks a session's workspace takes.
+	DefaultDiskBytes uint64 = 1 << 30
+	// DefaultDiskFiles bounds the entries a session's workspace holds.
+	DefaultDiskFiles uint64 = 100_000
 )
 
 // Bounds a Policy must stay within.
@@ -45,6 +49,12 @@ const (
 	MaxStdinBytes = 64 << 20
 	// MaxFuelBudget bounds the fuel budget (hours of guest work).
 	MaxFuelBudget uint64 = 1 << 50
+	// MinDiskBytes is the smallest workspace quota: a few blocks.
+	MinDiskBytes uint64 = 64 << 10
+	// MaxDiskBytes bounds the workspace quota.
+	MaxDiskBytes uint64 = 1 << 40
+	// MaxDiskFiles bounds the workspace's entries.
+	MaxDiskFiles uint64 = 10_000_000
 )
 
 // Mount is a host directory mounted read-only in the guest.
@@ -72,6 +82,12 @@ type Policy struct {
 	StderrMaxBytes int64
 	// Timeout is the wall-clock limit, measured from the start of the run.
 	Timeout time.Duration
+	// DiskBytes bounds the disk blocks the workspace (and the other
+	// directories the guest writes) may take; a write past it fails in the
+	// guest with EDQUOT. Sparse files count for the blocks they hold.
+	DiskBytes uint64
+	// DiskFiles bounds how many files, directories and links they hold.
+	DiskFiles uint64
 	// Args are extra arguments after the script (sys.argv[1:], scriptArgs).
 	Args []string
 	// Env is the guest environment. Nothing from the host leaks in unless
@@ -92,6 +108,8 @@ func DefaultPolicy() Policy {
 		StdoutMaxBytes: DefaultStdoutMaxBytes,
 		StderrMaxBytes: DefaultStderrMaxBytes,
 		Timeout:        DefaultTimeout,
+		DiskBytes:      DefaultDiskBytes,
+		DiskFiles:      DefaultDiskFiles,
 	}
 }
 
@@ -107,6 +125,8 @@ const (
 	FieldTimeout   Field = "timeout"
 	FieldStdoutMax Field = "stdout_max"
 	FieldStderrMax Field = "stderr_max"
+	FieldDisk      Field = "disk"
+	FieldFiles     Field = "files"
 	FieldStdin     Field = "stdin"
 	FieldArgs      Field = "args"
 	FieldEnv       Field = "env"
@@ -114,7 +134,7 @@ const (
 )
 
 // LimitFields are the fields that are limits, in display order.
-var LimitFields = []Field{FieldFuel, FieldMemory, FieldTimeout, FieldStdoutMax, FieldStderrMax}
+var LimitFields = []Field{FieldFuel, FieldMemory, FieldTimeout, FieldStdoutMax, FieldStderrMax, FieldDisk, FieldFiles}
 
 // FieldError says what is wrong with one field of a policy. Problem does
 // not name the field, so a front end can put its own name in front.
@@ -209,6 +229,20 @@ func (p Policy) limitProblem(f Field) string {
 		return outputCapProblem(p.StdoutMaxBytes)
 	case FieldStderrMax:
 		return outputCapProblem(p.StderrMaxBytes)
+	case FieldDisk:
+		switch {
+		case p.DiskBytes < MinDiskBytes:
+			return fmt.Sprintf("%s is below the smallest quota, %s", FormatBytes(p.DiskBytes), FormatBytes(MinDiskBytes))
+		case p.DiskBytes > MaxDiskBytes:
+			return fmt.Sprintf("%s is above the maximum %s", FormatBytes(p.DiskBytes), FormatBytes(MaxDiskBytes))
+		}
+	case FieldFiles:
+		switch {
+		case p.DiskFiles == 0:
+			return "must be positive"
+		case p.DiskFiles > MaxDiskFiles:
+			return fmt.Sprintf("%d is above the maximum %d", p.DiskFiles, MaxDiskFiles)
+		}
 	}
 	return ""
 }

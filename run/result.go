@@ -32,6 +32,9 @@ const (
 	// OutcomeTrap: the guest trapped (unreachable, out-of-bounds access,
 	// division by zero, ...).
 	OutcomeTrap Outcome = "trap"
+	// OutcomeDiskLimit: the guest failed after the workspace quota refused
+	// a write or a new file.
+	OutcomeDiskLimit Outcome = "disk_limit"
 	// OutcomeHostError: the run could not be carried out: a missing or
 	// broken runtime, an invalid module, a host failure.
 	OutcomeHostError Outcome = "host_error"
@@ -49,6 +52,10 @@ type Limits struct {
 	StderrMaxBytes int64 `json:"stderr_max_bytes"`
 	// TimeoutMS is the wall-clock limit in milliseconds.
 	TimeoutMS int64 `json:"timeout_ms"`
+	// DiskBytes is the workspace quota, in bytes of disk blocks.
+	DiskBytes uint64 `json:"disk_bytes,omitempty"`
+	// DiskFiles is the workspace quota, in entries.
+	DiskFiles uint64 `json:"disk_files,omitempty"`
 }
 
 // LimitsOf reports the limits of a policy.
@@ -59,7 +66,18 @@ func LimitsOf(p Policy) Limits {
 		StdoutMaxBytes: p.StdoutMaxBytes,
 		StderrMaxBytes: p.StderrMaxBytes,
 		TimeoutMS:      p.Timeout.Milliseconds(),
+		DiskBytes:      p.DiskBytes,
+		DiskFiles:      p.DiskFiles,
 	}
+}
+
+// DiskUsage is what a workspace takes on disk.
+type DiskUsage struct {
+	// Bytes counts the blocks really allocated (a sparse file counts for
+	// what it holds, not its apparent size).
+	Bytes uint64 `json:"bytes"`
+	// Entries counts files, directories and links.
+	Entries uint64 `json:"entries"`
 }
 
 // FileChange is one file the run created, modified or deleted in the
@@ -148,6 +166,14 @@ type Result struct {
 
 	// Files lists what the run did to the workspace.
 	Files FileChanges `json:"files"`
+	// FilesTruncated is set when the workspace had more entries than can
+	// be listed; Files is then left empty rather than guessed.
+	FilesTruncated bool `json:"files_truncated,omitempty"`
+	// Disk is what the workspace took when the run ended.
+	Disk DiskUsage `json:"disk"`
+	// DiskRefused counts writes and new files the disk quota refused; a
+	// run that failed after one ends OutcomeDiskLimit.
+	DiskRefused uint64 `json:"disk_refused"`
 	// Limits are the policy limits the run was fenced by.
 	Limits Limits `json:"limits"`
 

@@ -45,6 +45,9 @@ type ResultJSON struct {
 	StartedAt       time.Time   `json:"started_at"`
 	FinishedAt      time.Time   `json:"finished_at"`
 	Files           FileChanges `json:"files"`
+	FilesTruncated  bool        `json:"files_truncated,omitempty"`
+	Disk            DiskUsage   `json:"disk"`
+	DiskRefused     uint64      `json:"disk_refused"`
 	Limits          Limits      `json:"limits"`
 	State           *VarsReport `json:"state,omitempty"`
 }
@@ -75,6 +78,9 @@ func NewResultJSON(r Result) ResultJSON {
 		StartedAt:       r.StartedAt,
 		FinishedAt:      r.FinishedAt,
 		Files:           r.Files,
+		FilesTruncated:  r.FilesTruncated,
+		DiskRefused:     r.DiskRefused,
+		Disk:            r.Disk,
 		Limits:          r.Limits,
 		State:           r.VarsReport,
 	}

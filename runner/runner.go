@@ -178,11 +178,21 @@ func (r *Runner) runInSlot(ctx context.Context, h *Handle, job run.Job, emit fun
 			Limits: run.LimitsOf(job.Policy), Files: run.EmptyFileChanges()}
 	}
 	job.Workspace = workspace
+	// The listing before gives the disk quota its starting point too. A
+	// tree too large to list whole still counts what was listed: a lower
+	// bound, so the quota is never stricter than it says.
 	before, beforeErr := hostfs.Scan(workspace)
+	job.Usage = run.DiskUsage{Bytes: before.Usage.Bytes, Entries: before.Usage.Entries}
 	res := r.exec.Execute(ctx, h.id, job, run.Hooks{Emit: emit, OnInput: h.attachInput})
 	res.QueuedFor = queuedFor
 	res.Files = run.EmptyFileChanges()
-	if after, err := hostfs.Scan(workspace); err == nil && beforeErr == nil {
+	after, afterErr := hostfs.Scan(workspace)
+	switch {
+	case errors.Is(beforeErr, hostfs.ErrTreeTooLarge) || errors.Is(afterErr, hostfs.ErrTreeTooLarge):
+		// Two partial listings would differ in what they left out, not
+		// in what the run changed: say so rather than list false changes.
+		res.FilesTruncated = true
+	case beforeErr == nil && afterErr == nil:
 		res.Files = hostfs.Diff(before, after)
 	}
 	return res

@@ -23,30 +23,11 @@ void wp_run_set_deadline(wp_run_t *r, uint64_t ns) { __atomic_store_n(&r->deadli
 
 // ---- run lifetime ----------------------------------------------------------
 
-wp_run_t *wp_run_new(uint64_t stdout_cap, uint64_t stderr_cap, uint32_t seg_cap, uint64_t mem_cap) {
+wp_run_t *wp_run_new(uint64_t mem_cap) {
   wp_run_t *r = calloc(1, sizeof(*r));
   if (r == NULL) return NULL;
   r->refs = 1;
   r->mem_cap = mem_cap;
-  wp_out_t *o = &r->out;
-  pthread_mutex_init(&o->mu, NULL);
-  o->cap[WP_STDOUT] = stdout_cap;
-  o->cap[WP_STDERR] = stderr_cap;
-  o->log_cap = stdout_cap + stderr_cap;
-  o->seg_cap = seg_cap;
-  // Large allocations are mmap-backed by malloc, so pages the guest never
-  // fills are never made resident.
-  o->log = malloc(o->log_cap ? o->log_cap : 1);
-  o->seg_start = malloc(sizeof(uint32_t) * (seg_cap ? seg_cap : 1));
-  o->seg_stream = malloc(seg_cap ? seg_cap : 1);
-  if (o->log == NULL || o->seg_start == NULL || o->seg_stream == NULL) {
-    free(o->log);
-    free(o->seg_start);
-    free(o->seg_stream);
-    pthread_mutex_destroy(&o->mu);
-    free(r);
-    return NULL;
-  }
   return r;
 }
 
@@ -55,10 +36,6 @@ static void wp_run_retain(wp_run_t *r) { __atomic_add_fetch(&r->refs, 1, __ATOMI
 void wp_run_release(wp_run_t *r) {
   if (r == NULL) return;
   if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
-  free(r->out.log);
-  free(r->out.seg_start);
-  free(r->out.seg_stream);
-  pthread_mutex_destroy(&r->out.mu);
   free(r);
 }
 
@@ -100,77 +77,6 @@ static wasmtime_error_t *wp_epoch_cb(wasmtime_context_t *ctx, void *data, uint64
 void wp_install_epoch(wasmtime_store_t *store, wp_run_t *r) {
   // No finalizer: Go releases its reference only after the store is closed.
   wasmtime_store_epoch_deadline_callback(store, wp_epoch_cb, r, NULL);
-}
-
-// ---- output ----------------------------------------------------------------
-
-typedef struct wp_stream {
-  wp_run_t *run;
-  int stream;
-} wp_stream_t;
-
-static ptrdiff_t wp_write_cb(void *data, const unsigned char *buf, size_t n) {
-  wp_stream_t *s = data;
-  wp_out_t *o = &s->run->out;
-  int k = s->stream;
-  pthread_mutex_lock(&o->mu);
-  o->total[k] += n;
-  uint64_t room = o->cap[k] - o->kept[k];
-  uint64_t m = n < room ? n : room;
-  if (m > 0 && (o->nsegs == 0 || o->seg_stream[o->nsegs - 1] != k)) {
-    if (o->nsegs == o->seg_cap) {
-      o->segs_full = 1;
-      m = 0;
-    } else {
-      o->seg_start[o->nsegs] = (uint32_t)o->nbytes;
-      o->seg_stream[o->nsegs] = (uint8_t)k;
-      o->nsegs++;
-    }
-  }
-  if (m > 0) {
-    memcpy(o->log + o->nbytes, buf, m);
-    o->nbytes += m;
-    o->kept[k] += m;
-  }
-  pthread_mutex_unlock(&o->mu);
-  // Claim every byte, kept or dropped: the guest keeps running past the cap
-  // instead of failing with a broken pipe.
-  return (ptrdiff_t)n;
-}
-
-static void wp_stream_final(void *data) {
-  wp_stream_t *s = data;
-  wp_run_release(s->run);
-  free(s);
-}
-
-static wp_stream_t *wp_stream_new(wp_run_t *r, int k) {
-  wp_stream_t *s = calloc(1, sizeof(*s));
-  if (s == NULL) return NULL;
-  wp_run_retain(r);
-  s->run = r;
-  s->stream = k;
-  return s;
-}
-
-void wp_set_output(wasi_config_t *cfg, wp_run_t *r) {
-  wp_stream_t *out = wp_stream_new(r, WP_STDOUT);
-  wp_stream_t *err = wp_stream_new(r, WP_STDERR);
-  if (out == NULL || err == NULL) abort(); // out of host memory: nothing sane to do
-  wasi_config_set_stdout_custom(cfg, wp_write_cb, out, wp_stream_final);
-  wasi_config_set_stderr_custom(cfg, wp_write_cb, err, wp_stream_final);
-}
-
-void wp_out_counts(wp_run_t *r, uint32_t *nsegs, uint64_t *nbytes, uint64_t *total_out, uint64_t *total_err,
-                   int32_t *segs_full) {
-  wp_out_t *o = &r->out;
-  pthread_mutex_lock(&o->mu);
-  *nsegs = o->nsegs;
-  *nbytes = o->nbytes;
-  *total_out = o->total[WP_STDOUT];
-  *total_err = o->total[WP_STDERR];
-  *segs_full = o->segs_full;
-  pthread_mutex_unlock(&o->mu);
 }
 
 // ---- linear memories: the cap, live size, peak and refused growth ----------

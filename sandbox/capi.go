@@ -17,8 +17,6 @@ import (
 	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-
-	"github.com/wasmplay/wasmplay/run"
 )
 
 // This file holds every unsafe read of wasmtime-go's private state. Each is
@@ -64,18 +62,14 @@ const (
 	stopTimeout = int32(C.WP_STOP_TIMEOUT)
 )
 
-// maxOutputSegments bounds how many times output may switch between stdout
-// and stderr and still be kept in order; past it, output is truncated.
-const maxOutputSegments = 1 << 18
-
 // cRun owns one reference to a C wp_run.
 type cRun struct {
 	p *C.wp_run_t
 }
 
 // newCRun allocates the C state of a run.
-func newCRun(stdoutCap, stderrCap int64, memCap uint64) (*cRun, error) {
-	p := C.wp_run_new(C.uint64_t(stdoutCap), C.uint64_t(stderrCap), C.uint32_t(maxOutputSegments), C.uint64_t(memCap))
+func newCRun(memCap uint64) (*cRun, error) {
+	p := C.wp_run_new(C.uint64_t(memCap))
 	if p == nil {
 		return nil, errors.New("runner: out of host memory for run state")
 	}
@@ -130,54 +124,6 @@ func (r *cRun) memory() memoryState {
 	}
 }
 
-// outputCursor remembers how much output Go has already copied out.
-type outputCursor struct {
-	seg   uint32 // segment holding the next unread byte
-	bytes uint64 // bytes copied so far
-}
-
-// outputTotals are the per-stream byte counts the guest wrote.
-type outputTotals struct {
-	stdout, stderr int64
-	segsFull       bool
-}
-
-// readOutput copies the output written since the cursor, in write order.
-func (r *cRun) readOutput(cur *outputCursor) ([]run.Chunk, outputTotals) {
-	var nsegs C.uint32_t
-	var nbytes, totalOut, totalErr C.uint64_t
-	var segsFull C.int32_t
-	C.wp_out_counts(r.p, &nsegs, &nbytes, &totalOut, &totalErr, &segsFull)
-	totals := outputTotals{stdout: int64(totalOut), stderr: int64(totalErr), segsFull: segsFull != 0}
-	end := uint64(nbytes)
-	if end == cur.bytes || nsegs == 0 {
-		return nil, totals
-	}
-	o := &r.p.out
-	starts := unsafe.Slice(o.seg_start, int(nsegs))
-	streams := unsafe.Slice(o.seg_stream, int(nsegs))
-	log := unsafe.Slice((*byte)(unsafe.Pointer(o.log)), int(end))
-	var chunks []run.Chunk
-	for i := cur.seg; i < uint32(nsegs); i++ {
-		from := uint64(starts[i])
-		if from < cur.bytes {
-			from = cur.bytes
-		}
-		to := end
-		if i+1 < uint32(nsegs) {
-			to = uint64(starts[i+1])
-		}
-		if to > from {
-			data := make([]byte, to-from)
-			copy(data, log[from:to])
-			chunks = append(chunks, run.Chunk{Stream: run.Stream(streams[i]), Data: data})
-		}
-	}
-	cur.bytes = end
-	cur.seg = uint32(nsegs) - 1
-	return chunks, totals
-}
-
 // installEpochCallback makes the store call the sampling callback at every
 // epoch tick.
 func (r *cRun) installEpochCallback(s *wasmtime.Store) {
@@ -197,102 +143,6 @@ func setCurrentRun(r *cRun) {
 
 // liveMemories counts linear memories not yet freed (for leak tests).
 func liveMemories() int64 { return int64(C.wp_live_memories()) }
-
-// wasiSetup is the WASI configuration of one run.
-type wasiSetup struct {
-	args      []string
-	env       [][2]string
-	preopens  []preopen
-	stdinPath string // a host path opened as stdin; empty: stdinData
-	stdinData []byte
-}
-
-type preopen struct {
-	host, guest string
-	writable    bool
-}
-
-// cStrings copies Go strings into a NULL-terminated C array.
-func cStrings(ss []string) (**C.char, func()) {
-	arr := (**C.char)(C.malloc(C.size_t(len(ss)+1) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	slots := unsafe.Slice(arr, len(ss)+1)
-	for i, s := range ss {
-		slots[i] = C.CString(s)
-	}
-	slots[len(ss)] = nil
-	return arr, func() {
-		for i := range ss {
-			C.free(unsafe.Pointer(slots[i]))
-		}
-		C.free(unsafe.Pointer(arr))
-	}
-}
-
-// applyWASI builds a WASI context whose stdout and stderr feed r's output
-// log, and attaches it to the store.
-func (r *cRun) applyWASI(s *wasmtime.Store, w wasiSetup) error {
-	cfg := C.wasi_config_new()
-	consumed := false
-	defer func() {
-		if !consumed {
-			C.wasi_config_delete(cfg)
-		}
-	}()
-	argv, freeArgv := cStrings(w.args)
-	defer freeArgv()
-	if !C.wasi_config_set_argv(cfg, C.size_t(len(w.args)), argv) {
-		return errors.New("runner: WASI argv rejected")
-	}
-	keys := make([]string, len(w.env))
-	values := make([]string, len(w.env))
-	for i, kv := range w.env {
-		keys[i], values[i] = kv[0], kv[1]
-	}
-	ck, freeKeys := cStrings(keys)
-	defer freeKeys()
-	cv, freeValues := cStrings(values)
-	defer freeValues()
-	if !C.wasi_config_set_env(cfg, C.size_t(len(keys)), ck, cv) {
-		return errors.New("runner: WASI environment rejected")
-	}
-	for _, p := range w.preopens {
-		perms := C.size_t(1) // read
-		if p.writable {
-			perms = 3 // read | write
-		}
-		host, guest := C.CString(p.host), C.CString(p.guest)
-		ok := C.wasi_config_preopen_dir(cfg, host, guest, perms, perms)
-		C.free(unsafe.Pointer(host))
-		C.free(unsafe.Pointer(guest))
-		if !ok {
-			return fmt.Errorf("runner: cannot mount %s at %s", p.host, p.guest)
-		}
-	}
-	if w.stdinPath != "" {
-		cp := C.CString(w.stdinPath)
-		ok := C.wasi_config_set_stdin_file(cfg, cp)
-		C.free(unsafe.Pointer(cp))
-		if !ok {
-			return fmt.Errorf("runner: cannot open %s as stdin", w.stdinPath)
-		}
-	} else {
-		var vec C.wp_byte_vec_t
-		var data *C.char
-		if len(w.stdinData) > 0 {
-			data = (*C.char)(unsafe.Pointer(&w.stdinData[0]))
-		}
-		C.wasm_byte_vec_new(&vec, C.size_t(len(w.stdinData)), data) // copies
-		C.wasi_config_set_stdin_bytes(cfg, &vec)                    // takes the copy
-	}
-	C.wp_set_output(cfg, r.p)
-	consumed = true // wasmtime_context_set_wasi takes cfg, even on error
-	if err := C.wasmtime_context_set_wasi(contextPtr(s), cfg); err != nil {
-		C.wasmtime_error_delete(err)
-		return errors.New("runner: WASI context rejected by wasmtime")
-	}
-	runtime.KeepAlive(s)
-	return nil
-}
 
 // bigStackBytes is the native stack of the thread that runs guest code. It
 // is well above the engine's max wasm stack, so wasmtime's own stack check

@@ -21,11 +21,6 @@
 typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasm_memorytype_t wasm_memorytype_t;
 
-typedef struct wp_byte_vec_layout {
-  size_t size;
-  char *data;
-} wp_byte_vec_layout_t;
-
 typedef uint8_t *(*wp_memory_get_fn)(void *env, size_t *byte_size, size_t *byte_capacity);
 typedef wasmtime_error_t *(*wp_memory_grow_fn)(void *env, size_t new_size);
 
@@ -38,7 +33,6 @@ typedef struct wp_linear_memory_layout {
 
 #ifdef WP_WITH_WASMTIME_HEADERS
 #include <wasmtime.h>
-typedef wasm_byte_vec_t wp_byte_vec_t;
 typedef wasmtime_linear_memory_t wp_linear_memory_t;
 typedef wasmtime_memory_creator_t wp_memory_creator_t;
 typedef wasmtime_new_memory_callback_t wp_new_memory_fn;
@@ -47,8 +41,6 @@ typedef wasmtime_update_deadline_kind_t wp_update_kind_t;
 typedef struct wasm_config_t wasm_config_t;
 typedef struct wasmtime_store wasmtime_store_t;
 typedef struct wasmtime_context wasmtime_context_t;
-typedef struct wasi_config_t wasi_config_t;
-typedef wp_byte_vec_layout_t wp_byte_vec_t;
 typedef wp_linear_memory_layout_t wp_linear_memory_t;
 typedef uint8_t wp_update_kind_t;
 
@@ -64,59 +56,23 @@ typedef struct wp_memory_creator {
 #endif
 
 typedef wasmtime_error_t *(*wp_epoch_fn)(wasmtime_context_t *, void *, uint64_t *, wp_update_kind_t *);
-typedef ptrdiff_t (*wp_write_fn)(void *, const unsigned char *, size_t);
 
 extern wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *);
 extern void wasmtime_store_epoch_deadline_callback(wasmtime_store_t *, wp_epoch_fn, void *, void (*)(void *));
 extern wasmtime_error_t *wasmtime_context_get_fuel(const wasmtime_context_t *, uint64_t *);
 extern wasmtime_error_t *wasmtime_error_new(const char *);
 extern void wasmtime_error_delete(wasmtime_error_t *);
-extern wasmtime_error_t *wasmtime_context_set_wasi(wasmtime_context_t *, wasi_config_t *);
 extern void wasmtime_config_host_memory_creator_set(wasm_config_t *, wp_memory_creator_t *);
-extern wasi_config_t *wasi_config_new(void);
-extern void wasi_config_delete(wasi_config_t *);
-extern bool wasi_config_set_argv(wasi_config_t *, size_t, const char **);
-extern bool wasi_config_set_env(wasi_config_t *, size_t, const char **, const char **);
-extern bool wasi_config_preopen_dir(wasi_config_t *, const char *, const char *, size_t, size_t);
-extern void wasi_config_set_stdin_bytes(wasi_config_t *, wp_byte_vec_t *);
-extern bool wasi_config_set_stdin_file(wasi_config_t *, const char *);
-extern void wasi_config_set_stdout_custom(wasi_config_t *, wp_write_fn, void *, void (*)(void *));
-extern void wasi_config_set_stderr_custom(wasi_config_t *, wp_write_fn, void *, void (*)(void *));
-extern void wasm_byte_vec_new(wp_byte_vec_t *, size_t, const char *);
 
 // ---- per-run state ---------------------------------------------------------
 
 // Why a run was stopped from outside (wp_run.stop).
 enum { WP_RUNNING = 0, WP_STOP_CANCEL = 1, WP_STOP_TIMEOUT = 2 };
 
-// Output streams.
-enum { WP_STDOUT = 0, WP_STDERR = 1 };
-
-// wp_out is an append-only log of what the guest wrote, in order, with a
-// separate cap per stream. Bytes past a stream's cap are counted and dropped
-// (the write is still reported as complete, so the guest keeps running).
-// The log and segment arrays are allocated once at their full size and never
-// move, so Go can copy a prefix out after reading the counts under the lock.
-typedef struct wp_out {
-  pthread_mutex_t mu;
-  uint8_t *log;          // kept bytes of both streams, in write order
-  uint64_t log_cap;      // cap[0] + cap[1]
-  uint32_t *seg_start;   // byte offset in log where segment i starts
-  uint8_t *seg_stream;   // stream of segment i
-  uint32_t seg_cap;      // capacity of the segment arrays
-  uint32_t nsegs;        // segments in use
-  uint64_t nbytes;       // bytes in use in log
-  uint64_t cap[2];       // per-stream caps
-  uint64_t kept[2];      // per-stream kept bytes
-  uint64_t total[2];     // per-stream bytes the guest wrote, kept or not
-  int32_t segs_full;     // set when interleaving exhausted seg_cap
-} wp_out_t;
-
 // wp_run is the state one run shares between its epoch callback, its memory
-// and output callbacks, and Go. It is reference counted: Go holds one
-// reference, every linear memory created for the run and every output stream
-// callback hold one; the last release frees it, so a callback that wasmtime
-// runs late never touches freed memory.
+// callbacks, and Go. It is reference counted: Go holds one reference and
+// every linear memory created for the run holds one; the last release frees
+// it, so a callback that wasmtime runs late never touches freed memory.
 typedef struct wp_run {
   int32_t refs;            // atomic
   int32_t stop;            // atomic: WP_RUNNING, WP_STOP_CANCEL, WP_STOP_TIMEOUT
@@ -133,10 +89,9 @@ typedef struct wp_run {
   uint64_t mem_denied_req; // atomic: size asked for by the last refused grow
   uint64_t mem_min_refused; // atomic: minimum of a memory refused at creation (0: none)
   int32_t memories;        // atomic: linear memories created for this run
-  wp_out_t out;
 } wp_run_t;
 
-wp_run_t *wp_run_new(uint64_t stdout_cap, uint64_t stderr_cap, uint32_t seg_cap, uint64_t mem_cap);
+wp_run_t *wp_run_new(uint64_t mem_cap);
 void wp_run_release(wp_run_t *r);
 void wp_run_stop(wp_run_t *r, int32_t why);
 int32_t wp_run_stopped(wp_run_t *r);
@@ -147,13 +102,6 @@ uint64_t wp_now_ns(void);
 
 // Installs the sampling epoch callback on a store.
 void wp_install_epoch(wasmtime_store_t *store, wp_run_t *r);
-
-// Routes the guest's stdout and stderr into r->out.
-void wp_set_output(wasi_config_t *cfg, wp_run_t *r);
-
-// Copies the counts of r->out under its lock.
-void wp_out_counts(wp_run_t *r, uint32_t *nsegs, uint64_t *nbytes, uint64_t *total_out, uint64_t *total_err,
-                   int32_t *segs_full);
 
 // Sets the memory creator on an engine config.
 void wp_config_set_memory_creator(wasm_config_t *cfg);

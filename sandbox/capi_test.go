@@ -144,9 +144,6 @@ func TestCAPI_DeclarationsMatchWasmtimeHeaders(t *testing.T) {
 #include "capi.h"
 #define SAME_SIZE(a, b) _Static_assert(sizeof(a) == sizeof(b), #a " and " #b " differ in size")
 #define SAME_OFFSET(a, b, f) _Static_assert(offsetof(a, f) == offsetof(b, f), #a "." #f " moved")
-SAME_SIZE(wp_byte_vec_layout_t, wasm_byte_vec_t);
-SAME_OFFSET(wp_byte_vec_layout_t, wasm_byte_vec_t, size);
-SAME_OFFSET(wp_byte_vec_layout_t, wasm_byte_vec_t, data);
 SAME_SIZE(wp_linear_memory_layout_t, wasmtime_linear_memory_t);
 SAME_OFFSET(wp_linear_memory_layout_t, wasmtime_linear_memory_t, env);
 SAME_OFFSET(wp_linear_memory_layout_t, wasmtime_linear_memory_t, get_memory);

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sandbox/wasi"
 )
 
 // flushInterval is how often a run's output is batched into an Output
@@ -43,6 +43,9 @@ func NewLocal(registry *runtimes.Registry, cacheDir string) (*Local, error) {
 // NewLocalWith creates an in-process executor with non-default metering
 // (see EngineOptions; for measurements only).
 func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptions) (*Local, error) {
+	// Scratch directories of wasmplay processes that died (killed, or the
+	// machine lost power) would stay in /tmp and /dev/shm for ever.
+	hostfs.SweepTemp()
 	engine, err := NewEngineWith(opts)
 	if err != nil {
 		return nil, err
@@ -156,7 +159,6 @@ type execution struct {
 	rt      *runtimes.Runtime
 	engine  *Engine
 	crun    *cRun
-	clock   guestClock
 	started time.Time
 
 	stopCh   chan struct{}
@@ -165,14 +167,16 @@ type execution struct {
 	instantiated atomic.Bool
 	blocked      atomic.Int32
 
-	stdinRead *os.File // our read end of an interactive stdin (for readiness)
-	input     *run.Input
-	varsDir   string // host side of /state, for a job that keeps variables
+	host    *wasi.Host // the guest's WASI, once instantiating began
+	hostMu  sync.Mutex
+	input   *run.Input
+	varsDir string // host side of /state, for a job that keeps variables
 
-	// Output collected so far (at most the caps).
-	stdout, stderr bytes.Buffer
-	cursor         outputCursor
-	totals         outputTotals
+	// Output the guest wrote (at most the caps).
+	out *outputLog
+	// clockBase is the guest's monotonic clock at the start (see
+	// wasi.MonotonicBase); 0 only while initialising a snapshot.
+	clockBase time.Duration
 
 	// Fuel staleness tracking.
 	lastFuelLeft    uint64
@@ -187,7 +191,6 @@ func (x *execution) setBlocked(b int32) { x.blocked.Store(b) }
 // blocked in a host call. Call the returned function when the run is over.
 func (x *execution) startClock() (stop func() bool) {
 	x.started = time.Now()
-	x.clock = guestClock{origin: x.started}
 	x.crun.setDeadline(uint64(wpNow()) + uint64(x.job.Policy.Timeout))
 	return time.AfterFunc(x.job.Policy.Timeout, func() { x.stop(stopTimeout) }).Stop
 }
@@ -197,9 +200,11 @@ func (x *execution) stop(why int32) {
 	x.stopOnce.Do(func() {
 		x.crun.stop(why)
 		close(x.stopCh)
-		if x.input != nil {
-			_ = x.input.Close() // a guest blocked reading stdin sees EOF
+		x.hostMu.Lock()
+		if x.host != nil {
+			x.host.Stop(x.stopMessage()) // a guest in a sleep, a poll or a read of stdin stops at once
 		}
+		x.hostMu.Unlock()
 		x.engine.interrupt()
 	})
 }
@@ -272,14 +277,15 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 		return fail(run.OutcomeHostError, err)
 	}
 
-	crun, err := newCRun(job.Policy.StdoutMaxBytes, job.Policy.StderrMaxBytes, job.Policy.MemoryBytes)
+	crun, err := newCRun(job.Policy.MemoryBytes)
 	if err != nil {
 		return fail(run.OutcomeHostError, err)
 	}
 	defer crun.release()
 	x := &execution{
 		id: id, job: job, rt: rt, engine: l.engine, crun: crun,
-		stopCh: make(chan struct{}),
+		stopCh: make(chan struct{}), out: newOutputLog(job.Policy.StdoutMaxBytes, job.Policy.StderrMaxBytes),
+		clockBase: wasi.MonotonicBase,
 	}
 
 	preludeDir, err := l.preludeDirFor(rt, info.SHA256, launch.Prelude, opts.sourcePrelude)
@@ -325,15 +331,11 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	res.FinishedAt = time.Now()
 	res.Duration = res.FinishedAt.Sub(x.started)
 
-	if final := x.collectOutput(); hooks.Emit != nil {
+	if final := x.out.collect(); hooks.Emit != nil {
 		x.emitOutput(hooks.Emit, final)
 	}
-	res.Stdout = x.stdout.Bytes()
-	res.Stderr = x.stderr.Bytes()
-	res.StdoutBytes = x.totals.stdout
-	res.StderrBytes = x.totals.stderr
-	res.StdoutTruncated = x.totals.stdout > int64(len(res.Stdout)) || x.totals.segsFull
-	res.StderrTruncated = x.totals.stderr > int64(len(res.Stderr)) || x.totals.segsFull
+	res.Stdout, res.Stderr = x.out.result()
+	res.StdoutBytes, res.StderrBytes, res.StdoutTruncated, res.StderrTruncated = x.out.totals()
 
 	mem := crun.memory()
 	res.MemoryBytes = mem.bytes
@@ -356,7 +358,8 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 				run.FormatBytes(mem.minRefused), run.FormatBytes(job.Policy.MemoryBytes))
 		}
 	default:
-		res.Outcome, res.ExitCode, res.Message = classify(callErr, crun.stopped(), fuelLeft, fuelErr == nil)
+		code, exited := x.exited()
+		res.Outcome, res.ExitCode, res.Message = classify(callErr, crun.stopped(), fuelLeft, fuelErr == nil, code, exited)
 	}
 	if res.Outcome == run.OutcomeCanceled || res.Outcome == run.OutcomeTimeout {
 		// Fuel counted inside a register at the moment of the stop was never
@@ -370,11 +373,32 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	}
 	res.Success = res.Outcome == run.OutcomeOK
 
+	refused, used := x.quota()
+	res.Disk, res.DiskRefused = used, refused.Total()
+	if refused.Total() > 0 && (res.Outcome == run.OutcomeExitNonzero || res.Outcome == run.OutcomeTrap) {
+		res.Outcome = run.OutcomeDiskLimit
+		if refused.Entries > 0 {
+			res.Message = fmt.Sprintf("the workspace's quota of %d files, directories and links refused a new one", job.Policy.DiskFiles)
+		} else {
+			res.Message = fmt.Sprintf("the workspace's disk quota of %s refused a write (it takes %s)",
+				run.FormatBytes(job.Policy.DiskBytes), run.FormatBytes(used.Bytes))
+		}
+	}
+	res.Success = res.Outcome == run.OutcomeOK
 	if x.varsDir != "" {
 		res.Vars, res.VarsReport = readVars(x.varsDir, job.Vars, res.Success)
 	}
 	res.Files = run.EmptyFileChanges()
 	return res
+}
+
+// wasiSetup is the WASI of one run before it starts.
+type wasiSetup struct {
+	args      []string
+	env       [][2]string
+	preopens  []wasi.Preopen
+	stdinData []byte
+	input     *os.File // the read end of an interactive stdin
 }
 
 // prepareWASI lays out the script and stdin of a run; preludeDir (if not
@@ -385,6 +409,10 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 		for i := len(cleanups) - 1; i >= 0; i-- {
 			cleanups[i]()
 		}
+	}
+	fail := func(err error) (wasiSetup, func(), error) {
+		cleanup()
+		return wasiSetup{}, func() {}, err
 	}
 	setup := wasiSetup{stdinData: x.job.Policy.Stdin}
 	env := map[string]string{}
@@ -398,64 +426,99 @@ func (x *execution) prepareWASI(reg *runtimes.Registry, launch runtimes.Launch, 
 	for _, k := range sortedKeys(env) {
 		setup.env = append(setup.env, [2]string{k, env[k]})
 	}
-	setup.preopens = append(setup.preopens, preopen{host: x.job.Workspace, guest: runtimes.WorkspaceDir, writable: true})
+	setup.preopens = append(setup.preopens, wasi.Preopen{Host: x.job.Workspace, GuestPath: runtimes.WorkspaceDir, Writable: true})
 
 	switch x.rt.Kind {
 	case runtimes.Interpreter:
 		// The script directory is read-only to the guest, so it can live
 		// in memory; /state, which the guest writes, stays on disk.
-		dir, err := scratchDir("wasmplay-code-")
+		dir, err := scratchDir("code")
 		if err != nil {
-			return setup, cleanup, fmt.Errorf("runner: script directory: %w", err)
+			return fail(fmt.Errorf("runner: script directory: %w", err))
 		}
-		dir, err = writeScratchFile(dir, "wasmplay-code-", x.rt.ScriptName, x.job.Code, 0o444)
+		dir, err = writeScratchFile(dir, "code", x.rt.ScriptName, x.job.Code, 0o444)
 		if err != nil {
-			return setup, cleanup, fmt.Errorf("runner: write script: %w", err)
+			return fail(fmt.Errorf("runner: write script: %w", err))
 		}
 		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
 		if preludeDir != "" {
-			setup.preopens = append(setup.preopens, preopen{host: preludeDir, guest: runtimes.PreludeDir})
+			setup.preopens = append(setup.preopens, wasi.Preopen{Host: preludeDir, GuestPath: runtimes.PreludeDir})
 		}
 		if x.job.KeepVars && x.rt.KeepsVars() {
-			varsDir, err := os.MkdirTemp("", "wasmplay-state-")
+			varsDir, err := tempDir("state")
 			if err != nil {
-				cleanup()
-				return setup, func() {}, fmt.Errorf("runner: kept-variables directory: %w", err)
+				return fail(fmt.Errorf("runner: kept-variables directory: %w", err))
 			}
 			cleanups = append(cleanups, func() { os.RemoveAll(varsDir) })
 			if len(x.job.Vars) > 0 {
 				if err := os.WriteFile(filepath.Join(varsDir, runtimes.VarsInFile), x.job.Vars, 0o444); err != nil {
-					cleanup()
-					return setup, func() {}, fmt.Errorf("runner: write state: %w", err)
+					return fail(fmt.Errorf("runner: write the kept variables: %w", err))
 				}
 			}
 			x.varsDir = varsDir
-			setup.preopens = append(setup.preopens, preopen{host: varsDir, guest: runtimes.VarsDir, writable: true})
+			setup.preopens = append(setup.preopens, wasi.Preopen{Host: varsDir, GuestPath: runtimes.VarsDir, Writable: true})
 		}
-		setup.preopens = append(setup.preopens, preopen{host: dir, guest: runtimes.ScriptDir})
+		setup.preopens = append(setup.preopens, wasi.Preopen{Host: dir, GuestPath: runtimes.ScriptDir})
 		setup.preopens = append(setup.preopens, runtimeMounts(reg, x.rt)...)
 		setup.args = append(launch.Argv, x.job.Policy.Args...)
 	case runtimes.WebAssemblyText:
 		setup.args = append([]string{x.rt.ScriptName}, x.job.Policy.Args...)
 	}
 	for _, m := range x.job.Policy.Mounts {
-		setup.preopens = append(setup.preopens, preopen{host: m.HostPath, guest: m.GuestPath})
+		setup.preopens = append(setup.preopens, wasi.Preopen{Host: m.HostPath, GuestPath: m.GuestPath})
 	}
 
 	if x.job.Interactive {
 		r, w, err := os.Pipe()
 		if err != nil {
-			cleanup()
-			return setup, func() {}, fmt.Errorf("runner: stdin pipe: %w", err)
+			return fail(fmt.Errorf("runner: stdin pipe: %w", err))
 		}
-		x.stdinRead = r
+		setup.input = r
 		x.input = newPipeInput(w)
 		cleanups = append(cleanups, func() { r.Close(); x.input.Close() })
-		// wasmtime opens the pipe again through /proc; our read end stays
-		// open only to ask whether data is waiting.
-		setup.stdinPath = fmt.Sprintf("/proc/self/fd/%d", r.Fd())
 	}
 	return setup, cleanup, nil
+}
+
+// newHost makes the guest's WASI for a setup.
+func (x *execution) newHost(setup wasiSetup) (*wasi.Host, error) {
+	return wasi.New(wasi.Config{
+		Args: setup.args, Env: setup.env, Preopens: setup.preopens, Stdin: setup.stdinData, Input: setup.input,
+		Output: x.out.write, Origin: x.started, MonotonicBase: x.clockBase,
+		Quota: wasi.Quota{MaxBytes: x.job.Policy.DiskBytes, MaxEntries: x.job.Policy.DiskFiles,
+			Used: wasi.Usage{Bytes: x.job.Usage.Bytes, Entries: x.job.Usage.Entries}},
+		Activity: func(a wasi.Activity) {
+			switch a {
+			case wasi.Sleeping:
+				x.setBlocked(blockedSleep)
+			case wasi.WaitingInput:
+				x.setBlocked(blockedInput)
+			default:
+				x.setBlocked(blockedNone)
+			}
+		},
+	})
+}
+
+// exited reports whether the guest called proc_exit, with its status.
+func (x *execution) exited() (int32, bool) {
+	x.hostMu.Lock()
+	defer x.hostMu.Unlock()
+	if x.host == nil {
+		return 0, false
+	}
+	return x.host.Exited()
+}
+
+// quota reports what the disk quota refused, and the usage at the end.
+func (x *execution) quota() (wasi.Refusals, run.DiskUsage) {
+	x.hostMu.Lock()
+	defer x.hostMu.Unlock()
+	if x.host == nil {
+		return wasi.Refusals{}, x.job.Usage
+	}
+	refused, u := x.host.Quota()
+	return refused, run.DiskUsage{Bytes: u.Bytes, Entries: u.Entries}
 }
 
 // instantiateAndCall runs on the big-stack thread: it builds the store,
@@ -473,15 +536,21 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	}
 	// Memory is capped by the runner's allocator; bound the rest here.
 	store.Limiter(-1, 1<<20, 16, 16, 16)
-	if err := x.crun.applyWASI(store, setup); err != nil {
+	host, err := x.newHost(setup)
+	if err != nil {
 		return nil, 0, nil, err
 	}
-	linker := wasmtime.NewLinker(x.engine.wt)
-	if err := linker.DefineWasi(); err != nil {
-		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
+	defer host.Close()
+	x.hostMu.Lock()
+	x.host = host
+	stopped := x.crun.stopped() != stopNone
+	x.hostMu.Unlock()
+	if stopped {
+		host.Stop(x.stopMessage())
 	}
-	if err := x.shadowWASI(linker); err != nil {
-		return nil, 0, nil, fmt.Errorf("runner: shadow WASI: %w", err)
+	linker := wasmtime.NewLinker(x.engine.wt)
+	if err := host.Define(linker); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
 	}
 	x.crun.installEpochCallback(store)
 	store.SetEpochDeadline(1)

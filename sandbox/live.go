@@ -18,37 +18,18 @@ func (x *execution) pump(emit func(run.Event), done <-chan struct{}) {
 			if emit == nil {
 				continue
 			}
-			x.emitOutput(emit, x.collectOutput())
+			x.emitOutput(emit, x.out.collect())
 			emit(x.metrics())
 		}
 	}
-}
-
-// collectOutput copies new output from the C log into the run's buffers
-// and returns it.
-func (x *execution) collectOutput() []run.Chunk {
-	chunks, totals := x.crun.readOutput(&x.cursor)
-	x.totals = totals
-	for _, c := range chunks {
-		if c.Stream == run.Stderr {
-			x.stderr.Write(c.Data)
-		} else {
-			x.stdout.Write(c.Data)
-		}
-	}
-	return chunks
 }
 
 func (x *execution) emitOutput(emit func(run.Event), chunks []run.Chunk) {
 	if len(chunks) == 0 {
 		return
 	}
-	emit(run.Output{
-		ID:              x.id,
-		Chunks:          chunks,
-		StdoutTruncated: x.totals.stdout > int64(x.stdout.Len()) || x.totals.segsFull,
-		StderrTruncated: x.totals.stderr > int64(x.stderr.Len()) || x.totals.segsFull,
-	})
+	_, _, outCut, errCut := x.out.totals()
+	emit(run.Output{ID: x.id, Chunks: chunks, StdoutTruncated: outCut, StderrTruncated: errCut})
 }
 
 // staleAfterSamples is how many engine samples with an unchanged fuel count
@@ -58,6 +39,7 @@ const staleAfterSamples = 3
 // metrics builds a live sample.
 func (x *execution) metrics() run.Metrics {
 	s := x.crun.sample()
+	stdoutBytes, stderrBytes, _, _ := x.out.totals()
 	mem := x.crun.memory()
 	m := run.Metrics{
 		ID:               x.id,
@@ -67,8 +49,8 @@ func (x *execution) metrics() run.Metrics {
 		PeakMemoryBytes:  mem.peak,
 		MemoryCapBytes:   x.job.Policy.MemoryBytes,
 		MemoryGrowDenied: mem.denied,
-		StdoutBytes:      x.totals.stdout,
-		StderrBytes:      x.totals.stderr,
+		StdoutBytes:      stdoutBytes,
+		StderrBytes:      stderrBytes,
 		Samples:          s.samples,
 	}
 	if s.samples > 0 && s.fuelLeft <= x.job.Policy.FuelBudget {

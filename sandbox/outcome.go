@@ -16,18 +16,15 @@ import (
 const trapCodeOutOfFuel = 12
 
 // classify names how a call ended.
-func classify(err error, stopped int32, fuelLeft uint64, fuelKnown bool) (run.Outcome, int, string) {
+func classify(err error, stopped int32, fuelLeft uint64, fuelKnown bool, exitCode int32, exited bool) (run.Outcome, int, string) {
+	if exited {
+		if exitCode == 0 {
+			return run.OutcomeOK, 0, ""
+		}
+		return run.OutcomeExitNonzero, int(uint32(exitCode)), ""
+	}
 	if err == nil {
 		return run.OutcomeOK, 0, ""
-	}
-	var werr *wasmtime.Error
-	if errors.As(err, &werr) {
-		if status, ok := werr.ExitStatus(); ok {
-			if status == 0 {
-				return run.OutcomeOK, 0, ""
-			}
-			return run.OutcomeExitNonzero, int(status), ""
-		}
 	}
 	switch stopped {
 	case stopCancel:

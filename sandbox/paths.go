@@ -3,30 +3,29 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/wasmplay/wasmplay/hostfs"
 )
 
-// scratchDir makes a private directory for one run's files (its script,
-// its state). It prefers /dev/shm: a file created, written and removed
-// there costs about 40 µs against about 500 µs on an ext4 /tmp, which is a
-// quarter of a warm JavaScript run. Where /dev/shm is missing or full, the
-// system's temporary directory is used.
-func scratchDir(prefix string) (string, error) {
-	if dir, err := os.MkdirTemp("/dev/shm", prefix); err == nil {
-		return dir, nil
-	}
-	return os.MkdirTemp("", prefix)
-}
+// scratchDir makes a private directory for one run's read-only files (its
+// script). It prefers memory (hostfs.ShmTempDir): a quarter of a warm
+// JavaScript run went to creating the script on an ext4 /tmp.
+func scratchDir(what string) (string, error) { return hostfs.ShmTempDir(what) }
+
+// tempDir makes a private directory the guest may write (on disk, under
+// the quota: never in memory).
+func tempDir(what string) (string, error) { return hostfs.TempDir(what) }
 
 // writeScratchFile writes data into a scratch directory made by scratchDir.
 // A full /dev/shm (small in some containers) moves the whole directory to
 // the system's temporary directory: it returns the directory in use.
-func writeScratchFile(dir, prefix, name string, data []byte, perm os.FileMode) (string, error) {
+func writeScratchFile(dir, what, name string, data []byte, perm os.FileMode) (string, error) {
 	err := os.WriteFile(filepath.Join(dir, name), data, perm)
-	if err == nil || filepath.Dir(dir) != "/dev/shm" {
+	if err == nil || filepath.Dir(dir) != hostfs.ShmDir {
 		return dir, err
 	}
 	os.RemoveAll(dir)
-	dir, err = os.MkdirTemp("", prefix)
+	dir, err = hostfs.TempDir(what)
 	if err != nil {
 		return "", err
 	}

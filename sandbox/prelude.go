@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 )
@@ -88,7 +89,7 @@ func isPreludePyc(data []byte) bool {
 // compilePrelude runs the compile script in the sandbox. The run writes its
 // own prelude (if any) as source.
 func (l *Local) compilePrelude(name, source string) ([]byte, error) {
-	ws, err := os.MkdirTemp("", "wasmplay-prelude-")
+	ws, err := hostfs.TempDir("prelude")
 	if err != nil {
 		return nil, fmt.Errorf("runner: compile prelude: %w", err)
 	}

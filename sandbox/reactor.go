@@ -11,8 +11,10 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sandbox/wasi"
 )
 
 // How a run started, as Result.Start reports it.
@@ -159,8 +161,8 @@ func (l *Local) snapshotFor(rt *runtimes.Runtime, job run.Job, launch runtimes.L
 
 // runtimeMounts lists the read-only directories a runtime needs, skipping
 // optional ones that are absent.
-func runtimeMounts(reg *runtimes.Registry, rt *runtimes.Runtime) []preopen {
-	var mounts []preopen
+func runtimeMounts(reg *runtimes.Registry, rt *runtimes.Runtime) []wasi.Preopen {
+	var mounts []wasi.Preopen
 	for _, m := range rt.Mounts {
 		host := reg.MountHostPath(m)
 		if m.Optional {
@@ -168,7 +170,7 @@ func runtimeMounts(reg *runtimes.Registry, rt *runtimes.Runtime) []preopen {
 				continue
 			}
 		}
-		mounts = append(mounts, preopen{host: host, guest: m.Guest})
+		mounts = append(mounts, wasi.Preopen{Host: host, GuestPath: m.Guest})
 	}
 	return mounts
 }
@@ -177,7 +179,7 @@ func runtimeMounts(reg *runtimes.Registry, rt *runtimes.Runtime) []preopen {
 // reactor, its argv and environment, and each mount's directory (its
 // entries' names, sizes and times: rebuilding the stdlib or adding a
 // package changes them).
-func snapshotKey(reactorSHA string, argv []string, env map[string]string, mounts []preopen) string {
+func snapshotKey(reactorSHA string, argv []string, env map[string]string, mounts []wasi.Preopen) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%x\nreactor %s\n", snapshotMagic, reactorSHA)
 	for _, a := range argv {
@@ -187,8 +189,8 @@ func snapshotKey(reactorSHA string, argv []string, env map[string]string, mounts
 		fmt.Fprintf(h, "env %q=%q\n", k, env[k])
 	}
 	for _, m := range mounts {
-		fmt.Fprintf(h, "mount %q %q\n", m.guest, m.host)
-		writeDirIdentity(h, m.host)
+		fmt.Fprintf(h, "mount %q %q\n", m.GuestPath, m.Host)
+		writeDirIdentity(h, m.Host)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -212,25 +214,25 @@ func writeDirIdentity(h hash.Hash, dir string) {
 
 // captureSnapshot initialises rt's reactor (in a run of its own, with an
 // empty workspace) and returns the memory it leaves.
-func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, argv []string, env map[string]string, mounts []preopen) (*memorySnapshot, error) {
-	workspace, err := os.MkdirTemp("", "wasmplay-snapshot-")
+func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, argv []string, env map[string]string, mounts []wasi.Preopen) (*memorySnapshot, error) {
+	workspace, err := hostfs.TempDir("snapshot")
 	if err != nil {
 		return nil, fmt.Errorf("runner: snapshot workspace: %w", err)
 	}
 	defer os.RemoveAll(workspace)
 	policy := run.DefaultPolicy()
-	crun, err := newCRun(policy.StdoutMaxBytes, policy.StderrMaxBytes, policy.MemoryBytes)
+	crun, err := newCRun(policy.MemoryBytes)
 	if err != nil {
 		return nil, err
 	}
 	defer crun.release()
 	x := &execution{job: run.Job{Runtime: rt.Name, Policy: policy}, rt: rt, engine: l.engine, crun: crun,
-		stopCh: make(chan struct{})}
+		stopCh: make(chan struct{}), out: newOutputLog(policy.StdoutMaxBytes, policy.StderrMaxBytes)}
 	setup := wasiSetup{args: argv}
 	for _, k := range sortedKeys(env) {
 		setup.env = append(setup.env, [2]string{k, env[k]})
 	}
-	setup.preopens = append([]preopen{{host: workspace, guest: runtimes.WorkspaceDir, writable: true}}, mounts...)
+	setup.preopens = append([]wasi.Preopen{{Host: workspace, GuestPath: runtimes.WorkspaceDir, Writable: true}}, mounts...)
 
 	var snap *memorySnapshot
 	capture := func(store *wasmtime.Store, inst *wasmtime.Instance) error {
@@ -258,7 +260,6 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 		callErr, _, _, setupErr = x.instantiateAndCall(module, setup, capture)
 	})
 	l.engine.releaseTicker()
-	x.collectOutput()
 	switch {
 	case threadErr != nil:
 		return nil, threadErr
@@ -266,9 +267,15 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 		return nil, setupErr
 	case callErr != nil:
 		return nil, fmt.Errorf("runner: initialise %s for a snapshot: %s (stderr: %q)", rt.Title, cleanError(callErr),
-			x.stderr.String())
+			stderrOf(x.out))
 	case snap == nil:
 		return nil, fmt.Errorf("runner: initialise %s for a snapshot: no memory captured", rt.Title)
 	}
 	return snap, nil
+}
+
+// stderrOf is what a run wrote to stderr, for messages.
+func stderrOf(o *outputLog) string {
+	_, stderr := o.result()
+	return string(stderr)
 }

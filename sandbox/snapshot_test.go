@@ -13,6 +13,7 @@ import (
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sandbox/wasi"
 )
 
 var (
@@ -316,7 +317,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 // rebuilt makes a new snapshot.
 func TestSnapshotKey_FollowsMounts(t *testing.T) {
 	dir := t.TempDir()
-	mounts := []preopen{{host: dir, guest: "/usr/local/lib"}}
+	mounts := []wasi.Preopen{{Host: dir, GuestPath: "/usr/local/lib"}}
 	env := map[string]string{"PYTHONHOME": "/usr/local"}
 	first := snapshotKey("sha", []string{"python", "-u"}, env, mounts)
 	if again := snapshotKey("sha", []string{"python", "-u"}, env, mounts); again != first {

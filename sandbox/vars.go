@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 )
@@ -27,23 +25,24 @@ func readVars(dir string, previous []byte, success bool) ([]byte, *run.VarsRepor
 		rep.Problem = "the run did not succeed, so the variables it started with are kept for the next"
 		return nil, rep
 	}
-	f, err := os.Open(filepath.Join(dir, runtimes.VarsOutFile))
-	if errors.Is(err, fs.ErrNotExist) {
+	// The guest wrote this directory: read the file strictly beneath it
+	// (no link followed, no pipe waited on) and measured before it is read.
+	root, err := hostfs.OpenRoot(dir)
+	if err != nil {
+		rep.Problem = err.Error()
+		return nil, rep
+	}
+	defer root.Close()
+	data, err := root.ReadFile(runtimes.VarsOutFile, run.MaxVarsBytes)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		rep.Problem = "the program left no variables (it exited before the runtime could save them)"
 		return nil, rep
-	}
-	if err != nil {
-		rep.Problem = err.Error()
-		return nil, rep
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, run.MaxVarsBytes+1))
-	if err != nil {
-		rep.Problem = err.Error()
-		return nil, rep
-	}
-	if len(data) > run.MaxVarsBytes {
+	case errors.Is(err, hostfs.ErrTooLarge):
 		rep.Problem = fmt.Sprintf("the variables take more than %s as JSON: not kept", run.FormatBytes(run.MaxVarsBytes))
+		return nil, rep
+	case err != nil:
+		rep.Problem = "the saved variables could not be read: " + err.Error()
 		return nil, rep
 	}
 	var out varsOut

@@ -13,10 +13,12 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/wasmplay/wasmplay/run"
+	"golang.org/x/sys/unix"
 )
 
 // Export layout (inside dest, or under "wasmplay-session-<id>/" in an
@@ -257,10 +259,21 @@ func putBytes(out sink, name string, b []byte, mod time.Time) error {
 	return out.file(name, 0o644, int64(len(b)), mod, strings.NewReader(string(b)))
 }
 
+// skippedFile is a workspace entry the export did not copy, and why.
+type skippedFile struct {
+	FileEntry
+	why string
+}
+
+// maxExportHole bounds the unallocated part of a file the export copies:
+// a sparse file takes little room in the workspace but would be written
+// out whole, so a guest could make an export write terabytes of zeros.
+const maxExportHole = 64 << 20
+
 // exportWorkspace copies the workspace's directories and regular files
-// through an os.Root (so nothing outside can be reached) and returns the
-// listing and the entries it skipped.
-func (s *Session) exportWorkspace(out sink) (files []FileEntry, skipped []FileEntry, err error) {
+// through a hostfs.Root (strictly beneath it, no link followed, no pipe
+// waited on) and returns the listing and the entries it skipped.
+func (s *Session) exportWorkspace(out sink) (files []FileEntry, skipped []skippedFile, err error) {
 	root, err := s.openWorkspace()
 	if err != nil {
 		return nil, nil, err
@@ -281,28 +294,47 @@ func (s *Session) exportWorkspace(out sink) (files []FileEntry, skipped []FileEn
 				return nil, nil, err
 			}
 		case KindFile:
-			f, err := root.Open(e.Path)
+			f, err := root.Open(e.Path, unix.O_RDONLY, false)
 			if err != nil {
-				skipped = append(skipped, e)
+				skipped = append(skipped, skippedFile{e, "changed while exporting"})
 				continue
 			}
 			fi, err := f.Stat()
-			if err == nil && fi.Mode().IsRegular() {
-				mode := fs.FileMode(0o644)
-				if fi.Mode()&0o111 != 0 {
-					mode = 0o755
-				}
-				err = out.file(name, mode, fi.Size(), fi.ModTime(), f)
+			if err != nil {
+				f.Close()
+				skipped = append(skipped, skippedFile{e, err.Error()})
+				continue
 			}
+			if hole := fi.Size() - allocated(fi); hole > maxExportHole {
+				f.Close()
+				skipped = append(skipped, skippedFile{e, fmt.Sprintf("sparse: %s apparent, %s on disk",
+					run.FormatBytes(uint64(fi.Size())), run.FormatBytes(uint64(allocated(fi))))})
+				continue
+			}
+			mode := fs.FileMode(0o644)
+			if fi.Mode()&0o111 != 0 {
+				mode = 0o755
+			}
+			err = out.file(name, mode, fi.Size(), fi.ModTime(), f)
 			f.Close()
 			if err != nil {
 				return nil, nil, fmt.Errorf("workspace/%s: %w", e.Path, err)
 			}
+		case KindSymlink:
+			skipped = append(skipped, skippedFile{e, "a symbolic link: links are never copied"})
 		default:
-			skipped = append(skipped, e)
+			skipped = append(skipped, skippedFile{e, "a special file"})
 		}
 	}
 	return files, skipped, nil
+}
+
+// allocated is the bytes of disk blocks a file takes.
+func allocated(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return fi.Size()
 }
 
 func (s *Session) exportBuffers(out sink) error {
@@ -336,7 +368,7 @@ func (s *Session) exportBuffers(out sink) error {
 }
 
 // writeReports writes report.md and report.json, one run at a time.
-func (s *Session) writeReports(mdFile, jsFile io.Writer, meta Meta, files, skipped []FileEntry) error {
+func (s *Session) writeReports(mdFile, jsFile io.Writer, meta Meta, files []FileEntry, skipped []skippedFile) error {
 	md := bufio.NewWriter(mdFile)
 	js := bufio.NewWriter(jsFile)
 
@@ -473,7 +505,7 @@ func writeBlock(w *bufio.Writer, title, lang, text string, total int64, truncate
 	fmt.Fprintf(w, "%s\n", fence)
 }
 
-func writeMarkdownWorkspace(w *bufio.Writer, files, skipped []FileEntry) {
+func writeMarkdownWorkspace(w *bufio.Writer, files []FileEntry, skipped []skippedFile) {
 	w.WriteString("\n## Workspace\n\n")
 	if len(files) == 0 {
 		w.WriteString("Empty.\n")
@@ -490,9 +522,9 @@ func writeMarkdownWorkspace(w *bufio.Writer, files, skipped []FileEntry) {
 		}
 	}
 	if len(skipped) > 0 {
-		w.WriteString("\nNot exported (symlinks and special files are never copied):\n\n")
+		w.WriteString("\nNot exported:\n\n")
 		for _, e := range skipped {
-			fmt.Fprintf(w, "- `%s` (%s)\n", strings.ToValidUTF8(e.Path, "\uFFFD"), e.Kind)
+			fmt.Fprintf(w, "- `%s` (%s)\n", strings.ToValidUTF8(e.Path, "\uFFFD"), e.why)
 		}
 	}
 }

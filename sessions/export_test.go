@@ -75,7 +75,7 @@ func checkReports(t *testing.T, s *Session, dir string) {
 	for _, want := range []string{
 		"# wasmplay session demo (exp)", "| 2 |", "## Run 2: exit_nonzero", "Traceback: boom",
 		"````\n```fenced```", // fence longer than the backticks inside
-		"not valid UTF-8", "`data/out.txt` (6 B)", "Not exported", "`leak` (symlink)",
+		"not valid UTF-8", "`data/out.txt` (6 B)", "Not exported", "`leak` (a symbolic link: links are never copied)",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)

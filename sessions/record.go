@@ -76,6 +76,14 @@ type RunRecord struct {
 	StderrBytes int64 `json:"stderr_bytes"`
 	// Files lists the workspace changes the run made.
 	Files run.FileChanges `json:"files"`
+	// FilesTruncated says the workspace was too large to list the
+	// changes.
+	FilesTruncated bool `json:"files_truncated,omitempty"`
+	// Disk is what the workspace took when the run ended; zero for runs
+	// recorded before wasmplay measured it.
+	Disk run.DiskUsage `json:"disk"`
+	// DiskRefused counts writes and new files the disk quota refused.
+	DiskRefused uint64 `json:"disk_refused,omitempty"`
 }
 
 // Who asked for a run.
@@ -304,6 +312,9 @@ func NewRecord(code, stdin []byte, origin *Origin, res run.Result) RunRecord {
 		StdoutBytes:      res.StdoutBytes,
 		StderrBytes:      res.StderrBytes,
 		Files:            res.Files,
+		FilesTruncated:   res.FilesTruncated,
+		Disk:             res.Disk,
+		DiskRefused:      res.DiskRefused,
 	}
 	if rec.ExitCode < 0 {
 		rec.ExitCode = 0 // the record keeps exit codes only for runs that exited
@@ -337,6 +348,9 @@ func (r RunRecord) Result() run.Result {
 		Duration:        time.Duration(r.DurationMS * float64(time.Millisecond)),
 		Limits:          r.Limits,
 		Files:           r.Files,
+		FilesTruncated:  r.FilesTruncated,
+		Disk:            r.Disk,
+		DiskRefused:     r.DiskRefused,
 	}
 	if res.Outcome != run.OutcomeOK && res.Outcome != run.OutcomeExitNonzero {
 		res.ExitCode = -1

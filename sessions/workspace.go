@@ -3,23 +3,23 @@ package sessions
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/wasmplay/wasmplay/hostfs"
 )
 
 // Workspace file operations.
 //
-// Every operation goes through an os.Root opened on the workspace
-// directory, which refuses any path that leaves it: "..", absolute paths,
-// and symlinks (planted by the guest, say) that point outside. Paths are
-// checked up front too, so the common mistakes get a clear ErrInvalidPath
+// The guest writes the workspace, so every operation goes through a
+// hostfs.Root opened on it: lookups are made strictly beneath it by the
+// kernel (openat2), following no symbolic link at all, never blocking on a
+// named pipe, and bounded in entries and depth. Paths are checked up front
+// too, so the common mistakes get a clear ErrInvalidPath
 // rather than an OS error: a path must be relative, "/"-separated, and may
 // not contain ".." or NUL.
 
@@ -73,28 +73,33 @@ func cleanRelPath(p string) (string, error) {
 	return c, nil
 }
 
-// openWorkspace opens the workspace as an os.Root, creating it if missing
-// and refusing it if it has been replaced by a symlink.
-func (s *Session) openWorkspace() (*os.Root, error) {
+// openWorkspace opens the workspace as a hostfs.Root, creating it if
+// missing and refusing it if it has been replaced by a symlink.
+func (s *Session) openWorkspace() (*hostfs.Root, error) {
 	dir := s.WorkspaceDir()
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	return os.OpenRoot(dir)
+	return hostfs.OpenRoot(dir)
 }
 
-// confine adds ErrInvalidPath to the error os.Root gives for a path that
-// escapes the workspace (the os package does not export that error).
+// confine adds ErrInvalidPath to the errors hostfs gives for a path that
+// leads out of the workspace or through a link.
 func confine(err error) error {
-	if err != nil && strings.Contains(err.Error(), "path escapes from parent") {
+	if errors.Is(err, hostfs.ErrEscape) || errors.Is(err, hostfs.ErrSymlink) {
 		return fmt.Errorf("%w: %w", ErrInvalidPath, err)
 	}
 	return err
 }
 
+// MaxReadBytes bounds what ReadFile loads.
+const MaxReadBytes = 64 << 20
+
 // Files lists the workspace in tree order: each directory is followed by
 // its contents, names sorted within a directory. Symlinks are listed, not
-// followed.
+// followed. A workspace with more entries than hostfs lists (or deeper
+// directories) is listed in part, with an error wrapping
+// hostfs.ErrTreeTooLarge beside the part.
 func (s *Session) Files() ([]FileEntry, error) {
 	root, err := s.openWorkspace()
 	if err != nil {
@@ -103,28 +108,15 @@ func (s *Session) Files() ([]FileEntry, error) {
 	defer root.Close()
 	var out []FileEntry
 	dirIndex := map[string]int{}
-	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if p == "." {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil // removed meanwhile
-		}
+	err = root.Walk(func(p string, info fs.FileInfo) error {
 		e := FileEntry{Path: p, Size: info.Size(), ModTime: info.ModTime()}
-		switch {
-		case d.Type().IsRegular():
+		switch m := info.Mode(); {
+		case m.IsRegular():
 			e.Kind = KindFile
-		case d.IsDir():
+		case m.IsDir():
 			e.Kind, e.Size = KindDir, 0
 			dirIndex[p] = len(out)
-		case d.Type()&fs.ModeSymlink != 0:
+		case m&fs.ModeSymlink != 0:
 			e.Kind = KindSymlink
 		default:
 			e.Kind = KindOther
@@ -138,12 +130,12 @@ func (s *Session) Files() ([]FileEntry, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sessions: files of %s: %w", s.id, err)
+		return out, fmt.Errorf("sessions: files of %s: %w", s.id, err)
 	}
 	return out, nil
 }
 
-// ReadFile returns the content of a workspace file.
+// ReadFile returns the content of a workspace file of at most MaxReadBytes.
 func (s *Session) ReadFile(name string) ([]byte, error) {
 	p, err := cleanRelPath(name)
 	if err != nil {
@@ -154,7 +146,7 @@ func (s *Session) ReadFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
 	}
 	defer root.Close()
-	b, err := root.ReadFile(p)
+	b, err := root.ReadFile(p, MaxReadBytes)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, confine(err))
 	}
@@ -163,6 +155,8 @@ func (s *Session) ReadFile(name string) ([]byte, error) {
 
 // ReadFileHead returns at most limit bytes from the start of a workspace
 // file, and the file's full size, so a preview never loads a huge file.
+// Only a regular file is read; a named pipe or a device is refused without
+// waiting on it.
 func (s *Session) ReadFileHead(name string, limit int) (head []byte, size int64, err error) {
 	p, err := cleanRelPath(name)
 	if err != nil {
@@ -173,24 +167,11 @@ func (s *Session) ReadFileHead(name string, limit int) (head []byte, size int64,
 		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
 	}
 	defer root.Close()
-	f, err := root.Open(p)
+	head, size, err = root.ReadFileHead(p, int64(limit))
 	if err != nil {
 		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, confine(err))
 	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
-	}
-	if info.IsDir() {
-		return nil, 0, fmt.Errorf("sessions: read %q in %s: is a directory", name, s.id)
-	}
-	head = make([]byte, limit)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, 0, fmt.Errorf("sessions: read %q in %s: %w", name, s.id, err)
-	}
-	return head[:n], info.Size(), nil
+	return head, size, nil
 }
 
 // WriteFile creates or replaces a workspace file, creating parent
@@ -201,7 +182,7 @@ func (s *Session) WriteFile(name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("sessions: write %s: %w", s.id, err)
 	}
-	err = s.withWorkspace(func(root *os.Root) (int64, error) {
+	err = s.withWorkspace(func(root *hostfs.Root) (int64, error) {
 		var old int64
 		if fi, err := root.Lstat(p); err == nil {
 			if fi.IsDir() {
@@ -211,42 +192,17 @@ func (s *Session) WriteFile(name string, data []byte) error {
 				old = fi.Size()
 			}
 		}
-		if dir := path.Dir(p); dir != "." {
-			if err := root.MkdirAll(dir, dirPerm); err != nil {
-				return 0, err
-			}
+		if err := root.MkdirAll(path.Dir(p), dirPerm); err != nil {
+			return 0, err
 		}
-		if err := s.writeInRoot(root, p, data); err != nil {
+		tmp := "." + path.Base(p) + "." + uuid.NewString()[:8] + tmpSuffix
+		if err := root.WriteFileAtomic(p, data, 0o644, tmp, s.st.noSync); err != nil {
 			return 0, err
 		}
 		return int64(len(data)) - old, nil
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: write %q in %s: %w", name, s.id, confine(err))
-	}
-	return nil
-}
-
-// writeInRoot writes p atomically inside root.
-func (s *Session) writeInRoot(root *os.Root, p string, data []byte) error {
-	tmp := path.Join(path.Dir(p), "."+path.Base(p)+"."+uuid.NewString()[:8]+tmpSuffix)
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	var serr error
-	if werr == nil && !s.st.noSync {
-		serr = f.Sync()
-	}
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		root.Remove(tmp)
-		return err
-	}
-	if err := root.Rename(tmp, p); err != nil {
-		root.Remove(tmp)
-		return err
 	}
 	return nil
 }
@@ -262,19 +218,23 @@ func (s *Session) RenameFile(oldName, newName string) error {
 	if err != nil {
 		return fmt.Errorf("sessions: rename in %s: %w", s.id, err)
 	}
-	err = s.withWorkspace(func(root *os.Root) (int64, error) {
+	err = s.withWorkspace(func(root *hostfs.Root) (int64, error) {
 		if _, err := root.Lstat(from); err != nil {
 			return 0, err
 		}
 		if _, err := root.Lstat(to); err == nil {
 			return 0, fmt.Errorf("%q: %w", to, ErrExists)
 		}
-		if dir := path.Dir(to); dir != "." {
-			if err := root.MkdirAll(dir, dirPerm); err != nil {
-				return 0, err
-			}
+		if err := root.MkdirAll(path.Dir(to), dirPerm); err != nil {
+			return 0, err
 		}
-		return 0, root.Rename(from, to)
+		if err := root.Rename(from, to); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return 0, fmt.Errorf("%q: %w", to, ErrExists)
+			}
+			return 0, err
+		}
+		return 0, nil
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: rename %q to %q in %s: %w", oldName, newName, s.id, confine(err))
@@ -289,25 +249,12 @@ func (s *Session) DeleteFile(name string) error {
 	if err != nil {
 		return fmt.Errorf("sessions: delete %s: %w", s.id, err)
 	}
-	err = s.withWorkspace(func(root *os.Root) (int64, error) {
-		fi, err := root.Lstat(p)
-		if err != nil {
+	err = s.withWorkspace(func(root *hostfs.Root) (int64, error) {
+		if _, err := root.Lstat(p); err != nil {
 			return 0, err
 		}
-		var size int64
-		if fi.IsDir() {
-			fs.WalkDir(root.FS(), p, func(_ string, d fs.DirEntry, err error) error {
-				if err == nil && d.Type().IsRegular() {
-					if info, err := d.Info(); err == nil {
-						size += info.Size()
-					}
-				}
-				return nil
-			})
-		} else if fi.Mode().IsRegular() {
-			size = fi.Size()
-		}
-		return -size, root.RemoveAll(p)
+		freed, err := root.RemoveAll(p)
+		return -freed, err
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: delete %q in %s: %w", name, s.id, confine(err))
@@ -319,7 +266,7 @@ func (s *Session) DeleteFile(name string) error {
 // adjusts the session's recorded size by the delta it returns and marks
 // the session used. (Runs change the workspace behind this package's back;
 // AppendRun re-measures the whole session instead.)
-func (s *Session) withWorkspace(op func(root *os.Root) (sizeDelta int64, err error)) error {
+func (s *Session) withWorkspace(op func(root *hostfs.Root) (sizeDelta int64, err error)) error {
 	return s.withLock(func() error {
 		root, err := s.openWorkspace()
 		if err != nil {

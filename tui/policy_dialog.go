@@ -23,10 +23,10 @@ type policyPreset struct {
 func policyPresets() []policyPreset {
 	return []policyPreset{
 		{"tight", "alt+t", run.Policy{FuelBudget: 500_000_000, MemoryBytes: 32 << 20, Timeout: 5 * time.Second,
-			StdoutMaxBytes: 256 << 10, StderrMaxBytes: 128 << 10}},
+			StdoutMaxBytes: 256 << 10, StderrMaxBytes: 128 << 10, DiskBytes: 64 << 20, DiskFiles: 10_000}},
 		{"default", "alt+d", run.DefaultPolicy()},
 		{"generous", "alt+g", run.Policy{FuelBudget: 50_000_000_000, MemoryBytes: 1 << 30, Timeout: 5 * time.Minute,
-			StdoutMaxBytes: 16 << 20, StderrMaxBytes: 4 << 20}},
+			StdoutMaxBytes: 16 << 20, StderrMaxBytes: 4 << 20, DiskBytes: 16 << 30, DiskFiles: 1_000_000}},
 	}
 }
 
@@ -49,6 +49,10 @@ func limitLabel(f run.Field) string {
 		return "stdout kept"
 	case run.FieldStderrMax:
 		return "stderr kept"
+	case run.FieldDisk:
+		return "disk quota"
+	case run.FieldFiles:
+		return "files quota"
 	}
 	return string(f)
 }

@@ -7,7 +7,7 @@
 # The tests read "result" (outcome, exit_code, message, stderr) and never
 # need the runtimes themselves. Re-run after the runtimes change:
 #
-#   cd /work/main && go build -o /tmp/wasmplay . && sh runner/guidance/testdata/capture.sh /tmp/wasmplay
+#   cd /work/main && go build -o /tmp/wasmplay . && sh guidance/testdata/capture.sh /tmp/wasmplay
 #
 # Run it from the repository root so ./bin holds the runtimes. Needs jq.
 set -eu

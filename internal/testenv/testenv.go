@@ -80,5 +80,11 @@ func PolicyWith(p run.Policy) run.Policy {
 	if p.Timeout == 0 {
 		p.Timeout = d.Timeout
 	}
+	if p.DiskBytes == 0 {
+		p.DiskBytes = d.DiskBytes
+	}
+	if p.DiskFiles == 0 {
+		p.DiskFiles = d.DiskFiles
+	}
 	return p
 }
