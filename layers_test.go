@@ -17,12 +17,13 @@ var layers = map[string][]string{
 	"run":                 {},
 	"runtimes":            {},
 	"themes":              {},
+	"textsafe":            {},
 	"hostfs":              {"run"},
 	"runtimes/codeblocks": {"runtimes"},
-	"sessions":            {"run", "hostfs"},
+	"sessions":            {"run", "hostfs", "textsafe"},
 	"demos":               {"run"},
 	"guidance":            {"run", "runtimes"},
-	"report":              {"run", "runtimes", "guidance"},
+	"report":              {"run", "runtimes", "guidance", "textsafe"},
 	"config":              {"run", "runtimes"},
 	"runner":              {"run", "hostfs"},
 	"workers":             {"run", "hostfs"},
@@ -30,8 +31,8 @@ var layers = map[string][]string{
 	"sandbox":             {"run", "runtimes", "hostfs", "sandbox/wasi"},
 	"playground":          {"run", "runtimes", "runner", "sessions", "guidance", "demos", "hostfs"},
 	"tui/editor":          {"themes"},
-	"tui":                 {"run", "hostfs", "runtimes", "runtimes/codeblocks", "sessions", "guidance", "report", "demos", "config", "playground", "themes", "tui/editor"},
-	"cli":                 {"run", "runtimes", "runtimes/codeblocks", "hostfs", "sessions", "guidance", "report", "demos", "config", "runner", "workers", "sandbox", "playground", "themes", "tui"},
+	"tui":                 {"run", "hostfs", "textsafe", "runtimes", "runtimes/codeblocks", "sessions", "guidance", "report", "demos", "config", "playground", "themes", "tui/editor"},
+	"cli":                 {"run", "textsafe", "runtimes", "runtimes/codeblocks", "hostfs", "sessions", "guidance", "report", "demos", "config", "runner", "workers", "sandbox", "playground", "themes", "tui"},
 	"cmd/buildtool":       {"run", "runtimes", "config", "sandbox"},
 	"cmd/benchreport":     {"run", "runtimes", "config", "sandbox", "runner", "workers", "playground", "sessions"},
 	"internal/testenv":    {"run"},
@@ -39,7 +40,7 @@ var layers = map[string][]string{
 
 // noCgo are the packages that must build without a C toolchain: what
 // renders, advises, records and schedules never links wasmtime.
-var noCgo = []string{"run", "runtimes", "runtimes/codeblocks", "themes", "hostfs", "sessions", "demos", "guidance",
+var noCgo = []string{"run", "textsafe", "runtimes", "runtimes/codeblocks", "themes", "hostfs", "sessions", "demos", "guidance",
 	"report", "config", "runner", "workers", "playground", "tui", "tui/editor"}
 
 // goList runs `go list -f format pkgs...` and returns its lines.

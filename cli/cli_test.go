@@ -12,6 +12,7 @@ import (
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // cliEnv is one isolated world for in-process runs of the command line:
@@ -259,5 +260,48 @@ func TestDemo_UsesTheConfig(t *testing.T) {
 	status, stdout, stderr := e.run("", "demo", "hello")
 	if status != 0 || !strings.Contains(stdout, "met") || !strings.Contains(stderr, "of 24 MiB") {
 		t.Fatalf("status %d\nstdout %s\nstderr %s", status, stdout, stderr)
+	}
+}
+
+// TestSessions_GuestStringsShownSafely: what a guest printed, named its
+// files and raised comes back through `sessions show`, `--json` and an
+// export with no control character left raw and no line it did not own.
+func TestSessions_GuestStringsShownSafely(t *testing.T) {
+	e := newCLIEnv(t)
+	code := `import sys
+print("\x1b]0;pwned\x07\x1b[2J\u009b2J\u0085")
+open("/app/evil\n## Forged\u202e", "w").write("x")
+raise ValueError("\x1b]52;c;AAAA\x07")`
+	status, stdout, _ := e.run("", "run", "--session", "hostile", "--new", "-c", code)
+	if status != 1 || !strings.Contains(stdout, "\x1b]0;pwned") {
+		t.Fatalf("status %d; to a pipe the output must stay exact: %q", status, stdout)
+	}
+	_, show, stderr := e.run("", "sessions", "show", "hostile")
+	_, asJSON, _ := e.run("", "run", "--json", "--session", "hostile", "-c", code)
+	export := filepath.Join(t.TempDir(), "out")
+	if status, _, err := e.run("", "sessions", "export", "hostile", export); status != 0 {
+		t.Fatalf("export: %s", err)
+	}
+	reportMD, err := os.ReadFile(filepath.Join(export, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportJSON, err := os.ReadFile(filepath.Join(export, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{"sessions show": show + stderr, "--json": asJSON,
+		"report.md": string(reportMD), "report.json": string(reportJSON)} {
+		for _, r := range doc {
+			if textsafe.Unsafe(r) && r != '\n' && r != '\t' {
+				t.Errorf("%s holds %U raw", name, r)
+				break
+			}
+		}
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, "## Forged") {
+				t.Errorf("%s: a file name forged a line: %q", name, line)
+			}
+		}
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wasmplay/wasmplay/config"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sandbox"
 )
 
 // exitError carries a process exit status out of a command.
@@ -47,6 +49,7 @@ type globals struct {
 // Run executes the command line args (without the program name) and
 // returns the process exit status.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sandbox.ServeCompileHelper(args) // exits when this process is one
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(g)
 	root.SetArgs(args)
@@ -109,6 +112,19 @@ func (g *globals) loadConfig(create bool) (config.Config, error) {
 }
 
 // registry builds the runtime registry with the configured overrides.
+// newLocal creates the in-process executor, compiling large guest modules
+// in helper processes of this executable (killable, memory-capped).
+func (g *globals) newLocal(reg *runtimes.Registry) (*sandbox.Local, error) {
+	local, err := sandbox.NewLocal(reg, g.dirs.Cache)
+	if err != nil {
+		return nil, &exitError{code: ExitHostError, err: err}
+	}
+	if exe, err := os.Executable(); err == nil {
+		local.SetCompileHelper(exe)
+	}
+	return local, nil
+}
+
 func (g *globals) registry(cfg config.Config) (*runtimes.Registry, error) {
 	reg, err := runtimes.NewRegistry(g.dirs.Bin, cfg.Overrides())
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/wasmplay/wasmplay/guidance"
@@ -20,14 +21,20 @@ import (
 	"github.com/wasmplay/wasmplay/runner"
 	"github.com/wasmplay/wasmplay/sandbox"
 	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
-// Exit statuses of `wasmplay run`. A guest's own exit status (0-125: WASI
-// allows no more) is passed through. wasmplay's own outcomes use 126-128
+// Exit statuses of `wasmplay run`. A guest's own exit status is passed
+// through when it is 0-124; a higher one (WASI allows any 32-bit status,
+// which a process cannot return) is 125, with the exact status in the
+// summary and the JSON, so that it can never pass for success (256 would
+// wrap to 0) or for one of wasmplay's own. wasmplay's outcomes use 126-128
 // (as shells do for "cannot run"), 130 for a cancel (as for ctrl+c), and
 // 160 and up for limits and traps, clear of the 129-159 a shell reports
 // for a process killed by a signal.
 const (
+	// ExitGuestHigh: the guest exited with a status above 124.
+	ExitGuestHigh = 125
 	// ExitUsage: bad flags or input (a missing file, an invalid limit).
 	ExitUsage = 126
 	// ExitRuntimeUnavailable: unknown runtime, or its binary is not built.
@@ -48,6 +55,9 @@ const (
 	ExitTimeout = 164
 	// ExitDiskLimit: the workspace's disk quota stopped the guest.
 	ExitDiskLimit = 165
+	// ExitInvalidModule: the code is not a module that can run (a WAT
+	// syntax error, a missing _start, an unknown import).
+	ExitInvalidModule = 166
 )
 
 // exitStatusFor maps a result to the process exit status.
@@ -56,6 +66,9 @@ func exitStatusFor(res run.Result) int {
 	case run.OutcomeOK:
 		return 0
 	case run.OutcomeExitNonzero:
+		if res.ExitCode < 1 || res.ExitCode >= ExitGuestHigh {
+			return ExitGuestHigh
+		}
 		return res.ExitCode
 	case run.OutcomeOutOfFuel:
 		return ExitOutOfFuel
@@ -67,6 +80,8 @@ func exitStatusFor(res run.Result) int {
 		return ExitTimeout
 	case run.OutcomeDiskLimit:
 		return ExitDiskLimit
+	case run.OutcomeInvalidModule:
+		return ExitInvalidModule
 	case run.OutcomeCanceled:
 		return ExitCanceled
 	case run.OutcomeTrap:
@@ -87,6 +102,7 @@ type runOptions struct {
 	stderrMax string
 	disk      string
 	files     string
+	raw       bool
 	workspace string
 	env       []string
 	mounts    []string
@@ -141,7 +157,7 @@ unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.runtime, "runtime", "r", "", "python, javascript (js) or wat")
+	f.StringVarP(&o.runtime, "runtime", "r", "", "python, javascript (js) or wat (WebAssembly text or a binary module)")
 	f.StringVarP(&o.code, "code", "c", "", "the code to run")
 	f.StringVar(&o.fuel, "fuel", "", "fuel budget, e.g. 5G, 500M, 5e9 (default 5G)")
 	f.StringVar(&o.memory, "memory", "", "memory cap, e.g. 64MiB (default 128MiB)")
@@ -159,6 +175,7 @@ unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
 	f.BoolVar(&o.keepState, "keep-state", false, "with --session: carry variables in from the session's last kept run and keep them for the next (--keep-state=false: not this run; default: the session's switch, alt+k in the app)")
 	f.StringVar(&o.markdown, "from-markdown", "", "take the code from a fenced code block of a Markdown file (an LLM answer); - reads standard input")
 	f.IntVar(&o.block, "block", 0, "with --from-markdown: which code block, counting from 1 (needed when there are several)")
+	f.BoolVar(&o.raw, "raw", false, "on a terminal, pass the guest's escape sequences through as they are (by default only colours pass; a pipe or a file always gets the exact bytes)")
 	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object with the result instead of streaming")
 	f.StringVar(&o.report, "report", "", "print a report for a model instead: md (Markdown) or json (schema in docs/REPORT.md)")
 	f.StringVar(&o.reportMax, "report-max-output", "", "with --report: keep at most this much of each output stream, e.g. 8KiB (default 4KiB)")
@@ -195,7 +212,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	if err != nil {
 		return err
 	}
-	rt, err := reg.Lookup(runtimeFor(o, hintRuntime, source))
+	rt, err := reg.Lookup(runtimeFor(o, hintRuntime, source, code))
 	if err != nil {
 		return &exitError{code: ExitRuntimeUnavailable, err: err}
 	}
@@ -233,9 +250,9 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 			return err
 		}
 	}
-	local, err := sandbox.NewLocal(reg, g.dirs.Cache)
+	local, err := g.newLocal(reg)
 	if err != nil {
-		return &exitError{code: ExitHostError, err: err}
+		return err
 	}
 	rn, err := runner.New(runner.Config{Executor: local, Slots: 1})
 	if err != nil {
@@ -263,6 +280,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 		req.KeepVars = &o.keepState
 	}
 	streaming := !o.jsonOut && o.report == ""
+	guestOut, guestErr := guestStream(g.stdout, o.raw), guestStream(g.stderr, o.raw)
 	if streaming {
 		req.OnEvent = func(ev run.Event) {
 			out, ok := ev.(run.Output)
@@ -271,9 +289,9 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 			}
 			for _, c := range out.Chunks {
 				if c.Stream == run.Stderr {
-					g.stderr.Write(c.Data)
+					guestErr.Write(c.Data)
 				} else {
-					g.stdout.Write(c.Data)
+					guestOut.Write(c.Data)
 				}
 			}
 		}
@@ -295,16 +313,21 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// ctrl+c, kill and the terminal closing cancel the run, which is then
+	// recorded as canceled; a second signal ends the process at once.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	r, err := pg.Start(ctx, req)
 	if err != nil {
 		return g.startError(err, sess)
 	}
 	out := r.Wait()
 	res := out.Result
+	guestOut.Close() // colours the guest left on end before wasmplay writes
+	guestErr.Close()
 	if out.RecordErr != nil {
-		fmt.Fprintf(g.stderr, "wasmplay: the run was not recorded in session %s: %v\n", sess, out.RecordErr)
+		fmt.Fprintf(g.stderr, "wasmplay: THE RUN WAS NOT RECORDED in session %s: %v\n", sess, out.RecordErr)
 	}
 	if out.Vars != nil && out.Vars.SaveErr != nil {
 		fmt.Fprintf(g.stderr, "wasmplay: the kept variables were not saved: %v\n", out.Vars.SaveErr)
@@ -340,6 +363,11 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 			line += fmt.Sprintf(" · session %s run %d", sess, out.Number)
 		}
 		fmt.Fprintln(g.stderr, line)
+	}
+	if out.RecordErr != nil {
+		// Whatever the guest did, the history the user asked for is
+		// missing it: a script must not take this for success.
+		return &exitError{code: ExitHostError}
 	}
 	if status := exitStatusFor(res); status != 0 {
 		return &exitError{code: status}
@@ -385,3 +413,20 @@ func printVarsOutcome(w io.Writer, vo *playground.VarsOutcome) {
 		fmt.Fprintf(w, "wasmplay: not kept (not JSON-representable): %s\n", strings.Join(rep.Skipped, ", "))
 	}
 }
+
+// guestStream is where a stream of the guest's output goes. On a terminal
+// it is filtered (textsafe.Terminal: colours pass, other escape sequences
+// are dropped, controls escaped), so the guest cannot retitle the window,
+// write the clipboard or repaint the screen; to a pipe or a file, or with
+// --raw, the bytes are exact.
+func guestStream(w io.Writer, raw bool) io.WriteCloser {
+	if f, ok := w.(*os.File); ok && !raw && term.IsTerminal(f.Fd()) {
+		return textsafe.NewTerminal(w)
+	}
+	return nopCloser{w}
+}
+
+// nopCloser is an io.WriteCloser whose Close does nothing.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

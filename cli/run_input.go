@@ -154,13 +154,15 @@ func readStdin(g *globals, o runOptions, source string) ([]byte, error) {
 }
 
 // runtimeFor picks the runtime: -r, else what a Markdown fence named, else
-// the file's extension, else python.
-func runtimeFor(o runOptions, hint, source string) string {
+// wat for a binary module, else the file's extension, else python.
+func runtimeFor(o runOptions, hint, source string, code []byte) string {
 	switch {
 	case o.runtime != "":
 		return o.runtime
 	case hint != "":
 		return hint
+	case runtimes.IsWasmBinary(code):
+		return runtimes.WAT
 	}
 	if rt, ok := runtimes.LanguageForPath(source); ok {
 		return rt.Name

@@ -13,6 +13,7 @@ import (
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // sessionStore opens the sessions root; problems with it are reported
@@ -36,9 +37,14 @@ func sessionError(err error) error {
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Guest strings are in it: C1 controls and bidi characters are
+	// written as \u escapes (the same values, safe bytes).
+	_, err = w.Write(append(textsafe.JSON(data), '\n'))
+	return err
 }
 
 func newSessionsCommand(g *globals) *cobra.Command {
@@ -233,7 +239,7 @@ func sessionsList(g *globals, jsonOut bool) error {
 	now := time.Now()
 	for _, s := range list {
 		if s.Error != "" {
-			fmt.Fprintf(tw, "%s\t\t\t%s\t\t\tunreadable: %s\n", s.ID, ago(now, s.LastUsedAt), s.Error)
+			fmt.Fprintf(tw, "%s\t\t\t%s\t\t\tunreadable: %s\n", s.ID, ago(now, s.LastUsedAt), textsafe.Line(s.Error))
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, dash(s.Name), dash(s.Runtime), ago(now, s.LastUsedAt),
@@ -339,30 +345,41 @@ func printRunRecord(w io.Writer, r sessions.RunRecord) {
 	}
 	fmt.Fprintf(w, "fuel %s of %s · memory %d pages peak, %d final, cap %s · timeout %s\n", fuel, run.FormatFuel(r.Limits.FuelBudget),
 		r.MemoryPagesPeak, r.MemoryPagesFinal, run.FormatBytes(r.Limits.MemoryBytes), time.Duration(r.Limits.TimeoutMS)*time.Millisecond)
+	if r.Limits.DiskBytes > 0 {
+		fmt.Fprintf(w, "disk %s in %d entries, quota %s in %d", run.FormatBytes(r.Disk.Bytes), r.Disk.Entries,
+			run.FormatBytes(r.Limits.DiskBytes), r.Limits.DiskFiles)
+		if r.DiskRefused > 0 {
+			fmt.Fprintf(w, " · refused %d writes", r.DiskRefused)
+		}
+		fmt.Fprintln(w)
+	}
 	if r.Message != "" {
-		fmt.Fprintf(w, "message: %s\n", r.Message)
+		fmt.Fprintf(w, "message: %s\n", textsafe.Line(r.Message))
 	}
 	fmt.Fprintln(w, "\n--- code")
-	fmt.Fprintln(w, strings.TrimRight(r.Code, "\n"))
+	fmt.Fprintln(w, textsafe.Text(strings.TrimRight(r.Code, "\n")))
 	fmt.Fprintln(w, "--- stdout")
-	fmt.Fprint(w, r.Stdout)
+	fmt.Fprint(w, textsafe.Text(r.Stdout))
 	if r.StdoutTruncated {
 		fmt.Fprintf(w, "\n[truncated: kept %s of %s]", run.FormatBytes(uint64(len(r.Stdout))), run.FormatBytes(uint64(r.StdoutBytes)))
 	}
 	fmt.Fprintln(w, "\n--- stderr")
-	fmt.Fprint(w, r.Stderr)
+	fmt.Fprint(w, textsafe.Text(r.Stderr))
 	if r.StderrTruncated {
 		fmt.Fprintf(w, "\n[truncated: kept %s of %s]", run.FormatBytes(uint64(len(r.Stderr))), run.FormatBytes(uint64(r.StderrBytes)))
 	}
 	fmt.Fprintln(w, "\n--- files")
+	if r.FilesTruncated {
+		fmt.Fprintln(w, "(the workspace held too many entries to list the changes)")
+	}
 	for _, c := range r.Files.Created {
-		fmt.Fprintf(w, "+ %s (%s)\n", c.Path, run.FormatBytes(uint64(c.Size)))
+		fmt.Fprintf(w, "+ %s (%s)\n", textsafe.Line(c.Path), run.FormatBytes(uint64(c.Size)))
 	}
 	for _, c := range r.Files.Modified {
-		fmt.Fprintf(w, "~ %s (%s)\n", c.Path, run.FormatBytes(uint64(c.Size)))
+		fmt.Fprintf(w, "~ %s (%s)\n", textsafe.Line(c.Path), run.FormatBytes(uint64(c.Size)))
 	}
 	for _, c := range r.Files.Deleted {
-		fmt.Fprintf(w, "- %s\n", c.Path)
+		fmt.Fprintf(w, "- %s\n", textsafe.Line(c.Path))
 	}
 }
 
@@ -481,5 +498,9 @@ func listOrNothing(names []string) string {
 	if len(names) == 0 {
 		return "nothing"
 	}
-	return strings.Join(names, ", ")
+	safe := make([]string, len(names))
+	for i, n := range names {
+		safe[i] = textsafe.Line(n) // the guest chose them
+	}
+	return strings.Join(safe, ", ")
 }

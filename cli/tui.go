@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -17,7 +20,6 @@ import (
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runner"
 	"github.com/wasmplay/wasmplay/runtimes"
-	"github.com/wasmplay/wasmplay/sandbox"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/themes"
 	"github.com/wasmplay/wasmplay/tui"
@@ -98,7 +100,15 @@ func runTUI(g *globals, o appOptions) error {
 			return pool.Prepare(ctx, rt)
 		},
 	})
-	_, runErr := tea.NewProgram(model).Run()
+	// The terminal closing (SIGHUP) ends the app as quitting does, so runs
+	// in flight are canceled and recorded, not lost with the process.
+	// (Bubble Tea turns SIGTERM into a quit itself.)
+	hup, stopHup := signal.NotifyContext(context.Background(), syscall.SIGHUP)
+	defer stopHup()
+	_, runErr := tea.NewProgram(model, tea.WithContext(hup)).Run()
+	if hup.Err() != nil && errors.Is(runErr, tea.ErrProgramKilled) {
+		runErr = nil
+	}
 
 	// Shut down in order: the app's own commands (saves, lock releases),
 	// then cancel and wait for runs, then stop the workers.
@@ -148,9 +158,9 @@ func newWorkerCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			local, err := sandbox.NewLocal(reg, g.dirs.Cache)
+			local, err := g.newLocal(reg)
 			if err != nil {
-				return &exitError{code: ExitHostError, err: err}
+				return err
 			}
 			prepare := func(rt string, onCompile func(run.Compiling)) error {
 				_, err := local.Prepare(rt, onCompile)
@@ -244,9 +254,9 @@ func runDemoHeadless(ctx context.Context, g *globals, id string) error {
 	if err != nil {
 		return usageError("config: %v", err)
 	}
-	local, err := sandbox.NewLocal(reg, g.dirs.Cache)
+	local, err := g.newLocal(reg)
 	if err != nil {
-		return &exitError{code: ExitHostError, err: err}
+		return err
 	}
 	rn, err := runner.New(runner.Config{Executor: local, Slots: 1})
 	if err != nil {

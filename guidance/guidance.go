@@ -86,7 +86,7 @@ func MatchWithOptions(res run.Result, runtime string, opts MatchOptions) []Advic
 	switch res.Outcome {
 	case run.OutcomeExitNonzero, run.OutcomeMemoryLimit, run.OutcomeDiskLimit, run.OutcomeStackOverflow, run.OutcomeTrap:
 		f.fail = parse(strings.ToValidUTF8(string(res.Stderr), "\uFFFD"), runtime)
-	case run.OutcomeHostError:
+	case run.OutcomeInvalidModule, run.OutcomeHostError:
 		if runtime == runtimes.WAT {
 			f.fail = parseWAT(res.Message)
 		}

@@ -69,6 +69,9 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 		return nil, requestError(FieldCode, "the code is %s, above the maximum %s",
 			run.FormatBytes(uint64(len(req.Code))), run.FormatBytes(run.MaxCodeBytes))
 	}
+	if runtimes.IsWasmBinary(req.Code) && rt.Name != runtimes.WAT {
+		return nil, requestError(FieldCode, "the code is a binary WebAssembly module, not %s source: run it with the wat runtime", rt.Title)
+	}
 	if req.Interactive && len(req.Stdin) > 0 {
 		return nil, requestError(run.FieldStdin, "an interactive run takes its input as it runs, not fixed stdin")
 	}

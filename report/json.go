@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmplay/wasmplay/guidance"
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // SchemaVersion is the version of the JSON report. It changes only when
@@ -283,7 +284,7 @@ func JSON(in Input) ([]byte, error) {
 	if err := enc.Encode(NewReport(in)); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return textsafe.JSON(buf.Bytes()), nil
 }
 
 // streamJSON converts a trimmed stream.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // Markdown renders the report for pasting into a chat with a model. The
@@ -21,7 +22,7 @@ func Markdown(in Input) string {
 	b.WriteString("## wasmplay run report\n\n")
 	fmt.Fprintf(&b, "**%s**", v.headline.lead)
 	if v.headline.detail != "" {
-		b.WriteString(" " + inlineCode(printable(v.headline.detail)))
+		b.WriteString(" " + inlineCode(textsafe.Line(v.headline.detail)))
 	}
 	b.WriteString(v.headline.tail + "\n\n")
 	writeFacts(&b, v)
@@ -50,17 +51,17 @@ func writeFacts(b *strings.Builder, v view) {
 		b.WriteString(" (marked `>` in the code below)\n")
 	}
 	if v.in.Session != "" {
-		fmt.Fprintf(b, "- Session: %s", printable(firstLine(v.in.Session)))
+		fmt.Fprintf(b, "- Session: %s", textsafe.Line(firstLine(v.in.Session)))
 		if v.in.Run > 0 {
 			fmt.Fprintf(b, ", run %d", v.in.Run)
 		}
 		b.WriteString("\n")
 	}
-	switch msg := printable(v.message); {
+	switch msg := textsafe.Text(v.message); {
 	case msg == "" || bytes.Contains(v.res.Stderr, []byte(v.res.Message)):
 		// Nothing to add: no message, or stderr (shown below) has it.
 	case !strings.Contains(msg, "\n"):
-		fmt.Fprintf(b, "- Sandbox message: %s\n", msg)
+		fmt.Fprintf(b, "- Sandbox message: %s\n", textsafe.Line(msg))
 	default:
 		b.WriteString("\nSandbox message:\n\n")
 		writeFenced(b, "text", msg)
@@ -89,7 +90,7 @@ func writeCode(b *strings.Builder, v view) {
 		}
 		fmt.Fprintf(&code, "%s%*d | %s\n", marker, width, i+1, line)
 	}
-	writeFenced(b, v.runtime, printable(code.String()))
+	writeFenced(b, v.runtime, textsafe.Text(code.String()))
 }
 
 // writeStream writes one output stream with its sizes and trim notes.
@@ -114,7 +115,7 @@ func writeStream(b *strings.Builder, title string, s stream) {
 	if len(notes) > 0 {
 		fmt.Fprintf(b, "Note: %s.\n\n", strings.Join(notes, "; "))
 	}
-	writeFenced(b, "text", printable(joinTrimmed(s.head, s.tail, s.omitted)))
+	writeFenced(b, "text", textsafe.Text(joinTrimmed(s.head, s.tail, s.omitted)))
 }
 
 // writeLimits writes the table of what the run used against its limits.
@@ -161,7 +162,7 @@ func writeFiles(b *strings.Builder, files run.FileChanges) {
 		files []run.FileChange
 	}{{"created", files.Created}, {"modified", files.Modified}, {"deleted", files.Deleted}} {
 		for _, f := range group.files {
-			fmt.Fprintf(b, "- %s: %s (%s)\n", group.verb, inlineCode(printable(f.Path)), run.FormatBytes(uint64(f.Size)))
+			fmt.Fprintf(b, "- %s: %s (%s)\n", group.verb, inlineCode(textsafe.Line(f.Path)), run.FormatBytes(uint64(f.Size)))
 		}
 	}
 	b.WriteString("\n")
@@ -174,10 +175,11 @@ func writeAdvice(b *strings.Builder, v view) {
 	}
 	b.WriteString("### What to change\n\n")
 	for i, a := range v.in.Advice {
-		fmt.Fprintf(b, "#### %d. %s\n\n", i+1, a.Title)
-		fmt.Fprintf(b, "%s\n\n", a.Cause)
+		// Causes quote the guest's own messages: kept to their line.
+		fmt.Fprintf(b, "#### %d. %s\n\n", i+1, textsafe.Line(a.Title))
+		fmt.Fprintf(b, "%s\n\n", textsafe.Line(a.Cause))
 		for _, step := range a.Steps {
-			fmt.Fprintf(b, "- %s\n", step)
+			fmt.Fprintf(b, "- %s\n", textsafe.Line(step))
 		}
 		b.WriteString("\n")
 		if a.Before != "" {
@@ -224,32 +226,6 @@ func inlineCode(s string) string {
 		return fence + " " + s + " " + fence
 	}
 	return fence + s + fence
-}
-
-// printable makes text safe to paste: invalid UTF-8 becomes U+FFFD and
-// control characters other than tab and newline become escapes.
-func printable(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if !strings.ContainsFunc(s, isEscaped) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\r':
-			b.WriteString(`\r`)
-		case isEscaped(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// isEscaped reports whether printable writes r as an escape.
-func isEscaped(r rune) bool {
-	return (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f
 }
 
 // validUTF8 reports whether b is valid UTF-8.

@@ -118,7 +118,7 @@ func newView(in Input) view {
 func errorLocation(res run.Result, runtime string) guidance.Location {
 	switch res.Outcome {
 	case run.OutcomeExitNonzero, run.OutcomeMemoryLimit, run.OutcomeDiskLimit, run.OutcomeStackOverflow,
-		run.OutcomeTrap, run.OutcomeHostError:
+		run.OutcomeTrap, run.OutcomeInvalidModule, run.OutcomeHostError:
 	default:
 		return guidance.Location{}
 	}
@@ -241,6 +241,11 @@ func headline(v view) summary {
 		return summary{lead: "The run was canceled before it finished."}
 	case run.OutcomeTrap:
 		return summary{lead: "The code trapped:", detail: trapSummary(res.Message)}
+	case run.OutcomeInvalidModule:
+		if exc != "" {
+			return summary{"The code could not be compiled:", exc, at}
+		}
+		return summary{lead: "The module cannot run:", detail: firstLine(res.Message)}
 	case run.OutcomeHostError:
 		if exc != "" {
 			return summary{"The code could not be compiled:", exc, at}

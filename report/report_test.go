@@ -13,6 +13,7 @@ import (
 
 	"github.com/wasmplay/wasmplay/guidance"
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // update rewrites the golden files: go test ./report -update
@@ -197,5 +198,48 @@ func TestJSON_Golden(t *testing.T) {
 			}
 			checkGolden(t, c.name+".json", data)
 		})
+	}
+}
+
+// TestReports_GuestStringsCannotForge: whatever the guest chose (file
+// names, output, its exception's message, the trap text naming its
+// functions), the Markdown keeps its structure and neither format carries
+// a raw control character.
+func TestReports_GuestStringsCannotForge(t *testing.T) {
+	evil := "x\n## Forged heading\n\x1b]0;pwned\x07\u009b2J\u0085\u202e"
+	res := withOutput(baseResult("python", run.OutcomeExitNonzero, 1), evil,
+		"Traceback (most recent call last):\n  File \"/code/main.py\", line 1, in <module>\nModuleNotFoundError: No module named 'x\x1b]0;pwned\x07\u009b2J\u0085'\n")
+	res.Message = "wasm trap: " + evil
+	res.Files.Created = []run.FileChange{{Path: evil, Size: 1}}
+	in := NewInput([]byte("raise ValueError('...')\n"), res, guidance.MatchOptions{})
+	in.Session = evil
+	md := Markdown(in)
+	fence := "" // inside a fenced block, text is shown as it is
+	for _, line := range strings.Split(md, "\n") {
+		switch {
+		case fence == "" && strings.HasPrefix(line, "```"):
+			fence = strings.TrimRight(line, "abcdefghijklmnopqrstuvwxyz")
+		case fence != "" && line == fence:
+			fence = ""
+		case fence == "" && strings.HasPrefix(strings.TrimLeft(line, " >-*"), "#"):
+			if strings.Contains(line, "Forged") {
+				t.Errorf("a guest string forged a heading: %q", line)
+			}
+		}
+	}
+	data, err := JSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{"markdown": md, "json": string(data)} {
+		for _, r := range doc {
+			if textsafe.Unsafe(r) && r != '\n' && r != '\t' {
+				t.Errorf("%s report holds %U raw", name, r)
+				break
+			}
+		}
+	}
+	if line := SummaryLine(res); strings.ContainsFunc(line, textsafe.Unsafe) {
+		t.Errorf("summary line %q holds a control character", line)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // SummaryLine is the one line that ends a run wherever it is shown: the
@@ -21,7 +22,7 @@ func SummaryLine(res run.Result) string {
 		fmt.Fprintf(&b, " · exit %d", res.ExitCode)
 	default:
 		if res.Message != "" {
-			fmt.Fprintf(&b, " · %s", firstLine(res.Message))
+			fmt.Fprintf(&b, " · %s", textsafe.Line(firstLine(res.Message)))
 		}
 	}
 	fmt.Fprintf(&b, " · fuel %s of %s (%s)", FuelFigure(res.FuelConsumed, res.FuelExact),
@@ -35,8 +36,14 @@ func SummaryLine(res run.Result) string {
 	if res.StderrTruncated {
 		fmt.Fprintf(&b, " · stderr truncated (kept %s of %s)", run.FormatBytes(uint64(len(res.Stderr))), run.FormatBytes(uint64(res.StderrBytes)))
 	}
-	if !res.Files.Empty() {
+	switch {
+	case res.FilesTruncated:
+		b.WriteString(" · files not listed (the workspace holds too many to compare)")
+	case !res.Files.Empty():
 		fmt.Fprintf(&b, " · files +%d ~%d -%d", len(res.Files.Created), len(res.Files.Modified), len(res.Files.Deleted))
+	}
+	if res.DiskRefused > 0 && res.Outcome != run.OutcomeDiskLimit {
+		fmt.Fprintf(&b, " · disk quota refused %d %s", res.DiskRefused, plural(int(res.DiskRefused), "write", "writes"))
 	}
 	return b.String()
 }

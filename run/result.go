@@ -35,6 +35,11 @@ const (
 	// OutcomeDiskLimit: the guest failed after the workspace quota refused
 	// a write or a new file.
 	OutcomeDiskLimit Outcome = "disk_limit"
+	// OutcomeInvalidModule: the code is not a module wasmplay can run: a
+	// WebAssembly text syntax error, an invalid or oversized binary, a
+	// missing _start, an import nothing provides. Bad guest input, not a
+	// host error; nothing of it ran.
+	OutcomeInvalidModule Outcome = "invalid_module"
 	// OutcomeHostError: the run could not be carried out: a missing or
 	// broken runtime, an invalid module, a host failure.
 	OutcomeHostError Outcome = "host_error"

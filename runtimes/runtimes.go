@@ -445,3 +445,7 @@ type UnknownRuntimeError struct {
 func (e *UnknownRuntimeError) Error() string {
 	return fmt.Sprintf("unknown runtime %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
 }
+
+// IsWasmBinary reports whether code is a binary WebAssembly module (it
+// starts with the magic bytes \0asm): only the wat runtime runs one.
+func IsWasmBinary(code []byte) bool { return len(code) >= 4 && string(code[:4]) == "\x00asm" }

@@ -59,6 +59,17 @@ func NewEngine() (*Engine, error) {
 
 // NewEngineWith creates an engine with non-default metering.
 func NewEngineWith(opts EngineOptions) (*Engine, error) {
+	wt := wasmtime.NewEngineWithConfig(engineConfig(opts))
+	threads, err := newGuestThreads()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{wt: wt, fingerprint: engineFingerprint(opts), threads: threads, opts: opts}, nil
+}
+
+// engineConfig is the engine's configuration (the compile helper's too:
+// what it compiles must load here).
+func engineConfig(opts EngineOptions) *wasmtime.Config {
 	cfg := wasmtime.NewConfig()
 	cfg.SetConsumeFuel(!opts.NoFuel)
 	cfg.SetEpochInterruption(!opts.NoEpoch)
@@ -69,12 +80,7 @@ func NewEngineWith(opts EngineOptions) (*Engine, error) {
 	// data segments are copied in at instantiation instead.
 	cfg.SetMemoryInitCOWSet(false)
 	setMemoryCreator(cfg)
-	wt := wasmtime.NewEngineWithConfig(cfg)
-	threads, err := newGuestThreads()
-	if err != nil {
-		return nil, err
-	}
-	return &Engine{wt: wt, fingerprint: engineFingerprint(opts), threads: threads, opts: opts}, nil
+	return cfg
 }
 
 // engineFingerprint names everything that makes a compiled module valid for

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
@@ -32,6 +31,9 @@ type Local struct {
 	registry  *runtimes.Registry
 	preludes  *preludeCache
 	snapshots *snapshotCache
+	// compileHelper is the executable of compile helpers (see
+	// SetCompileHelper).
+	compileHelper string
 }
 
 // NewLocal creates an in-process executor whose compiled modules are cached
@@ -160,6 +162,9 @@ type execution struct {
 	engine  *Engine
 	crun    *cRun
 	started time.Time
+	// timeLeft is the wall clock the guest has: the timeout less what
+	// compiling its module took.
+	timeLeft time.Duration
 
 	stopCh   chan struct{}
 	stopOnce sync.Once
@@ -191,8 +196,8 @@ func (x *execution) setBlocked(b int32) { x.blocked.Store(b) }
 // blocked in a host call. Call the returned function when the run is over.
 func (x *execution) startClock() (stop func() bool) {
 	x.started = time.Now()
-	x.crun.setDeadline(uint64(wpNow()) + uint64(x.job.Policy.Timeout))
-	return time.AfterFunc(x.job.Policy.Timeout, func() { x.stop(stopTimeout) }).Stop
+	x.crun.setDeadline(uint64(wpNow()) + uint64(x.timeLeft))
+	return time.AfterFunc(x.timeLeft, func() { x.stop(stopTimeout) }).Stop
 }
 
 // stop ends the run from outside; the first reason wins.
@@ -265,13 +270,30 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	var info ModuleInfo
 	call := startCommand
 	res.Start = StartCold
+	var compileTime time.Duration
 	switch rt.Kind {
 	case runtimes.Interpreter:
 		module, info, call, res.Start, err = l.interpreterStart(rt, job, launch, hooks.OnCompile)
 	case runtimes.WebAssemblyText:
-		module, err = l.compileWAT(job.Code)
+		// The guest's own module: its compile counts toward the run's
+		// wall clock, and a bad one is the guest's outcome.
+		compileStart := time.Now()
+		if module, err = l.compileUserModule(ctx, job.Code, compileStart.Add(job.Policy.Timeout)); err == nil {
+			err = checkImports(module)
+		}
+		compileTime = time.Since(compileStart)
 	}
-	if err != nil {
+	var invalid *invalidModuleError
+	var stop *compileStop
+	switch {
+	case errors.As(err, &invalid):
+		res.Stderr = []byte(invalid.Error() + "\n")
+		res.StderrBytes = int64(len(res.Stderr))
+		return fail(run.OutcomeInvalidModule, invalid)
+	case errors.As(err, &stop):
+		res.FuelExact = true // none of it ran
+		return fail(stop.outcome, stop)
+	case err != nil:
 		res.Stderr = []byte(err.Error() + "\n")
 		res.StderrBytes = int64(len(res.Stderr))
 		return fail(run.OutcomeHostError, err)
@@ -285,7 +307,7 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	x := &execution{
 		id: id, job: job, rt: rt, engine: l.engine, crun: crun,
 		stopCh: make(chan struct{}), out: newOutputLog(job.Policy.StdoutMaxBytes, job.Policy.StderrMaxBytes),
-		clockBase: wasi.MonotonicBase,
+		clockBase: wasi.MonotonicBase, timeLeft: job.Policy.Timeout - compileTime,
 	}
 
 	preludeDir, err := l.preludeDirFor(rt, info.SHA256, launch.Prelude, opts.sourcePrelude)
@@ -360,6 +382,11 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	default:
 		code, exited := x.exited()
 		res.Outcome, res.ExitCode, res.Message = classify(callErr, crun.stopped(), fuelLeft, fuelErr == nil, code, exited)
+		if res.Outcome == run.OutcomeInvalidModule && mem.minRefused > 0 {
+			res.Outcome = run.OutcomeMemoryLimit
+			res.Message = fmt.Sprintf("the module needs %s of memory to start; the memory cap is %s",
+				run.FormatBytes(mem.minRefused), run.FormatBytes(job.Policy.MemoryBytes))
+		}
 	}
 	if res.Outcome == run.OutcomeCanceled || res.Outcome == run.OutcomeTimeout {
 		// Fuel counted inside a register at the moment of the stop was never
@@ -558,11 +585,18 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	setCurrentRun(x.crun)
 	inst, err := linker.Instantiate(store, module)
 	setCurrentRun(nil)
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("runner: instantiate: %s", cleanError(err))
+	switch {
+	case err == nil:
+		x.instantiated.Store(true)
+		callErr = call(store, inst)
+	case isGuestError(err) || x.crun.stopped() != stopNone:
+		// The module's start function ran and trapped, ran out of fuel or
+		// time, or exited: the guest's own outcome.
+		callErr = err
+	default:
+		// Linking failed before any of it ran: an import of the wrong type.
+		callErr = &invalidModuleError{fmt.Errorf("the module cannot be instantiated: %s", cleanError(err))}
 	}
-	x.instantiated.Store(true)
-	callErr = call(store, inst)
 	var hostErr *setupError
 	if errors.As(callErr, &hostErr) {
 		return nil, 0, nil, hostErr.err
@@ -574,27 +608,23 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	return callErr, fuelLeft, fuelErr, nil
 }
 
-// compileWAT turns WebAssembly text into a module.
-func (l *Local) compileWAT(code []byte) (*wasmtime.Module, error) {
-	if !utf8.Valid(code) {
-		return nil, errors.New("wat: the code is not valid UTF-8 text")
-	}
-	wasm, err := wasmtime.Wat2Wasm(string(code))
-	if err != nil {
-		return nil, fmt.Errorf("wat: %s", cleanError(err))
-	}
-	mod, err := wasmtime.NewModule(l.engine.wt, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("wat: %s", cleanError(err))
-	}
+// checkImports refuses a module that imports what no run provides.
+func checkImports(mod *wasmtime.Module) error {
 	for _, imp := range mod.Imports() {
 		if imp.Module() != "wasi_snapshot_preview1" {
 			name := ""
 			if imp.Name() != nil {
 				name = *imp.Name()
 			}
-			return nil, fmt.Errorf("wat: the module imports %s.%s; only wasi_snapshot_preview1 functions are provided", imp.Module(), name)
+			return &invalidModuleError{fmt.Errorf("wat: the module imports %s.%s; only wasi_snapshot_preview1 functions are provided", imp.Module(), name)}
 		}
 	}
-	return mod, nil
+	return nil
+}
+
+// isGuestError reports whether err came from running guest code (a trap,
+// or proc_exit), not from preparing it.
+func isGuestError(err error) bool {
+	var trap *wasmtime.Trap
+	return errors.As(err, &trap)
 }

@@ -266,11 +266,11 @@ func TestLocal_Execute_BadInput(t *testing.T) {
 		message string
 	}{
 		{name: "unknown runtime", job: run.Job{Policy: run.DefaultPolicy(), Runtime: "cobol"}, outcome: run.OutcomeHostError, message: "unknown runtime"},
-		{name: "wat syntax error", job: run.Job{Policy: run.DefaultPolicy(), Runtime: "wat", Code: []byte("(module (func")}, outcome: run.OutcomeHostError, message: "wat:"},
-		{name: "wat not utf-8", job: run.Job{Runtime: "wat", Code: []byte{0xff, 0xfe}}, outcome: run.OutcomeHostError, message: "UTF-8"},
-		{name: "no _start", job: run.Job{Runtime: "wat", Code: []byte("(module)")}, outcome: run.OutcomeHostError, message: "_start"},
+		{name: "wat syntax error", job: run.Job{Policy: run.DefaultPolicy(), Runtime: "wat", Code: []byte("(module (func")}, outcome: run.OutcomeInvalidModule, message: "wat:"},
+		{name: "wat not utf-8", job: run.Job{Runtime: "wat", Code: []byte{0xff, 0xfe}}, outcome: run.OutcomeInvalidModule, message: "UTF-8"},
+		{name: "no _start", job: run.Job{Runtime: "wat", Code: []byte("(module)")}, outcome: run.OutcomeInvalidModule, message: "_start"},
 		{name: "foreign import", job: run.Job{Runtime: "wat", Code: []byte(`(module (import "env" "f" (func)) (func (export "_start")))`)},
-			outcome: run.OutcomeHostError, message: "env.f"},
+			outcome: run.OutcomeInvalidModule, message: "env.f"},
 		{name: "negative timeout", job: run.Job{Runtime: "wat", Code: hello, Policy: testenv.PolicyWith(run.Policy{Timeout: -time.Second})},
 			outcome: run.OutcomeHostError, message: "timeout"},
 		{name: "missing mount", job: run.Job{Runtime: "wat", Code: hello,

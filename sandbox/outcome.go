@@ -26,6 +26,10 @@ func classify(err error, stopped int32, fuelLeft uint64, fuelKnown bool, exitCod
 	if err == nil {
 		return run.OutcomeOK, 0, ""
 	}
+	var invalid *invalidModuleError
+	if errors.As(err, &invalid) {
+		return run.OutcomeInvalidModule, -1, invalid.Error()
+	}
 	switch stopped {
 	case stopCancel:
 		return run.OutcomeCanceled, -1, "canceled by the user"

@@ -54,7 +54,7 @@ func callExport(store *wasmtime.Store, inst *wasmtime.Instance, name string) (in
 func startCommand(store *wasmtime.Store, inst *wasmtime.Instance) error {
 	start := inst.GetFunc(store, "_start")
 	if start == nil {
-		return &setupError{errors.New("runner: the module exports no _start function (a WASI command needs one)")}
+		return &invalidModuleError{errors.New("the module exports no _start function (a WASI command needs one)")}
 	}
 	_, err := start.Call(store)
 	return err
@@ -75,6 +75,13 @@ func startFromSnapshot(snap *memorySnapshot) entry {
 		return err
 	}
 }
+
+// invalidModuleError marks a module that cannot run as given: the guest's
+// input is at fault (OutcomeInvalidModule).
+type invalidModuleError struct{ err error }
+
+func (e *invalidModuleError) Error() string { return e.err.Error() }
+func (e *invalidModuleError) Unwrap() error { return e.err }
 
 // setupError marks a failure of the host's preparation inside an entry (as
 // opposed to the guest's own outcome).

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/textsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -396,7 +397,7 @@ func (s *Session) writeReports(mdFile, jsFile io.Writer, meta Meta, files []File
 		}
 		first = false
 		js.WriteString("\n")
-		js.Write(b)
+		js.Write(textsafe.JSON(b))
 		return nil
 	})
 	if err != nil {
@@ -409,16 +410,16 @@ func (s *Session) writeReports(mdFile, jsFile io.Writer, meta Meta, files []File
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(js, "\n],\n\"workspace\":%s}\n", filesJSON)
+	fmt.Fprintf(js, "\n],\n\"workspace\":%s}\n", textsafe.JSON(filesJSON))
 	writeMarkdownWorkspace(md, files, skipped)
 	return errors.Join(md.Flush(), js.Flush())
 }
 
 func writeMarkdownHeader(w *bufio.Writer, m Meta, runs []RunSummary) {
-	fmt.Fprintf(w, "# wasmplay session %s\n\n", displayName(m.ID, m.Name))
+	fmt.Fprintf(w, "# wasmplay session %s\n\n", textsafe.Line(displayName(m.ID, m.Name)))
 	fmt.Fprintf(w, "- ID: `%s`\n", m.ID)
 	if m.Name != "" {
-		fmt.Fprintf(w, "- Name: %s\n", m.Name)
+		fmt.Fprintf(w, "- Name: %s\n", textsafe.Line(m.Name))
 	}
 	if m.Runtime != "" {
 		fmt.Fprintf(w, "- Runtime: %s\n", m.Runtime)
@@ -453,7 +454,7 @@ func writeMarkdownRun(w *bufio.Writer, r *RunRecord) {
 	fmt.Fprintf(w, "- Runtime: %s\n", r.Runtime)
 	fmt.Fprintf(w, "- Outcome: %s; exit code: %d\n", r.Outcome, r.ExitCode)
 	if r.Message != "" {
-		fmt.Fprintf(w, "- Message: %s\n", strings.ReplaceAll(strings.ToValidUTF8(r.Message, "\uFFFD"), "\n", " ⏎ "))
+		fmt.Fprintf(w, "- Message: %s\n", textsafe.Line(r.Message))
 	}
 	exact := ""
 	if !r.FuelExact {
@@ -473,7 +474,7 @@ func writeMarkdownRun(w *bufio.Writer, r *RunRecord) {
 		}
 		parts := make([]string, len(fc.list))
 		for i, f := range fc.list {
-			parts[i] = fmt.Sprintf("`%s` (%d B)", strings.ToValidUTF8(f.Path, "\uFFFD"), f.Size)
+			parts[i] = fmt.Sprintf("%s (%d B)", textsafe.MarkdownCode(f.Path), f.Size)
 		}
 		fmt.Fprintf(w, "- Files %s: %s\n", fc.what, strings.Join(parts, ", "))
 	}
@@ -494,9 +495,9 @@ func writeBlock(w *bufio.Writer, title, lang, text string, total int64, truncate
 		note = fmt.Sprintf(" (truncated: %d of %d bytes kept)", len(text), total)
 	}
 	if !utf8.ValidString(text) {
-		note += " (not valid UTF-8: bad bytes shown as \uFFFD; report.json has them exactly)"
-		text = strings.ToValidUTF8(text, "\uFFFD")
+		note += " (not valid UTF-8: bad bytes shown as \\xNN; report.json has them exactly)"
 	}
+	text = textsafe.Text(text)
 	fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
 	fmt.Fprintf(w, "\n### %s%s\n\n%s%s\n%s", title, note, fence, lang, text)
 	if !strings.HasSuffix(text, "\n") {
@@ -513,7 +514,7 @@ func writeMarkdownWorkspace(w *bufio.Writer, files []FileEntry, skipped []skippe
 	}
 	for _, e := range files {
 		depth := strings.Count(e.Path, "/")
-		name := strings.ToValidUTF8(path.Base(e.Path), "\uFFFD")
+		name := textsafe.MarkdownCode(path.Base(e.Path))
 		switch e.Kind {
 		case KindDir:
 			fmt.Fprintf(w, "%s- %s/ (%d B)\n", strings.Repeat("  ", depth), name, e.Size)
@@ -524,7 +525,7 @@ func writeMarkdownWorkspace(w *bufio.Writer, files []FileEntry, skipped []skippe
 	if len(skipped) > 0 {
 		w.WriteString("\nNot exported:\n\n")
 		for _, e := range skipped {
-			fmt.Fprintf(w, "- `%s` (%s)\n", strings.ToValidUTF8(e.Path, "\uFFFD"), e.why)
+			fmt.Fprintf(w, "- %s (%s)\n", textsafe.MarkdownCode(e.Path), e.why)
 		}
 	}
 }
@@ -546,6 +547,12 @@ func policyOverridesText(p run.Overrides) string {
 	}
 	if p.Timeout != nil {
 		add("timeout_ms", p.Timeout.Milliseconds())
+	}
+	if p.DiskBytes != nil {
+		add("disk_bytes", *p.DiskBytes)
+	}
+	if p.DiskFiles != nil {
+		add("disk_files", *p.DiskFiles)
 	}
 	return strings.Join(parts, ", ")
 }

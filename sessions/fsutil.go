@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/gofrs/flock"
 )
@@ -119,9 +120,10 @@ func tryLockFile(path string) (fl *flock.Flock, ok bool, err error) {
 	return fl, true, nil
 }
 
-// dirSize returns the apparent size (sum of file sizes as Lstat reports
-// them) of everything under dir. It does not follow symlinks, so a symlink
-// planted in a workspace cannot make it count (or walk) files elsewhere.
+// dirSize returns the disk space (allocated blocks, so a sparse file
+// counts for what it holds) of everything under dir. It does not follow
+// symlinks, so a symlink planted in a workspace cannot make it count (or
+// walk) files elsewhere.
 func dirSize(dir string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
@@ -131,9 +133,9 @@ func dirSize(dir string) (int64, error) {
 			}
 			return err
 		}
-		if d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
-				total += info.Size()
+		if info, err := d.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				total += st.Blocks * 512
 			}
 		}
 		return nil

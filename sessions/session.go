@@ -69,8 +69,9 @@ type Stats struct {
 	LastRun int `json:"last_run"`
 	// LastOutcome is the latest run's outcome, "" if none.
 	LastOutcome run.Outcome `json:"last_outcome,omitempty"`
-	// SizeBytes is the apparent size of the whole session directory
-	// (workspace, history, buffers, metadata) when last measured.
+	// SizeBytes is the disk space (allocated blocks) of the whole session
+	// directory (workspace, history, buffers, metadata) when last
+	// measured.
 	SizeBytes int64 `json:"size_bytes"`
 	// SizeMeasuredAt is when SizeBytes was last computed by a full walk.
 	SizeMeasuredAt time.Time `json:"size_measured_at"`

@@ -182,24 +182,15 @@ func (s *Session) WriteFile(name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("sessions: write %s: %w", s.id, err)
 	}
-	err = s.withWorkspace(func(root *hostfs.Root) (int64, error) {
-		var old int64
-		if fi, err := root.Lstat(p); err == nil {
-			if fi.IsDir() {
-				return 0, fmt.Errorf("%q is a directory: %w", p, ErrExists)
-			}
-			if fi.Mode().IsRegular() {
-				old = fi.Size()
-			}
+	err = s.withWorkspace(func(root *hostfs.Root) error {
+		if fi, err := root.Lstat(p); err == nil && fi.IsDir() {
+			return fmt.Errorf("%q is a directory: %w", p, ErrExists)
 		}
 		if err := root.MkdirAll(path.Dir(p), dirPerm); err != nil {
-			return 0, err
+			return err
 		}
 		tmp := "." + path.Base(p) + "." + uuid.NewString()[:8] + tmpSuffix
-		if err := root.WriteFileAtomic(p, data, 0o644, tmp, s.st.noSync); err != nil {
-			return 0, err
-		}
-		return int64(len(data)) - old, nil
+		return root.WriteFileAtomic(p, data, 0o644, tmp, s.st.noSync)
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: write %q in %s: %w", name, s.id, confine(err))
@@ -218,23 +209,22 @@ func (s *Session) RenameFile(oldName, newName string) error {
 	if err != nil {
 		return fmt.Errorf("sessions: rename in %s: %w", s.id, err)
 	}
-	err = s.withWorkspace(func(root *hostfs.Root) (int64, error) {
+	err = s.withWorkspace(func(root *hostfs.Root) error {
 		if _, err := root.Lstat(from); err != nil {
-			return 0, err
+			return err
 		}
 		if _, err := root.Lstat(to); err == nil {
-			return 0, fmt.Errorf("%q: %w", to, ErrExists)
+			return fmt.Errorf("%q: %w", to, ErrExists)
 		}
 		if err := root.MkdirAll(path.Dir(to), dirPerm); err != nil {
-			return 0, err
+			return err
 		}
-		if err := root.Rename(from, to); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return 0, fmt.Errorf("%q: %w", to, ErrExists)
-			}
-			return 0, err
+		if err := root.Rename(from, to); errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%q: %w", to, ErrExists)
+		} else if err != nil {
+			return err
 		}
-		return 0, nil
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: rename %q to %q in %s: %w", oldName, newName, s.id, confine(err))
@@ -249,12 +239,12 @@ func (s *Session) DeleteFile(name string) error {
 	if err != nil {
 		return fmt.Errorf("sessions: delete %s: %w", s.id, err)
 	}
-	err = s.withWorkspace(func(root *hostfs.Root) (int64, error) {
+	err = s.withWorkspace(func(root *hostfs.Root) error {
 		if _, err := root.Lstat(p); err != nil {
-			return 0, err
+			return err
 		}
-		freed, err := root.RemoveAll(p)
-		return -freed, err
+		_, err := root.RemoveAll(p)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: delete %q in %s: %w", name, s.id, confine(err))
@@ -262,23 +252,24 @@ func (s *Session) DeleteFile(name string) error {
 	return nil
 }
 
-// withWorkspace runs a file operation under the write lock and then
-// adjusts the session's recorded size by the delta it returns and marks
-// the session used. (Runs change the workspace behind this package's back;
-// AppendRun re-measures the whole session instead.)
-func (s *Session) withWorkspace(op func(root *hostfs.Root) (sizeDelta int64, err error)) error {
+// withWorkspace runs a file operation under the write lock, then measures
+// the session again and marks it used. (Runs change the workspace behind
+// this package's back; AppendRun measures the whole session too.)
+func (s *Session) withWorkspace(op func(root *hostfs.Root) error) error {
 	return s.withLock(func() error {
 		root, err := s.openWorkspace()
 		if err != nil {
 			return err
 		}
-		delta, err := op(root)
+		err = op(root)
 		root.Close()
 		if err != nil {
 			return err
 		}
 		err = s.updateMetaLocked(func(m *Meta) error {
-			m.Stats.SizeBytes = max(0, m.Stats.SizeBytes+delta)
+			if _, err := s.measureLocked(m); err != nil {
+				return err
+			}
 			s.touchLocked(m)
 			return nil
 		})

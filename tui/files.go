@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"path"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 )
@@ -23,6 +25,7 @@ type filesPane struct {
 	created   map[string]bool
 	modified  map[string]bool
 	err       string
+	partial   bool // the workspace had more entries than a listing holds
 	loaded    bool
 	width     int
 	height    int
@@ -41,7 +44,8 @@ func (f *filesPane) setSize(w, h int) {
 func (f *filesPane) setEntries(entries []sessions.FileEntry, err error) {
 	keep := f.selectedPath()
 	f.loaded = true
-	if err != nil {
+	f.partial = errors.Is(err, hostfs.ErrTreeTooLarge)
+	if err != nil && !f.partial {
 		f.err = err.Error()
 		return
 	}
@@ -102,8 +106,16 @@ func (f *filesPane) selectedPath() string {
 	return e.Path
 }
 
+// listRows is how many rows the tree itself has.
+func (f *filesPane) listRows() int {
+	if f.partial && f.height > 1 {
+		return f.height - 1 // one says the listing is partial
+	}
+	return max(f.height, 1)
+}
+
 func (f *filesPane) keepCursorVisible() {
-	h := max(f.height, 1)
+	h := f.listRows()
 	if f.cursor < f.offset {
 		f.offset = f.cursor
 	}
@@ -188,8 +200,11 @@ func (f *filesPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, *filesReq
 
 // clickRow moves the cursor to a clicked row; it reports the entry.
 func (f *filesPane) clickRow(row int) (sessions.FileEntry, bool) {
+	if f.listRows() < f.height {
+		row-- // the first row is the partial-listing warning
+	}
 	i := f.offset + row
-	if i < 0 || i >= len(f.visible) {
+	if row < 0 || i < 0 || i >= len(f.visible) {
 		return sessions.FileEntry{}, false
 	}
 	f.cursor = i
@@ -208,7 +223,11 @@ func (f *filesPane) render(st Styles, focused bool) string {
 		return st.Subtle.Render("/app is empty.\nFiles the code writes\nappear here. n: new file")
 	}
 	var rows []string
-	for row := 0; row < f.height && f.offset+row < len(f.visible); row++ {
+	height := f.listRows()
+	if height < f.height {
+		rows = append(rows, st.Warn.Render(fitLine("⚠ too many entries: the first "+itoa(hostfs.MaxTreeEntries)+" are listed", f.width)))
+	}
+	for row := 0; row < height && f.offset+row < len(f.visible); row++ {
 		i := f.offset + row
 		e := f.entries[f.visible[i]]
 		depth := strings.Count(e.Path, "/")
@@ -262,6 +281,9 @@ func (f *filesPane) note() string {
 	}
 	if files == 0 {
 		return ""
+	}
+	if f.partial {
+		return "over " + itoa(files) + " · " + run.FormatBytes(uint64(total)) + "+"
 	}
 	return itoa(files) + " · " + run.FormatBytes(uint64(total))
 }

@@ -324,6 +324,10 @@ func outcomeLabel(o run.Outcome) string {
 		return "canceled"
 	case run.OutcomeTrap:
 		return "trap"
+	case run.OutcomeDiskLimit:
+		return "disk quota"
+	case run.OutcomeInvalidModule:
+		return "invalid module"
 	case run.OutcomeHostError:
 		return "host error"
 	}
