@@ -329,6 +329,9 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	if out.RecordErr != nil {
 		fmt.Fprintf(g.stderr, "wasmplay: THE RUN WAS NOT RECORDED in session %s: %v\n", sess, out.RecordErr)
 	}
+	for _, w := range out.Warnings {
+		fmt.Fprintln(g.stderr, "wasmplay: warning:", textsafe.Line(w))
+	}
 	if out.Vars != nil && out.Vars.SaveErr != nil {
 		fmt.Fprintf(g.stderr, "wasmplay: the kept variables were not saved: %v\n", out.Vars.SaveErr)
 	}

@@ -16,6 +16,7 @@ package playground
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runner"
@@ -70,6 +71,15 @@ type RunInfo struct {
 // Playground starts runs.
 type Playground struct {
 	opts Options
+
+	stdlibOnce sync.Once
+	stdlib     map[string]bool // Python's standard-library modules
+}
+
+// pythonStdlib lists the standard library's modules, read once.
+func (p *Playground) pythonStdlib(rt *runtimes.Runtime) map[string]bool {
+	p.stdlibOnce.Do(func() { p.stdlib = p.opts.Registry.StdlibModules(rt) })
+	return p.stdlib
 }
 
 // New makes a Playground.

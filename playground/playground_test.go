@@ -263,6 +263,7 @@ func TestPlayground_BadRequests(t *testing.T) {
 		{"keep variables without a session", playground.Request{Runtime: "python", KeepVars: yes()}, playground.FieldKeepVars},
 		{"keep variables in wat", playground.Request{Session: sess, Runtime: "wat", KeepVars: yes()}, playground.FieldKeepVars},
 		{"code too large", playground.Request{Runtime: "python", Code: make([]byte, run.MaxCodeBytes+1)}, playground.FieldCode},
+		{"a binary module given as python", playground.Request{Runtime: "python", Code: []byte("\x00asm\x01\x00\x00\x00")}, playground.FieldCode},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,5 +343,21 @@ func TestPlayground_RecordsTheRun(t *testing.T) {
 	}
 	if rec.Stdin != "typed line\n" || rec.Origin == nil || rec.Origin.Kind != sessions.OriginAgent || rec.Origin.Client != "test-agent" || rec.Runtime != "python" {
 		t.Fatalf("record: stdin %q origin %+v runtime %s", rec.Stdin, rec.Origin, rec.Runtime)
+	}
+}
+
+// A Python run that writes a module named like the standard library's is
+// told that later runs will import it instead.
+func TestPlayground_WarnsOfShadowedModules(t *testing.T) {
+	needRuntime(t, "python")
+	pg, store := newPlayground(t, run.Overrides{})
+	sess, _ := store.Create(sessions.CreateOptions{ID: "shadow"})
+	o := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python",
+		Code: []byte("open('/app/random.py', 'w').write('x = 1')\nopen('/app/mine.py', 'w').write('y = 2')")})
+	if len(o.Warnings) != 1 || !strings.Contains(o.Warnings[0], "/app/random.py") {
+		t.Fatalf("warnings %q, want one about /app/random.py", o.Warnings)
+	}
+	if o := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python", Code: []byte("import mine; print(mine.y)")}); len(o.Warnings) != 0 {
+		t.Fatalf("a run that wrote nothing warned: %q", o.Warnings)
 	}
 }

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"fmt"
 	"os"
 	"sync"
 
@@ -59,6 +60,9 @@ type Outcome struct {
 	Vars *VarsOutcome
 	// Verdict is a demo's verdict (nil when the run was no demo).
 	Verdict *Verdict
+	// Warnings are what the run did that later runs will feel: a file it
+	// wrote in /app that stands in for a standard-library module.
+	Warnings []string
 }
 
 // VarsOutcome is what a run that keeps variables did with them.
@@ -170,6 +174,7 @@ func (r *Run) finish(res run.Result) {
 	} else if res.VarsReport != nil {
 		o.Vars = &VarsOutcome{Report: res.VarsReport}
 	}
+	o.Warnings = r.shadowWarnings(res)
 	o.Advice = guidance.MatchWithOptions(res, r.rt.Name, guidance.MatchOptions{Code: r.req.Code, AvailablePackages: r.p.opts.Packages})
 	o.Fuel = guidance.AnalyzeFuel(res.FuelConsumed, res.Limits.FuelBudget, res.Outcome, res.FuelExact)
 	if d := r.req.Demo; d != nil {
@@ -177,6 +182,26 @@ func (r *Run) finish(res run.Result) {
 		o.Verdict = &Verdict{Expect: d.Expect, Met: met, Why: why}
 	}
 	r.outcome = o
+}
+
+// shadowWarnings names the files a Python run wrote in /app that later
+// runs will import instead of a standard-library module (/app comes first
+// on sys.path, so the workspace's own modules import).
+func (r *Run) shadowWarnings(res run.Result) []string {
+	if r.rt.Name != runtimes.Python {
+		return nil
+	}
+	stdlib := r.p.pythonStdlib(r.rt)
+	var out []string
+	for _, list := range [][]run.FileChange{res.Files.Created, res.Files.Modified} {
+		for _, f := range list {
+			if name, ok := runtimes.ShadowedModule(stdlib, f.Path); ok {
+				out = append(out, fmt.Sprintf("/app/%s stands in for the standard library's %s module in later Python runs of this workspace (rename or delete it to get %s back)",
+					f.Path, name, name))
+			}
+		}
+	}
+	return out
 }
 
 // saveVars keeps what a successful run left, merged under the session's

@@ -52,6 +52,9 @@ func idProblem(s string) string {
 	case len(s) > MaxIDLength:
 		return fmt.Sprintf("longer than %d characters", MaxIDLength)
 	}
+	if reservedName(s) {
+		return "a reserved device name on some systems (CON, NUL, COM1, …), which an export or a synced folder could not hold"
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
@@ -84,4 +87,18 @@ func truncateForError(s string) string {
 		return s
 	}
 	return s[:max] + "…"
+}
+
+// reservedName reports whether s is one of the device names Windows
+// reserves in any directory, whatever the case.
+func reservedName(s string) bool {
+	switch strings.ToUpper(s) {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	u := strings.ToUpper(s)
+	if len(u) == 4 && (strings.HasPrefix(u, "COM") || strings.HasPrefix(u, "LPT")) && u[3] >= '0' && u[3] <= '9' {
+		return true
+	}
+	return false
 }

@@ -324,15 +324,18 @@ func (st *Store) Resolve(ref string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sessions: resolve %q: %w", ref, err)
 	}
+	// IDs and names are one namespace, matched ignoring case: creation
+	// refuses one that differs from another only by case, so at most one
+	// session matches.
 	for _, o := range all {
-		if o.sum.Name == ref {
+		if strings.EqualFold(o.sum.Name, ref) || strings.EqualFold(o.id, ref) {
 			return st.openSession(o.id)
 		}
 	}
 	var matches []string
 	if len(ref) >= minPrefixLength {
 		for _, o := range all {
-			if strings.HasPrefix(o.id, id) {
+			if len(o.id) >= len(id) && strings.EqualFold(o.id[:len(id)], id) {
 				matches = append(matches, o.id)
 			}
 		}

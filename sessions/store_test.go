@@ -110,6 +110,22 @@ func TestStore_Create_UUIDOnly(t *testing.T) {
 	}
 }
 
+func TestStore_ReservedAndCaseOnlyNames(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	for _, name := range []string{"con", "NUL", "Com1", "lpt9", "aux"} {
+		_, err := st.Create(CreateOptions{ID: name})
+		wantErrIs(t, err, ErrInvalidID)
+		_, err = st.Create(CreateOptions{Name: name})
+		wantErrIs(t, err, ErrInvalidID)
+	}
+	mustCreate(t, st, CreateOptions{ID: "console", Name: "com10"}) // only the exact names are reserved
+	mustCreate(t, st, CreateOptions{ID: "demo"})
+	for _, opts := range []CreateOptions{{ID: "DEMO"}, {Name: "Demo"}} {
+		_, err := st.Create(opts)
+		wantErrIs(t, err, ErrExists)
+	}
+}
+
 func TestStore_Resolve(t *testing.T) {
 	st, _ := testStore(t, Options{})
 	a := mustCreate(t, st, CreateOptions{ID: "aaaa1111", Name: "alpha"})
@@ -131,7 +147,9 @@ func TestStore_Resolve(t *testing.T) {
 		{ref: "aaaa", wantErr: ErrAmbiguous},
 		{ref: "aaa", wantErr: ErrNotFound}, // prefixes need 4 characters
 		{ref: "zzzz", wantErr: ErrNotFound},
-		{ref: "Alpha", wantErr: ErrNotFound}, // names are case-sensitive
+		{ref: "Alpha", wantID: "aaaa1111"}, // one namespace, ignoring case
+		{ref: "AAAA1111", wantID: "aaaa1111"},
+		{ref: "AAAA2", wantID: "aaaa2222"},
 		{ref: "../aaaa1111", wantErr: ErrInvalidID},
 		{ref: "", wantErr: ErrInvalidID},
 	}

@@ -232,6 +232,9 @@ func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
 		kind = lineFailure
 	}
 	sv.out.append(kind, id, summaryText(res, o.Number))
+	for _, w := range o.Warnings {
+		sv.out.append(lineNote, id, "warning: "+w)
+	}
 	if res.StdoutTruncated || res.StderrTruncated {
 		sv.out.append(lineNote, id, fmt.Sprintf("output truncated at the limits: kept %s of %s stdout, %s of %s stderr (F4 raises them)",
 			run.FormatBytes(uint64(len(res.Stdout))), run.FormatBytes(uint64(res.StdoutBytes)),
