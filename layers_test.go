@@ -15,7 +15,7 @@ const module = "github.com/wasmplay/wasmplay/"
 // wasmtime. docs/ARCHITECTURE.md draws the same picture.
 var layers = map[string][]string{
 	"run":                 {},
-	"runtimes":            {},
+	"runtimes":            {"run", "hostfs"},
 	"themes":              {},
 	"textsafe":            {},
 	"hostfs":              {"run"},

@@ -73,8 +73,12 @@ func readLimited(f *os.File, name string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// openRegular opens path without blocking and returns it only if it is a
-// regular file (symbolic links given by the user are followed).
+// OpenRegular opens path for reading without blocking, and returns it only
+// if it is a regular file (symbolic links given by the user are followed):
+// a named pipe or a device is an error at once, never a wait.
+func OpenRegular(path string) (*os.File, error) { return openRegular(path, unix.O_RDONLY) }
+
+// openRegular is OpenRegular with other open flags.
 func openRegular(path string, flags int) (*os.File, error) {
 	fd, err := unix.Open(path, flags|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {

@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/wasmplay/wasmplay/hostfs"
+	"github.com/wasmplay/wasmplay/run"
 )
 
 // State is what Verify found for one runtime in the bin directory.
@@ -177,17 +180,26 @@ func HashArtifact(root, rel string) (Artifact, error) {
 	return a, nil
 }
 
-// FileSHA256 returns the hex sha256 and the size of a file.
+// MaxModuleFileBytes bounds a runtime binary or library file read from
+// disk (python.wasm is about 30 MB).
+const MaxModuleFileBytes = 1 << 30
+
+// FileSHA256 returns the hex sha256 and the size of a regular file of at
+// most MaxModuleFileBytes (a named pipe or /dev/zero named in the config
+// is an error at once).
 func FileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
+	f, err := hostfs.OpenRegular(path)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, io.LimitReader(f, MaxModuleFileBytes+1))
 	if err != nil {
 		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+	}
+	if n > MaxModuleFileBytes {
+		return "", 0, fmt.Errorf("hash %s: larger than %s: %w", path, run.FormatBytes(MaxModuleFileBytes), hostfs.ErrTooLarge)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

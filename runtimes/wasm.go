@@ -3,8 +3,9 @@ package runtimes
 import (
 	"errors"
 	"fmt"
-	"os"
 	"unicode/utf8"
+
+	"github.com/wasmplay/wasmplay/hostfs"
 )
 
 // This file is a small reader of the WebAssembly binary format (core
@@ -148,7 +149,7 @@ func (e *FormatError) Error() string {
 
 // ReadModuleFile reads the WebAssembly core module at path.
 func ReadModuleFile(path string) (*Module, error) {
-	data, err := os.ReadFile(path)
+	data, err := hostfs.ReadFile(path, MaxModuleFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read wasm module: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
 )
 
 // ModuleCache compiles each interpreter binary once per machine: compiled
@@ -133,7 +133,7 @@ func (c *ModuleCache) load(path string, onCompile func(run.Compiling)) (*wasmtim
 	if onCompile != nil {
 		onCompile(run.Compiling{Path: path})
 	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := hostfs.ReadFile(path, runtimes.MaxModuleFileBytes)
 	if err != nil {
 		return nil, info, fmt.Errorf("runner: read %s: %w", path, err)
 	}
@@ -190,7 +190,7 @@ func (c *ModuleCache) artifactHash(path string) (hashRecord, error) {
 			}
 		}
 	}
-	sum, err := FileSHA256(path)
+	sum, _, err := runtimes.FileSHA256(path)
 	if err != nil {
 		return hashRecord{}, err
 	}
@@ -223,20 +223,6 @@ func (c *ModuleCache) checkOnce(path string, check func(string) error) error {
 	rec.Checked = true
 	c.saveRecord(rec)
 	return nil
-}
-
-// FileSHA256 returns the hex sha256 of a file.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("runner: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("runner: hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // writeFileAtomic writes data to a temp file beside path, syncs it and

@@ -33,8 +33,6 @@ type fdEntry struct {
 	preopen            bool
 	append             bool
 	readable, writable bool
-
-	dirents []dirent // a directory's listing, read at cookie 0
 }
 
 // dirent is one entry of a directory listing.
@@ -432,6 +430,9 @@ func (h *Host) fdClose(c *wasmtime.Caller, fd int32) int32 {
 	}
 	e.close()
 	delete(h.fds, fd)
+	if h.listing.owner == e {
+		h.listing.owner, h.listing.ents = nil, nil
+	}
 	return errSuccess
 }
 
@@ -704,21 +705,26 @@ func (h *Host) fdReaddir(c *wasmtime.Caller, fd, buf, bufLen int32, cookie int64
 	if e.kind != kindDir {
 		return errNotdir
 	}
-	if cookie == 0 || e.dirents == nil {
+	// One listing is kept, the last one read: a guest holding many
+	// descriptors of large directories cannot make the host keep a listing
+	// for each. Another descriptor lists again; the order is sorted, so a
+	// cookie still means the same entry.
+	if cookie == 0 || h.listing.owner != e {
 		ents, err := listDir(e.fd)
 		if err != nil {
 			return errnoOf(err)
 		}
-		e.dirents = ents
+		h.listing.owner, h.listing.ents = e, ents
 	}
+	dirents := h.listing.ents
 	mem := h.memory(c)
 	out, ok := slice(mem, buf, bufLen)
 	if !ok {
 		return errFault
 	}
 	used := 0
-	for i := int(max(cookie, 0)); i < len(e.dirents) && used < len(out); i++ {
-		d := e.dirents[i]
+	for i := int(max(cookie, 0)); i < len(dirents) && used < len(out); i++ {
+		d := dirents[i]
 		var hdr [direntSize]byte
 		le.PutUint64(hdr[0:], uint64(i+1))
 		le.PutUint64(hdr[8:], d.ino)

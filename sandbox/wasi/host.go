@@ -72,6 +72,11 @@ type Config struct {
 type Host struct {
 	cfg   Config
 	stdin *stdinReader
+	// listing is the one directory listing kept for fd_readdir.
+	listing struct {
+		owner *fdEntry
+		ents  []dirent
+	}
 	quota *quotaState
 
 	fds    map[int32]*fdEntry
