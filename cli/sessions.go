@@ -113,7 +113,7 @@ prefix of the ID (at least 4 characters).`,
 			if olderThan == "" {
 				return usageError("prune needs --older-than AGE, e.g. --older-than 7d")
 			}
-			age, err := sessions.ParseAge(olderThan)
+			age, err := run.ParseAge(olderThan)
 			if err != nil {
 				return usageError("%v", err)
 			}

@@ -58,29 +58,9 @@ func runTUI(g *globals, o appOptions) error {
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
+	pool, rn, err := g.newPoolRunner(cfg, reg)
 	if err != nil {
-		return &exitError{code: ExitHostError, err: fmt.Errorf("find the wasmplay executable for its workers: %w", err)}
-	}
-	slots := cfg.Slots
-	if slots <= 0 {
-		slots = runtime.NumCPU()
-	}
-	// Guests run in worker processes: a fault in the engine costs a run,
-	// never the app.
-	pool, err := workers.NewPool(workers.PoolConfig{
-		Command: []string{exe, "__worker", "--bin-dir", reg.BinDir(), "--cache-dir", g.dirs.Cache,
-			"--config", g.dirs.ConfigFile},
-		Env:     workers.WorkerEnv(),
-		Size:    slots,
-		Prepare: runtimes.Interpreters(),
-	})
-	if err != nil {
-		return &exitError{code: ExitHostError, err: err}
-	}
-	rn, err := runner.New(runner.Config{Executor: pool, Slots: slots})
-	if err != nil {
-		return &exitError{code: ExitHostError, err: err}
+		return err
 	}
 	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
 		Packages: g.pythonModules()})
@@ -126,6 +106,36 @@ func runTUI(g *globals, o appOptions) error {
 		return &exitError{code: ExitHostError, err: closeErr}
 	}
 	return nil
+}
+
+// newPoolRunner starts the warm pool of worker processes guests run in (a
+// fault in the engine costs a run, never the process) and a runner over
+// it, with the config's slots.
+func (g *globals) newPoolRunner(cfg config.Config, reg *runtimes.Registry) (*workers.Pool, *runner.Runner, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, &exitError{code: ExitHostError, err: fmt.Errorf("find the wasmplay executable for its workers: %w", err)}
+	}
+	slots := cfg.Slots
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	pool, err := workers.NewPool(workers.PoolConfig{
+		Command: []string{exe, "__worker", "--bin-dir", reg.BinDir(), "--cache-dir", g.dirs.Cache,
+			"--config", g.dirs.ConfigFile},
+		Env:     workers.WorkerEnv(),
+		Size:    slots,
+		Prepare: runtimes.Interpreters(),
+	})
+	if err != nil {
+		return nil, nil, &exitError{code: ExitHostError, err: err}
+	}
+	rn, err := runner.New(runner.Config{Executor: pool, Slots: slots})
+	if err != nil {
+		pool.Close(context.Background())
+		return nil, nil, &exitError{code: ExitHostError, err: err}
+	}
+	return pool, rn, nil
 }
 
 // pickTheme chooses the theme: none at all under NO_COLOR, else the

@@ -35,6 +35,8 @@ type Config struct {
 	Keys map[string][]string `toml:"keys"`
 	// Slots is how many runs may be in flight at once (0: one per CPU).
 	Slots int `toml:"slots"`
+	// MCP is what an agent calling `wasmplay mcp` may do.
+	MCP MCPConfig `toml:"mcp"`
 }
 
 // PolicyConfig is a Policy as people write it ("128MiB", "30s", "5G").
@@ -83,6 +85,22 @@ const defaultConfigText = `# wasmplay configuration. Every key is optional; remo
 # [runtimes.javascript]
 # wasm = "/path/to/qjs.wasm"
 
+# What an agent calling ` + "`wasmplay mcp`" + ` may do. A call asking for more than a
+# ceiling is refused with the ceiling named; list_runtimes shows them.
+[mcp]
+# max_fuel = "50G"
+# max_memory = "1GiB"
+# max_timeout = "5m"
+# max_output = "16MiB"           # each of stdout and stderr
+# max_disk = "4GiB"              # a session's workspace quota
+# max_files = 500000
+# max_sessions = 100             # sessions the agent created and has not deleted
+# idle_expiry = "7d"             # the agent's sessions unused this long are removed ("0": never)
+# allow_create_sessions = true
+# allow_delete_sessions = true
+# require_approval = false       # every agent run waits for a person in the app
+# approval_timeout = "5m"
+
 # Remap keys: action = [keys]. ` + "`wasmplay keys`" + ` lists the actions.
 # [keys]
 # run = ["f5", "ctrl+r"]
@@ -128,6 +146,9 @@ func Load(path string, create bool) (Config, error) {
 			row, col := derr.Position()
 			return cfg, fmt.Errorf("config: %s:%d:%d: %s", path, row, col, derr.Error())
 		}
+		return cfg, fmt.Errorf("config: %s: %w", path, err)
+	}
+	if _, err := cfg.MCP.Policy(); err != nil {
 		return cfg, fmt.Errorf("config: %s: %w", path, err)
 	}
 	layer, err := cfg.Policy.Layer()

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
@@ -24,6 +25,11 @@ func TestLoad(t *testing.T) {
 		{name: "zero fuel is an error, not the default", text: "[policy]\nfuel = \"0\"\n", wantErr: "policy.fuel: must be positive"},
 		{name: "timeout too short", text: "[policy]\ntimeout = \"1ms\"\n", wantErr: "policy.timeout: 1ms is below"},
 		{name: "not TOML", text: "[policy\n", wantErr: ":1:"},
+		{name: "mcp ceiling", text: "[mcp]\nmax_fuel = \"100G\"\nmax_sessions = 3\nidle_expiry = \"0\"\n"},
+		{name: "mcp zero ceiling", text: "[mcp]\nmax_fuel = \"0\"\n", wantErr: "mcp.max_fuel: must be positive"},
+		{name: "mcp bad duration", text: "[mcp]\napproval_timeout = \"soon\"\n", wantErr: "mcp.approval_timeout"},
+		{name: "mcp no sessions", text: "[mcp]\nmax_sessions = 0\n", wantErr: "mcp.max_sessions"},
+		{name: "mcp unknown key", text: "[mcp]\nmax_fule = \"1G\"\n", wantErr: "unknown setting mcp.max_fule"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +59,22 @@ func TestLoad(t *testing.T) {
 				t.Errorf("fuel = %d, want %d", p.FuelBudget, tc.wantFuel)
 			}
 		})
+	}
+}
+
+func TestMCPPolicy_Defaults(t *testing.T) {
+	p, err := MCPConfig{}.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *p.Ceilings.FuelBudget != 50_000_000_000 || *p.Ceilings.Timeout != 5*time.Minute || p.MaxSessions != DefaultMCPMaxSessions ||
+		p.IdleExpiry != 7*24*time.Hour || !p.AllowCreate || !p.AllowDelete || p.RequireApproval || p.ApprovalTimeout != 5*time.Minute {
+		t.Errorf("defaults: %+v", p)
+	}
+	off, yes := false, true
+	p, err = MCPConfig{AllowDeleteSessions: &off, RequireApproval: &yes, IdleExpiry: "0"}.Policy()
+	if err != nil || p.AllowDelete || !p.RequireApproval || p.IdleExpiry != 0 {
+		t.Errorf("set: %+v, %v", p, err)
 	}
 }
 

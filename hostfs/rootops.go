@@ -21,7 +21,7 @@ import (
 // WalkFunc is called for each entry of a walk with its root-relative,
 // slash-separated path and its description (links are described, not
 // followed). A directory is visited before what it holds; returning
-// fs.SkipDir from it skips its contents.
+// fs.SkipDir from it skips its contents (from a file, it is ignored).
 type WalkFunc func(rel string, info fs.FileInfo) error
 
 // Walk visits every entry beneath the root in tree order, names sorted
@@ -81,8 +81,8 @@ func (w *walker) walk(dir *os.File, rel string, depth int) error {
 		err := w.fn(p, newStatInfo(name, &st))
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 		switch {
-		case errors.Is(err, fs.SkipDir) && isDir:
-			continue
+		case errors.Is(err, fs.SkipDir):
+			continue // a directory's contents are skipped; for a file it means nothing
 		case err != nil:
 			return err
 		case !isDir:

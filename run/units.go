@@ -156,3 +156,43 @@ func FormatBytes(n uint64) string {
 	s = strings.TrimSuffix(s, ".0")
 	return s + " " + string("KMGTPE"[exp]) + "iB"
 }
+
+// ParseAge parses an age such as "7d", "12h", "30m", "45s", "2w", "1d12h"
+// or any Go duration ("1h30m"): optional leading whole weeks (w) and days
+// (d), then an optional Go duration. The result must be positive.
+func ParseAge(s string) (time.Duration, error) {
+	rest := strings.TrimSpace(s)
+	if rest == "" {
+		return 0, fmt.Errorf("age %q: empty", s)
+	}
+	var total time.Duration
+	for _, u := range []struct {
+		suffix byte
+		unit   time.Duration
+	}{{'w', 7 * 24 * time.Hour}, {'d', 24 * time.Hour}} {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i >= len(rest) || rest[i] != u.suffix {
+			continue
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if err != nil || n > 100*365 {
+			return 0, fmt.Errorf("age %q: number out of range", s)
+		}
+		total += time.Duration(n) * u.unit
+		rest = rest[i+1:]
+	}
+	if rest != "" {
+		d, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("age %q: want e.g. 7d, 12h, 30m or a Go duration", s)
+		}
+		total += d
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("age %q: must be positive", s)
+	}
+	return total, nil
+}

@@ -182,3 +182,41 @@ func TestPolicy_Validate(t *testing.T) {
 		})
 	}
 }
+
+func TestParseAge(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "7d", want: 7 * 24 * time.Hour},
+		{in: "1d12h", want: 36 * time.Hour},
+		{in: "2w", want: 14 * 24 * time.Hour},
+		{in: "1w1d", want: 8 * 24 * time.Hour},
+		{in: "12h", want: 12 * time.Hour},
+		{in: "30m", want: 30 * time.Minute},
+		{in: "45s", want: 45 * time.Second},
+		{in: "1h30m", want: 90 * time.Minute},
+		{in: " 3d ", want: 72 * time.Hour},
+		{in: "", bad: true},
+		{in: "0d", bad: true},
+		{in: "-1h", bad: true},
+		{in: "7", bad: true},
+		{in: "d", bad: true},
+		{in: "7x", bad: true},
+		{in: "1d1d", bad: true},
+		{in: "99999999d", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseAge(tt.in)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("ParseAge(%q) = %v, want error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseAge(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}

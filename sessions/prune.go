@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -92,44 +90,4 @@ func (st *Store) checkPrunable(id string) (int64, error) {
 	}
 	st.releaseOwner(id, fl)
 	return dirSize(filepath.Join(st.root, id))
-}
-
-// ParseAge parses an age such as "7d", "12h", "30m", "45s", "2w", "1d12h"
-// or any Go duration ("1h30m"): optional leading whole weeks (w) and days
-// (d), then an optional Go duration. The result must be positive.
-func ParseAge(s string) (time.Duration, error) {
-	rest := strings.TrimSpace(s)
-	if rest == "" {
-		return 0, fmt.Errorf("sessions: age %q: empty", s)
-	}
-	var total time.Duration
-	for _, u := range []struct {
-		suffix byte
-		unit   time.Duration
-	}{{'w', 7 * 24 * time.Hour}, {'d', 24 * time.Hour}} {
-		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i == 0 || i >= len(rest) || rest[i] != u.suffix {
-			continue
-		}
-		n, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err != nil || n > 100*365 {
-			return 0, fmt.Errorf("sessions: age %q: number out of range", s)
-		}
-		total += time.Duration(n) * u.unit
-		rest = rest[i+1:]
-	}
-	if rest != "" {
-		d, err := time.ParseDuration(rest)
-		if err != nil {
-			return 0, fmt.Errorf("sessions: age %q: want e.g. 7d, 12h, 30m or a Go duration", s)
-		}
-		total += d
-	}
-	if total <= 0 {
-		return 0, fmt.Errorf("sessions: age %q: must be positive", s)
-	}
-	return total, nil
 }

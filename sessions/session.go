@@ -56,6 +56,12 @@ type Meta struct {
 	// KeepVars carries variables from one successful run to the next
 	// (they are kept per runtime, see UpdateVars).
 	KeepVars bool `json:"keep_state,omitempty"`
+	// RequireApproval makes every agent run in the session wait for a
+	// person's approval in the app.
+	RequireApproval bool `json:"require_approval,omitempty"`
+	// CreatedBy says who made the session (nil: a person, or a session
+	// made before wasmplay kept it).
+	CreatedBy *Origin `json:"created_by,omitempty"`
 	// Stats are kept up to date by AppendRun and the file operations so
 	// that List reads nothing but session.json.
 	Stats Stats `json:"stats"`
@@ -91,6 +97,8 @@ type Summary struct {
 	Runs        int         `json:"runs"`
 	SizeBytes   int64       `json:"size_bytes"`
 	LastOutcome run.Outcome `json:"last_outcome,omitempty"`
+	// CreatedBy says who made the session (nil: a person).
+	CreatedBy *Origin `json:"created_by,omitempty"`
 	// Error is set, and the other fields mostly empty, for a session
 	// directory whose session.json cannot be read; such a session can only
 	// be deleted (by its exact ID). LastUsedAt is then the directory's
@@ -109,6 +117,7 @@ func (m *Meta) summary() Summary {
 		Runs:        m.Stats.Runs,
 		SizeBytes:   m.Stats.SizeBytes,
 		LastOutcome: m.Stats.LastOutcome,
+		CreatedBy:   m.CreatedBy,
 	}
 }
 
@@ -229,6 +238,19 @@ func (s *Session) SetKeepVars(on bool) error {
 	})
 	if err != nil {
 		return fmt.Errorf("sessions: set keep-variables of %s: %w", s.id, err)
+	}
+	return nil
+}
+
+// SetRequireApproval turns on or off the approval agent runs in the
+// session wait for.
+func (s *Session) SetRequireApproval(on bool) error {
+	err := s.updateMeta(func(m *Meta) error {
+		m.RequireApproval = on
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: set approval of %s: %w", s.id, err)
 	}
 	return nil
 }

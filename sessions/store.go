@@ -146,6 +146,8 @@ type CreateOptions struct {
 	Name string
 	// Runtime is the initial runtime ("python", ...); may be empty.
 	Runtime string
+	// CreatedBy says who asks for the session (nil: a person).
+	CreatedBy *Origin
 }
 
 // Create makes a new session: an empty workspace, no history. The session
@@ -177,7 +179,7 @@ func (st *Store) Create(opts CreateOptions) (*Session, error) {
 	}
 
 	now := st.now()
-	m := Meta{ID: id, Name: name, Runtime: opts.Runtime, CreatedAt: now, LastUsedAt: now}
+	m := Meta{ID: id, Name: name, Runtime: opts.Runtime, CreatedAt: now, LastUsedAt: now, CreatedBy: opts.CreatedBy}
 	if err := st.buildSession(final, &m); err != nil {
 		return nil, fmt.Errorf("sessions: create %s: %w", id, err)
 	}

@@ -252,6 +252,31 @@ func (s *Session) DeleteFile(name string) error {
 	return nil
 }
 
+// ResetWorkspace empties the workspace: every file, directory and link in
+// it is removed (links, not what they point to).
+func (s *Session) ResetWorkspace() error {
+	err := s.withWorkspace(func(root *hostfs.Root) error {
+		var top []string
+		err := root.Walk(func(rel string, _ fs.FileInfo) error {
+			top = append(top, rel)
+			return fs.SkipDir // only the top level: RemoveAll takes the rest
+		})
+		if err != nil && !errors.Is(err, hostfs.ErrTreeTooLarge) {
+			return err
+		}
+		for _, rel := range top {
+			if _, err := root.RemoveAll(rel); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: reset the workspace of %s: %w", s.id, err)
+	}
+	return nil
+}
+
 // withWorkspace runs a file operation under the write lock, then measures
 // the session again and marks it used. (Runs change the workspace behind
 // this package's back; AppendRun measures the whole session too.)

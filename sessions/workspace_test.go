@@ -233,3 +233,22 @@ func TestSession_ReadFileHead(t *testing.T) {
 		t.Fatalf("escape: %v", err)
 	}
 }
+
+func TestSession_ResetWorkspace(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	s := mustCreate(t, st, CreateOptions{ID: "reset"})
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "keep.txt"), []byte("keep"), 0o644)
+	s.WriteFile("a/b/c.txt", []byte("x"))
+	s.WriteFile("top.txt", []byte("y"))
+	mustSymlink(t, outside, filepath.Join(s.WorkspaceDir(), "link"))
+	if err := s.ResetWorkspace(); err != nil {
+		t.Fatal(err)
+	}
+	if files, err := s.Files(); err != nil || len(files) != 0 {
+		t.Fatalf("after reset: %v, %v", files, err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "keep.txt")); err != nil {
+		t.Fatalf("reset followed a link: %v", err)
+	}
+}
