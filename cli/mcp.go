@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,8 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmplay/wasmplay/config"
+	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/mcpserver"
 	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/runner"
+	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sessions"
 )
 
 // version is what wasmplay tells MCP clients it is.
@@ -69,17 +74,9 @@ func (g *globals) newMCPServer() (*mcpSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy, err := cfg.MCP.Policy()
-	if err != nil {
-		return nil, usageError("config: %v", err)
-	}
 	reg, err := g.registry(cfg)
 	if err != nil {
 		return nil, err
-	}
-	configLayer, err := cfg.Policy.Layer()
-	if err != nil {
-		return nil, usageError("config: %v", err)
 	}
 	store, err := g.sessionStore()
 	if err != nil {
@@ -93,19 +90,45 @@ func (g *globals) newMCPServer() (*mcpSetup, error) {
 		func(ctx context.Context) { pool.Close(ctx) },
 		func(ctx context.Context) { rn.Close(ctx) },
 	}}
-	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
-		Ceilings: policy.Ceilings, Packages: g.pythonModules()})
+	srv, hub, err := g.mcpServerOver(cfg, reg, store, rn, "wasmplay mcp")
 	if err != nil {
 		setup.close()
-		return nil, &exitError{code: ExitHostError, err: err}
-	}
-	srv, err := mcpserver.New(mcpserver.Options{Playground: pg, Policy: policy, Version: version, Diagnostics: g.stderr})
-	if err != nil {
-		setup.close()
-		return nil, &exitError{code: ExitHostError, err: err}
+		return nil, err
 	}
 	setup.server = srv
+	setup.closers = append(setup.closers, func(context.Context) { hub.Close() })
 	return setup, nil
+}
+
+// mcpServerOver builds the MCP server on a runner: its own playground,
+// held to the [mcp] ceilings, whose runs are published live (a watching
+// app shows them and answers approvals) under name.
+func (g *globals) mcpServerOver(cfg config.Config, reg *runtimes.Registry, store *sessions.Store, rn *runner.Runner,
+	name string) (*mcpserver.Server, *live.Hub, error) {
+	policy, err := cfg.MCP.Policy()
+	if err != nil {
+		return nil, nil, usageError("config: %v", err)
+	}
+	configLayer, err := cfg.Policy.Layer()
+	if err != nil {
+		return nil, nil, usageError("config: %v", err)
+	}
+	hub, err := live.Listen(store.Root(), name)
+	if err != nil {
+		return nil, nil, &exitError{code: ExitHostError, err: err}
+	}
+	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
+		Ceilings: policy.Ceilings, Packages: g.pythonModules(), Bus: hub})
+	if err != nil {
+		hub.Close()
+		return nil, nil, &exitError{code: ExitHostError, err: err}
+	}
+	srv, err := mcpserver.New(mcpserver.Options{Playground: pg, Policy: policy, Approver: hub, Version: version, Diagnostics: g.stderr})
+	if err != nil {
+		hub.Close()
+		return nil, nil, &exitError{code: ExitHostError, err: err}
+	}
+	return srv, hub, nil
 }
 
 func runMCP(ctx context.Context, g *globals, o mcpOptions) error {
@@ -136,29 +159,44 @@ func runMCP(ctx context.Context, g *globals, o mcpOptions) error {
 
 // serveMCPHTTP serves srv on addr until ctx ends.
 func (g *globals) serveMCPHTTP(ctx context.Context, srv *mcpserver.Server, addr string) error {
+	ln, token, err := g.listenMCP(addr, g.stderr)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, ln, srv.HTTPHandler(token))
+}
+
+// listenMCP listens on addr for MCP over HTTP, with the token a
+// non-loopback address needs; what clients must know is said on w.
+func (g *globals) listenMCP(addr string, w io.Writer) (net.Listener, string, error) {
 	loopback, err := mcpserver.IsLoopback(addr)
 	if err != nil {
-		return usageError("--http: %v", err)
+		return nil, "", usageError("--http: %v", err)
 	}
 	token := ""
 	if !loopback {
 		var created bool
 		token, created, err = mcpserver.LoadToken(mcpConfigDir(g.dirs))
 		if err != nil {
-			return &exitError{code: ExitHostError, err: fmt.Errorf("mcp token: %w", err)}
+			return nil, "", &exitError{code: ExitHostError, err: fmt.Errorf("mcp token: %w", err)}
 		}
 		where := filepath.Join(mcpConfigDir(g.dirs), mcpserver.TokenFile)
 		if created {
-			fmt.Fprintf(g.stderr, "wasmplay mcp: made a token for clients off this machine: %s\n", where)
+			fmt.Fprintf(w, "wasmplay mcp: made a token for clients off this machine: %s\n", where)
 		}
-		fmt.Fprintf(g.stderr, "wasmplay mcp: %s is not a loopback address: clients must send Authorization: Bearer $(cat %s)\n", addr, where)
+		fmt.Fprintf(w, "wasmplay mcp: %s is not a loopback address: clients must send Authorization: Bearer $(cat %s)\n", addr, where)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return usageError("--http: %v", err)
+		return nil, "", usageError("--http: %v", err)
 	}
-	hs := &http.Server{Handler: srv.HTTPHandler(token), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(g.stderr, "wasmplay mcp: serving MCP on http://%s/\n", ln.Addr())
+	fmt.Fprintf(w, "wasmplay mcp: serving MCP on http://%s/\n", ln.Addr())
+	return ln, token, nil
+}
+
+// serveHTTP serves h on ln until ctx ends.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {

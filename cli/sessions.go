@@ -319,14 +319,15 @@ func sessionsShow(g *globals, ref string, runNumber int, jsonOut bool) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tRUNTIME\tOUTCOME\tEXIT\tFUEL\tPEAK PAGES\tDURATION")
+	fmt.Fprintln(tw, "RUN\tSTARTED\tRUNTIME\tOUTCOME\tEXIT\tFUEL\tPEAK PAGES\tDURATION\tBY")
 	for _, r := range runs {
 		fuel := run.FormatFuel(r.FuelConsumed)
 		if !r.FuelExact {
 			fuel = "≥" + fuel
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", r.Number, r.StartedAt.Local().Format(time.DateTime), r.Runtime,
-			r.Outcome, r.ExitCode, fuel, r.MemoryPeak, formatDuration(time.Duration(r.DurationMS*float64(time.Millisecond))))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", r.Number, r.StartedAt.Local().Format(time.DateTime), r.Runtime,
+			r.Outcome, r.ExitCode, fuel, r.MemoryPeak, formatDuration(time.Duration(r.DurationMS*float64(time.Millisecond))),
+			textsafe.Line(r.Origin.String()))
 	}
 	return tw.Flush()
 }
@@ -337,7 +338,7 @@ func printRunRecord(w io.Writer, r sessions.RunRecord) {
 	if r.Outcome == run.OutcomeOK || r.Outcome == run.OutcomeExitNonzero {
 		fmt.Fprintf(w, " · exit %d", r.ExitCode)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, " · by %s\n", textsafe.Line(r.Origin.String()))
 	fmt.Fprintf(w, "started %s · %s\n", r.StartedAt.Local().Format(time.DateTime), formatDuration(time.Duration(r.DurationMS*float64(time.Millisecond))))
 	fuel := run.FormatFuel(r.FuelConsumed)
 	if !r.FuelExact {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/wasmplay/wasmplay/config"
 	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/report"
 	"github.com/wasmplay/wasmplay/run"
@@ -30,6 +32,7 @@ import (
 type appOptions struct {
 	session   string
 	showDemos bool
+	mcp       string // HOST:PORT to serve MCP on, or ""
 }
 
 // runTUI opens the playground.
@@ -67,7 +70,29 @@ func runTUI(g *globals, o appOptions) error {
 	if err != nil {
 		return &exitError{code: ExitHostError, err: err}
 	}
+	// The app follows the runs other processes (an agent's wasmplay mcp)
+	// make in its sessions.
+	watcher := live.Watch(store.Root())
+	defer watcher.Close()
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
+	served := make(chan error, 1)
+	var notice strings.Builder
+	if o.mcp != "" {
+		srv, hub, err := g.mcpServerOver(cfg, reg, store, rn, "wasmplay app")
+		if err != nil {
+			return err
+		}
+		defer hub.Close()
+		ln, token, err := g.listenMCP(o.mcp, &notice)
+		if err != nil {
+			return err
+		}
+		go func() { served <- serveHTTP(serveCtx, ln, srv.HTTPHandler(token)) }()
+	}
 	model := tui.New(tui.Deps{
+		Live:       watcher,
+		Notice:     strings.TrimSpace(strings.ReplaceAll(notice.String(), "\n", " · ")),
 		Playground: pg,
 		Theme:      theme,
 		Keys:       keys,
@@ -88,6 +113,12 @@ func runTUI(g *globals, o appOptions) error {
 	_, runErr := tea.NewProgram(model, tea.WithContext(hup)).Run()
 	if hup.Err() != nil && errors.Is(runErr, tea.ErrProgramKilled) {
 		runErr = nil
+	}
+	stopServing()
+	if o.mcp != "" {
+		if err := <-served; err != nil {
+			fmt.Fprintln(g.stderr, "wasmplay: mcp:", err)
+		}
 	}
 
 	// Shut down in order: the app's own commands (saves, lock releases),

@@ -162,7 +162,7 @@ func (s *Server) runCode(ctx context.Context, req *mcp.CallToolRequest, in RunCo
 	o := r.Wait()
 	progress.stop()
 
-	rin := report.Input{Runtime: rt.Name, Code: code, Result: o.Result, Session: sess.String(), Run: o.Number,
+	rin := report.Input{Runtime: rt.Name, Code: code, Result: o.Result, Session: sess.String(), Run: o.Number, Origin: origin.String(),
 		Advice: o.Advice, Fuel: o.Fuel, MaxOutputBytes: maxOutput}
 	out.Report = report.NewReport(rin)
 	if out.Approval == nil || !out.Approval.Edited {

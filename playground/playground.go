@@ -66,6 +66,8 @@ type RunInfo struct {
 	Origin sessions.Origin
 	// Limits are the limits it runs under.
 	Limits run.Limits
+	// Cancel stops the run (a person taking over from a watching app).
+	Cancel func()
 }
 
 // Playground starts runs.

@@ -22,6 +22,8 @@ type Run struct {
 	h      *runner.Handle
 	feed   *feed
 	watch  func(run.Event)
+	// release frees the run's context once it is over.
+	release func()
 
 	varsBefore    []byte
 	tempWorkspace string
@@ -159,6 +161,11 @@ func (r *Run) relay(ev run.Event) {
 
 // finish records a finished run and works out its Outcome.
 func (r *Run) finish(res run.Result) {
+	defer func() {
+		if r.release != nil {
+			r.release()
+		}
+	}()
 	defer close(r.done)
 	defer r.removeTemp()
 	r.stdinMu.Lock()

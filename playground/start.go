@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wasmplay/wasmplay/demos"
 	"github.com/wasmplay/wasmplay/hostfs"
@@ -124,14 +125,24 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	if !req.Interactive {
 		r.stdin = policy.Stdin
 	}
+	// The run can be canceled from the moment it is announced, even
+	// before the runner has it.
+	runCtx, cancel := context.WithCancel(ctx)
+	r.release = cancel
 	if p.opts.Bus != nil && sess != nil {
 		r.watch = p.opts.Bus.Begin(RunInfo{SessionID: sess.ID(), Runtime: rt.Name, Code: req.Code,
-			Origin: origin(req.Origin), Limits: run.LimitsOf(policy)})
+			Origin: origin(req.Origin), Limits: run.LimitsOf(policy), Cancel: cancel})
 	}
 	job := run.Job{Runtime: rt.Name, Code: req.Code, Policy: policy, Workspace: workspace,
 		Interactive: req.Interactive, KeepVars: keep, Vars: r.varsBefore}
-	h, err := p.opts.Runner.Start(ctx, job, r.relay)
+	h, err := p.opts.Runner.Start(runCtx, job, r.relay)
 	if err != nil {
+		cancel()
+		if r.watch != nil {
+			now := time.Now()
+			r.watch(run.Finished{Result: run.Result{Runtime: rt.Name, Outcome: run.OutcomeHostError, ExitCode: -1,
+				Message: err.Error(), StartedAt: now, FinishedAt: now, Files: run.EmptyFileChanges()}})
+		}
 		r.removeTemp()
 		return nil, fmt.Errorf("playground: %w", err)
 	}

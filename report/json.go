@@ -36,6 +36,8 @@ type Report struct {
 	Session string `json:"session"`
 	// Run is the run's number in the session history; 0 when unknown.
 	Run int `json:"run"`
+	// Origin says who ran it; "" when unknown.
+	Origin string `json:"origin"`
 	// Runtime is the canonical runtime name.
 	Runtime string `json:"runtime"`
 	// Outcome says how the run ended.
@@ -220,6 +222,7 @@ func NewReport(in Input) Report {
 		Headline: v.headline.String(),
 		Session:  in.Session,
 		Run:      in.Run,
+		Origin:   textsafe.Line(in.Origin),
 		Runtime:  v.runtime,
 		Outcome:  res.Outcome,
 		Success:  res.Success,

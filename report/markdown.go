@@ -50,6 +50,9 @@ func writeFacts(b *strings.Builder, v view) {
 		}
 		b.WriteString(" (marked `>` in the code below)\n")
 	}
+	if v.in.Origin != "" {
+		fmt.Fprintf(b, "- Run by: %s\n", textsafe.Line(v.in.Origin))
+	}
 	if v.in.Session != "" {
 		fmt.Fprintf(b, "- Session: %s", textsafe.Line(firstLine(v.in.Session)))
 		if v.in.Run > 0 {

@@ -39,6 +39,8 @@ type Input struct {
 	Session string
 	// Run is the run's number in the session history; 0 when unknown.
 	Run int
+	// Origin says who ran it ("agent (claude-code 1.2)"); "" when unknown.
+	Origin string
 	// Advice is what to change (guidance.Match); nil for none.
 	Advice []guidance.Advice
 	// Fuel is the fuel analysis (guidance.AnalyzeFuel). When its Band is

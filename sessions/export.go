@@ -452,6 +452,7 @@ func writeMarkdownRun(w *bufio.Writer, r *RunRecord) {
 	fmt.Fprintf(w, "- Run ID: `%s`\n", r.RunID)
 	fmt.Fprintf(w, "- Started: %s; finished: %s; duration: %.3f ms\n", fmtTime(r.StartedAt), fmtTime(r.FinishedAt), r.DurationMS)
 	fmt.Fprintf(w, "- Runtime: %s\n", r.Runtime)
+	fmt.Fprintf(w, "- Run by: %s\n", textsafe.Line(r.Origin.String()))
 	fmt.Fprintf(w, "- Outcome: %s; exit code: %d\n", r.Outcome, r.ExitCode)
 	if r.Message != "" {
 		fmt.Fprintf(w, "- Message: %s\n", textsafe.Line(r.Message))

@@ -107,6 +107,14 @@ type Origin struct {
 	Version string `json:"version,omitempty"`
 }
 
+// Short is a one-word mark of who asked: "person", "agent", "batch", "?".
+func (o *Origin) Short() string {
+	if o == nil || o.Kind == "" {
+		return "?"
+	}
+	return o.Kind
+}
+
 // String renders the origin for people: "agent (claude-code 1.2)".
 func (o *Origin) String() string {
 	if o == nil || o.Kind == "" {
@@ -248,6 +256,9 @@ type RunSummary struct {
 	StderrTruncated bool  `json:"stderr_truncated"`
 	// FilesChanged counts created, modified and deleted files.
 	FilesChanged int `json:"files_changed"`
+	// Origin says who asked for the run (nil for runs recorded before
+	// wasmplay kept it).
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // maxSummaryMessage bounds RunSummary.Message.
@@ -282,6 +293,7 @@ func (r *RunRecord) Summary() RunSummary {
 		StdoutTruncated: r.StdoutTruncated,
 		StderrTruncated: r.StderrTruncated,
 		FilesChanged:    len(r.Files.Created) + len(r.Files.Modified) + len(r.Files.Deleted),
+		Origin:          r.Origin,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
@@ -38,6 +39,11 @@ type Deps struct {
 	// Packages are the third-party Python modules runs can import (from
 	// `make packages`), named in the help and in missing-module advice.
 	Packages []string
+	// Notice is said once the app is up (what else the process serves).
+	Notice string
+	// Live follows the other processes running code in the sessions (an
+	// agent's `wasmplay mcp`); nil when not watching.
+	Live *live.Watcher
 }
 
 // Model is the app's one tea.Model.
@@ -73,6 +79,9 @@ type Model struct {
 	openingMarkdownAsText bool
 	filesSeq              map[string]int
 	lastClick             clickInfo
+
+	approvals  []live.ApprovalRequest // agents' runs waiting for the person, oldest first
+	nextRemote uint64                 // names other processes' runs in the output pane
 }
 
 type clickInfo struct {
@@ -103,6 +112,13 @@ func New(deps Deps) *Model {
 // the runtimes.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.do(openSessionCmd(m.deps.Playground, m.deps.Session, true))}
+	if m.deps.Live != nil {
+		m.deps.Live.WatchAll()
+		cmds = append(cmds, listenLive(m.deps.Live))
+	}
+	if m.deps.Notice != "" {
+		cmds = append(cmds, m.setFlash(m.deps.Notice, false))
+	}
 	if m.deps.Prepare != nil {
 		for _, rt := range runtimes.Interpreters() {
 			m.prep[rt] = "loading"
@@ -139,6 +155,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.runStarted(msg)
 	case runEventMsg:
 		return m, m.handleRunEvent(msg)
+	case liveMsg:
+		return m, m.handleLive(msg)
+	case editRunLoadedMsg:
+		return m, m.editRunLoaded(msg)
+	case askApprovalSetMsg:
+		return m, m.askApprovalSet(msg)
+	case runsReloadedMsg:
+		if sv := m.views[msg.id]; sv != nil {
+			sv.runs.setRuns(msg.runs, msg.err)
+		}
+		return m, nil
 	case inputSentMsg:
 		return m, m.inputSent(msg)
 	case varsListedMsg:
@@ -328,6 +355,12 @@ func (m *Model) sessionOpened(msg sessionOpenedMsg) tea.Cmd {
 	if m.deps.ShowDemos {
 		m.deps.ShowDemos = false
 		cmds = append(cmds, m.openDemos())
+	}
+	if m.deps.Live != nil {
+		// Another process's runs already in flight in the session.
+		for _, r := range m.deps.Live.Active()[o.sess.ID()] {
+			cmds = append(cmds, m.remoteBegin(r))
+		}
 	}
 	return tea.Batch(cmds...)
 }

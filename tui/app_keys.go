@@ -127,6 +127,13 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.openDemos(), true
 	case key.Matches(msg, k.KeepState):
 		return m.toggleKeepVars(), true
+	case key.Matches(msg, k.Approvals):
+		if len(m.approvals) == 0 {
+			return m.setFlash("no agent run is waiting for approval", false), true
+		}
+		return m.nextApproval(), true
+	case key.Matches(msg, k.AskApproval):
+		return m.toggleAskApproval(), true
 	case key.Matches(msg, k.NextTab):
 		m.moveTab(1)
 		return nil, true
@@ -199,6 +206,8 @@ func (m *Model) carryOut(sv *sessionView, in intent, cmd tea.Cmd) tea.Cmd {
 		return m.afterEdit(cmd)
 	case openRunIntent:
 		return tea.Batch(cmd, m.do(runRecordCmd(sv.sess, in.n)))
+	case editRunIntent:
+		return tea.Batch(cmd, m.do(editRunCmd(sv.sess, in.n)))
 	case *filesRequest:
 		return tea.Batch(cmd, m.filesRequest(in))
 	case *outputRequest:

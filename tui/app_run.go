@@ -60,6 +60,9 @@ func (m *Model) startRun() tea.Cmd {
 	if t == nil {
 		return nil
 	}
+	if t.approval != nil {
+		return m.answerWithTab(sv, t, true) // it runs in the agent's process, shown here live
+	}
 	if msg := m.prep[t.runtime]; m.prepErr[t.runtime] {
 		return m.setFlash(t.runtime+" is not available: "+msg, true)
 	}
@@ -166,6 +169,9 @@ func (m *Model) inputSent(msg inputSentMsg) tea.Cmd {
 // cancelRun cancels the current session's run, or says how to quit.
 func (m *Model) cancelRun() tea.Cmd {
 	sv := m.current
+	if sv != nil && sv.run == nil && sv.shownRemote() != nil {
+		return m.cancelRemote(sv)
+	}
 	if sv == nil || sv.run == nil {
 		return m.setFlash("nothing is running · "+m.keys.Quit.Help().Key+" quits", false)
 	}

@@ -11,7 +11,7 @@ import (
 // autosaveTab saves a tab's text into the session if it changed.
 func (m *Model) autosaveTab(sv *sessionView, t *editorTab) tea.Cmd {
 	rev := t.ed.Revision()
-	if rev == t.autosaved {
+	if rev == t.autosaved || t.approval != nil {
 		return nil
 	}
 	if t.path != "" && !t.ed.Dirty() {
@@ -76,6 +76,9 @@ func (m *Model) switchRuntime() tea.Cmd {
 	if t == nil {
 		return nil
 	}
+	if t.approval != nil {
+		return m.setFlash("the agent chose the language of its code", false)
+	}
 	var names []string
 	for _, lang := range runtimes.Languages() {
 		names = append(names, lang.Name)
@@ -127,6 +130,9 @@ func (m *Model) closeTab() tea.Cmd {
 		return nil
 	}
 	t := sv.activeTab()
+	if t != nil && t.approval != nil {
+		return m.answerWithTab(sv, t, false) // closing the agent's code refuses it
+	}
 	if t == nil || t.path == "" {
 		return m.setFlash("the scratch tab stays open", false)
 	}

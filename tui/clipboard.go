@@ -34,6 +34,9 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 	last := sv.last
 	in := report.NewInput(last.Code, last.Result, m.matchOptions(last.Code))
 	in.Session, in.Run = sv.sess.String(), last.Number
+	if last.Origin.Kind != "" {
+		in.Origin = last.Origin.String()
+	}
 	var data []byte
 	name := fmt.Sprintf("run-%d-report", last.Number)
 	what := "Markdown report"

@@ -51,10 +51,15 @@ func (m *Model) applyDialog(msg tea.Msg) tea.Cmd {
 	if r.close && m.dialog == d {
 		m.dialog = nil
 	}
-	if r.act == nil {
-		return r.cmd
+	var act tea.Cmd
+	if r.act != nil {
+		act = r.act(m)
 	}
-	return tea.Batch(r.cmd, r.act(m))
+	if m.dialog == nil && len(m.approvals) > 0 {
+		// An agent's request waited while another dialog was open.
+		act = tea.Batch(act, m.nextApproval())
+	}
+	return tea.Batch(r.cmd, act)
 }
 
 // renderDialog boxes a dialog's content and centres it on the screen.

@@ -49,9 +49,12 @@ func goldenModel(t *testing.T, w, h int) *Model {
 	}, nil)
 	sv.files.markRun(res.Files)
 	sv.runs.setRuns([]sessions.RunSummary{
-		{Number: 1, Runtime: "python", Outcome: run.OutcomeExitNonzero, ExitCode: 1, FuelConsumed: 120_500_000, FuelExact: true, MemoryPeak: 320, DurationMS: 33.1},
-		{Number: 2, Runtime: "python", Outcome: run.OutcomeOutOfFuel, FuelConsumed: 5_000_000_000, FuelExact: true, MemoryPeak: 352, DurationMS: 912},
-		{Number: 3, Runtime: "python", Outcome: run.OutcomeOK, FuelConsumed: 187_400_000, FuelExact: true, MemoryPeak: 352, DurationMS: 41},
+		{Number: 1, Runtime: "python", Outcome: run.OutcomeExitNonzero, ExitCode: 1, FuelConsumed: 120_500_000, FuelExact: true, MemoryPeak: 320, DurationMS: 33.1,
+			Origin: &sessions.Origin{Kind: sessions.OriginPerson}},
+		{Number: 2, Runtime: "python", Outcome: run.OutcomeOutOfFuel, FuelConsumed: 5_000_000_000, FuelExact: true, MemoryPeak: 352, DurationMS: 912,
+			Origin: &sessions.Origin{Kind: sessions.OriginAgent, Client: "claude-code"}},
+		{Number: 3, Runtime: "python", Outcome: run.OutcomeOK, FuelConsumed: 187_400_000, FuelExact: true, MemoryPeak: 352, DurationMS: 41,
+			Origin: &sessions.Origin{Kind: sessions.OriginAgent, Client: "claude-code"}},
 	}, nil)
 	return m
 }

@@ -22,6 +22,7 @@ type KeyMap struct {
 	ApplyBudget, CopyReport, CopyJSON     key.Binding
 	NextTab, PrevTab, CloseTab, JumpError key.Binding
 	Demos, KeepState                      key.Binding
+	Approvals, AskApproval                key.Binding
 
 	// Output pane.
 	OutSearch, OutNext, OutPrev, OutCopy key.Binding
@@ -31,7 +32,7 @@ type KeyMap struct {
 	// Lists (files, runs, pickers).
 	Up, Down, PageUp, PageDown, Open key.Binding
 	Preview, NewFile, Rename, Delete key.Binding
-	Refresh                          key.Binding
+	Refresh, EditRun                 key.Binding
 
 	// Dialogs.
 	Confirm, Back key.Binding
@@ -70,6 +71,8 @@ func DefaultKeyMap() KeyMap {
 		JumpError:   b("alt+e", "jump to error line", "alt+e"),
 		Demos:       b("f2", "demo gallery", "f2"),
 		KeepState:   b("alt+k", "keep variables between runs (on/off)", "alt+k"),
+		Approvals:   b("alt+p", "agent runs waiting for approval", "alt+p"),
+		AskApproval: b("alt+v", "ask before running agent code (on/off)", "alt+v"),
 
 		OutSearch: b("/", "search", "/"),
 		OutNext:   b("n", "next match", "n"),
@@ -91,6 +94,7 @@ func DefaultKeyMap() KeyMap {
 		Rename:   b("r", "rename", "r"),
 		Delete:   b("d", "delete", "d"),
 		Refresh:  b("R", "refresh", "R"),
+		EditRun:  b("e", "edit the run's code in the scratch tab", "e"),
 
 		Confirm: b("enter", "confirm", "enter"),
 		Back:    b("esc", "close", "esc"),
@@ -108,7 +112,7 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"theme": &k.Theme, "runtime": &k.Runtime, "help": &k.Help, "zoom": &k.Zoom, "policy": &k.Policy,
 		"apply_budget": &k.ApplyBudget, "copy_report": &k.CopyReport, "copy_json": &k.CopyJSON,
 		"next_tab": &k.NextTab, "prev_tab": &k.PrevTab, "close_tab": &k.CloseTab, "jump_error": &k.JumpError,
-		"demos":         &k.Demos,
+		"demos": &k.Demos, "approvals": &k.Approvals, "ask_approval": &k.AskApproval, "edit_run": &k.EditRun,
 		"output_search": &k.OutSearch, "output_next": &k.OutNext, "output_prev": &k.OutPrev,
 		"output_copy": &k.OutCopy, "output_clear": &k.OutClear, "output_follow": &k.OutFollow,
 		"output_top": &k.OutTop, "output_end": &k.OutEnd, "send_eof": &k.SendEOF,
@@ -176,11 +180,11 @@ func (k KeyMap) Groups() []HelpGroup {
 		{"Everywhere", []key.Binding{k.Run, k.Cancel, k.Quit, k.Save, k.NextPane, k.PrevPane,
 			k.FocusEditor, k.FocusOutput, k.FocusMetric, k.FocusFiles, k.FocusRuns, k.Zoom,
 			k.Sessions, k.NewSession, k.Runtime, k.Theme, k.Policy, k.ApplyBudget, k.CopyReport, k.CopyJSON,
-			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.KeepState, k.Demos, k.Help}},
+			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.KeepState, k.Approvals, k.AskApproval, k.Demos, k.Help}},
 		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
 			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
 		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
-		{"Runs", []key.Binding{k.Up, k.Down, k.Open}},
+		{"Runs", []key.Binding{k.Up, k.Down, k.Open, k.EditRun}},
 		{"Dialogs", []key.Binding{k.Confirm, k.Back}},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/wasmplay/wasmplay/sessions"
@@ -235,6 +236,12 @@ func (r *runsPane) title() string { return "Runs" }
 func (r *runsPane) view(c paneContext) string { return r.render(c.st, c.focused) }
 
 func (r *runsPane) key(msg tea.KeyPressMsg, keys KeyMap) (intent, tea.Cmd, bool) {
+	if key.Matches(msg, keys.EditRun) {
+		if s, ok := r.at(r.cursor); ok {
+			return editRunIntent{n: s.Number}, nil, true
+		}
+		return nil, nil, true
+	}
 	used, n := r.handleKey(msg, keys)
 	if n > 0 {
 		return openRunIntent{n: n}, nil, true

@@ -30,6 +30,8 @@ type pickerDialog struct {
 	err     string
 	loaded  bool
 	height  int
+	// agents names who runs code in each session now (other processes).
+	agents map[string]string
 }
 
 func newPickerDialog() *pickerDialog {
@@ -43,7 +45,14 @@ func newPickerDialog() *pickerDialog {
 
 // openPicker shows the picker and loads the list in the background.
 func (m *Model) openPicker() tea.Cmd {
-	m.dialog = newPickerDialog()
+	d := newPickerDialog()
+	if m.deps.Live != nil {
+		d.agents = map[string]string{}
+		for id, runs := range m.deps.Live.Active() {
+			d.agents[id] = originLabel(runs[0].Origin)
+		}
+	}
+	m.dialog = d
 	store := m.deps.Playground.Store()
 	return m.do(func() tea.Msg {
 		list, err := store.List()
@@ -242,6 +251,9 @@ func (d *pickerDialog) view(st Styles, w, h int) string {
 		}
 		line := fmt.Sprintf("%s %-22s %-11s %-9s %5d %9s  %s", mark, name, dashIfEmpty(s.Runtime), agoShort(now, s.LastUsedAt),
 			s.Runs, run.FormatBytes(uint64(max(s.SizeBytes, 0))), dashIfEmpty(string(s.LastOutcome)))
+		if who := d.agents[s.ID]; who != "" {
+			line += "  ▶ " + who + " running now"
+		}
 		if s.Error != "" {
 			line = fmt.Sprintf("%s %-22s unreadable: %s", mark, name, s.Error)
 		}

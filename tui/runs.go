@@ -92,7 +92,7 @@ func (r *runsPane) render(st Styles, focused bool) string {
 		return st.Subtle.Render("No runs yet in this session.")
 	}
 	w := r.width
-	head := fmt.Sprintf("%-4s %-12s %7s %6s %8s", "#", "outcome", "fuel", "pages", "time")
+	head := fmt.Sprintf("%-4s %-16s %7s %6s %8s %s", "#", "outcome", "fuel", "pages", "time", "by")
 	rows := []string{st.Subtle.Render(fitLine(head, w))}
 	for row := 0; row < r.height-1; row++ {
 		i := r.offset + row
@@ -105,14 +105,14 @@ func (r *runsPane) render(st Styles, focused bool) string {
 			fuel = "≥" + fuel
 		}
 		o := run.Outcome(s.Outcome)
-		line := fmt.Sprintf("%-4d %-12s %7s %6d %8s", s.Number, outcomeIcon(o)+" "+outcomeLabel(o), fuel, s.MemoryPeak,
-			formatElapsed(time.Duration(s.DurationMS*float64(time.Millisecond))))
+		line := fmt.Sprintf("%-4d %-16s %7s %6d %8s %s", s.Number, outcomeIcon(o)+" "+outcomeLabel(o), fuel, s.MemoryPeak,
+			formatElapsed(time.Duration(s.DurationMS*float64(time.Millisecond))), s.Origin.Short())
 		line = fitLine(line, w)
 		switch {
 		case i == r.cursor && focused:
 			rows = append(rows, st.Selected.Render(line))
 		default:
-			rows = append(rows, outcomeStyle(st, o).Render(line[:min(len(line), 17)])+st.Base.Render(line[min(len(line), 17):]))
+			rows = append(rows, outcomeStyle(st, o).Render(line[:min(len(line), 21)])+st.Base.Render(line[min(len(line), 21):]))
 		}
 	}
 	return strings.Join(rows, "\n")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
@@ -27,6 +28,9 @@ type editorTab struct {
 	ed        *editor.Model     // the text being edited
 	scratch   map[string]string // scratch only: texts of the runtimes not shown
 	autosaved uint64            // editor revision last autosaved
+	// approval, for a tab opened to edit an agent's run before it runs,
+	// is the request: running the tab answers it. Never autosaved.
+	approval *live.ApprovalRequest
 }
 
 // bufferName is the session buffer the tab autosaves into.
@@ -48,6 +52,9 @@ func (t *editorTab) title() string {
 			name += "*"
 		}
 		return name
+	}
+	if t.approval != nil {
+		return "agent's code · " + t.runtime
 	}
 	return "scratch · " + t.runtime
 }
@@ -86,6 +93,10 @@ type sessionView struct {
 	// last is the run the reports and copies are of: the last finished
 	// one, or the one reopened from the history since.
 	last *playground.Outcome
+
+	// remotes are other processes' runs in flight in the session; the
+	// panes follow the first that started while they were free.
+	remotes []*remoteRun
 }
 
 func (sv *sessionView) activeTab() *editorTab {
@@ -98,7 +109,7 @@ func (sv *sessionView) activeTab() *editorTab {
 // scratchTab returns the scratch tab (always the first).
 func (sv *sessionView) scratchTab() *editorTab {
 	for _, t := range sv.tabs {
-		if t.path == "" {
+		if t.path == "" && t.approval == nil {
 			return t
 		}
 	}
