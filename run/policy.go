@@ -100,6 +100,33 @@ type Policy struct {
 	Stdin []byte
 }
 
+// OrDefaults fills the limits p leaves zero with DefaultPolicy's. It is for
+// the project's own runs (build checks, benchmarks, tests), which name
+// only the limits they are about; a user's limits are validated as given,
+// never filled in.
+func (p Policy) OrDefaults() Policy {
+	d := DefaultPolicy()
+	fill := func(v *uint64, def uint64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fill(&p.FuelBudget, d.FuelBudget)
+	fill(&p.MemoryBytes, d.MemoryBytes)
+	fill(&p.DiskBytes, d.DiskBytes)
+	fill(&p.DiskFiles, d.DiskFiles)
+	if p.StdoutMaxBytes == 0 {
+		p.StdoutMaxBytes = d.StdoutMaxBytes
+	}
+	if p.StderrMaxBytes == 0 {
+		p.StderrMaxBytes = d.StderrMaxBytes
+	}
+	if p.Timeout == 0 {
+		p.Timeout = d.Timeout
+	}
+	return p
+}
+
 // DefaultPolicy returns a Policy with every default limit.
 func DefaultPolicy() Policy {
 	return Policy{

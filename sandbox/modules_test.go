@@ -42,6 +42,8 @@ func TestModules_OutcomesAreTheGuests(t *testing.T) {
 			outcome: run.OutcomeInvalidModule, message: "nope", noFuel: true},
 		{name: "WASI function of the wrong type", code: `(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (func (export "_start")))`,
 			outcome: run.OutcomeInvalidModule, message: "fd_write", noFuel: true},
+		{name: "_start with a parameter", code: `(module (func (export "_start") (param i32)))`, outcome: run.OutcomeInvalidModule,
+			message: "_start takes 1 parameters", noFuel: true},
 		{name: "binary module", code: string(binary), outcome: run.OutcomeOK},
 		{name: "invalid binary module", code: "\x00asm\x01\x00\x00\x00\xff", outcome: run.OutcomeInvalidModule, message: "wasm:", noFuel: true},
 		{name: "start function traps", code: `(module (func $s unreachable) (start $s) (func (export "_start")))`,

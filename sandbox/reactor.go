@@ -56,6 +56,10 @@ func startCommand(store *wasmtime.Store, inst *wasmtime.Instance) error {
 	if start == nil {
 		return &invalidModuleError{errors.New("the module exports no _start function (a WASI command needs one)")}
 	}
+	if ft := start.Type(store); len(ft.Params()) != 0 || len(ft.Results()) != 0 {
+		return &invalidModuleError{fmt.Errorf("_start takes %d parameters and returns %d results; a WASI command's takes and returns none",
+			len(ft.Params()), len(ft.Results()))}
+	}
 	_, err := start.Call(store)
 	return err
 }
@@ -234,7 +238,8 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 	}
 	defer crun.release()
 	x := &execution{job: run.Job{Runtime: rt.Name, Policy: policy}, rt: rt, engine: l.engine, crun: crun,
-		stopCh: make(chan struct{}), out: newOutputLog(policy.StdoutMaxBytes, policy.StderrMaxBytes)}
+		stopCh: make(chan struct{}), out: newOutputLog(policy.StdoutMaxBytes, policy.StderrMaxBytes),
+		timeLeft: policy.Timeout}
 	setup := wasiSetup{args: argv}
 	for _, k := range sortedKeys(env) {
 		setup.env = append(setup.env, [2]string{k, env[k]})

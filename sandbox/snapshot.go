@@ -227,6 +227,20 @@ func (c *snapshotCache) get(key string, create func() (*memorySnapshot, error)) 
 	return slot.snap, slot.err
 }
 
+// failures lists the snapshots this process could not make, and why: a
+// run then starts cold, correct but slower, so tests name the cause.
+func (c *snapshotCache) failures() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, key := range sortedKeys(c.byKey) {
+		if err := c.byKey[key].err; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
 // prune deletes all but the newest snapshotsKept snapshot files.
 func (c *snapshotCache) prune() {
 	entries, err := os.ReadDir(c.dir)

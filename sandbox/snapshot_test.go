@@ -155,7 +155,7 @@ func assertSameAsCold(t *testing.T, job run.Job, files map[string]string, wantSt
 	}
 	snap, cold := runOn(testLocal(t)), runOn(testColdLocal(t))
 	if snap.Start != wantStart || cold.Start != StartCold {
-		t.Fatalf("started %q and %q, want %q and %q (message %q)", snap.Start, cold.Start, wantStart, StartCold, snap.Message)
+		t.Fatalf("started %q and %q, want %q and %q (message %q; snapshots that failed: %v)", snap.Start, cold.Start, wantStart, StartCold, snap.Message, testLocal(t).snapshots.failures())
 	}
 	if snap.Outcome != cold.Outcome || snap.ExitCode != cold.ExitCode {
 		t.Errorf("outcome %s/%d from the snapshot, %s/%d cold", snap.Outcome, snap.ExitCode, cold.Outcome, cold.ExitCode)
@@ -187,7 +187,7 @@ func TestSnapshotStart_FreshRandomness(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				res := runJob(t, run.Job{Policy: run.DefaultPolicy(), Runtime: rt, Code: []byte(code)})
 				if res.Start != StartSnapshot || res.Outcome != run.OutcomeOK {
-					t.Fatalf("start %q, outcome %s %s: %s", res.Start, res.Outcome, res.Message, res.Stderr)
+					t.Fatalf("start %q, outcome %s %s: %s (snapshots that failed: %v)", res.Start, res.Outcome, res.Message, res.Stderr, testLocal(t).snapshots.failures())
 				}
 				if seen[string(res.Stdout)] {
 					t.Fatalf("run %d repeated an earlier run's random values: %s", i, res.Stdout)
@@ -205,7 +205,7 @@ func TestSnapshotStart_LimitsAndReuse(t *testing.T) {
 	res := runJob(t, run.Job{Runtime: runtimes.Python, Code: []byte("x = 1\nwhile True:\n    x += 1\n"),
 		Policy: testenv.PolicyWith(run.Policy{FuelBudget: 50_000_000})})
 	if res.Start != StartSnapshot || res.Outcome != run.OutcomeOutOfFuel {
-		t.Fatalf("start %q, outcome %s, want a snapshot start running out of fuel", res.Start, res.Outcome)
+		t.Fatalf("start %q, outcome %s, want a snapshot start running out of fuel (snapshots that failed: %v)", res.Start, res.Outcome, testLocal(t).snapshots.failures())
 	}
 	res = runJob(t, run.Job{Runtime: runtimes.Python, Code: []byte("import time\ntime.sleep(60)\n"),
 		Policy: testenv.PolicyWith(run.Policy{Timeout: 300 * time.Millisecond})})
@@ -335,6 +335,36 @@ func TestSnapshotKey_FollowsMounts(t *testing.T) {
 	for i, k := range changed {
 		if k == first {
 			t.Errorf("change %d kept the key", i)
+		}
+	}
+}
+
+// A machine that never made a snapshot makes one on its first run (with
+// the same limits as any run: a snapshot made under a zero clock would
+// time out at once and leave every run cold), stores it, and a later
+// process starts from the stored one.
+func TestSnapshotStart_MadeOnAFreshMachine(t *testing.T) {
+	dir := t.TempDir()
+	for _, rt := range []string{runtimes.Python, runtimes.JavaScript} {
+		needReactorOf(t, rt)
+	}
+	for _, process := range []string{"first process: makes the snapshots", "later process: loads them"} {
+		l, err := NewLocal(testLocal(t).Registry(), testenv.CacheDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.snapshots = newSnapshotCache(dir)
+		for rt, code := range map[string]string{runtimes.Python: "print(1)", runtimes.JavaScript: "console.log(1)"} {
+			res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: t.TempDir(),
+				Policy: run.DefaultPolicy()}, run.Hooks{})
+			if res.Start != StartSnapshot || res.Outcome != run.OutcomeOK || string(res.Stdout) != "1\n" {
+				t.Fatalf("%s, %s: start %q, outcome %s %q (snapshots that failed: %v)", process, rt, res.Start, res.Outcome,
+					res.Stdout, l.snapshots.failures())
+			}
+		}
+		stored, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+		if len(stored) != 2 {
+			t.Fatalf("%s: %d snapshots stored, want 2", process, len(stored))
 		}
 	}
 }

@@ -3,7 +3,7 @@ package sandbox
 import "sort"
 
 // sortedKeys returns a map's keys in order.
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

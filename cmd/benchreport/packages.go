@@ -36,7 +36,9 @@ func (b *bench) packagesSection() (string, error) {
 		local *sandbox.Local
 		job   run.Job
 	}
-	py := func(code string) run.Job { return run.Job{Runtime: runtimes.Python, Code: []byte(code)} }
+	py := func(code string) run.Job {
+		return run.Job{Runtime: runtimes.Python, Code: []byte(code), Policy: run.DefaultPolicy()}
+	}
 	keep := py("x = 1\nprint(x)")
 	keep.KeepVars = true
 	variants := []variant{

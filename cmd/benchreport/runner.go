@@ -47,7 +47,7 @@ func (b *bench) startModes(w *strings.Builder) error {
 		fuel := make([]uint64, len(modes))
 		for round := 0; round < n+2; round++ {
 			for i, m := range modes {
-				d, res, err := timedRun(m.local, run.Job{Runtime: runtimes.Python, Code: []byte(code)})
+				d, res, err := timedRun(m.local, run.Job{Runtime: runtimes.Python, Code: []byte(code), Policy: run.DefaultPolicy()})
 				if err != nil {
 					return fmt.Errorf("%s start: %w", m.label, err)
 				}
@@ -147,10 +147,10 @@ func (b *bench) poolOverhead(w *strings.Builder) error {
 		ws, _ := os.MkdirTemp("", "wasmplay-bench-ws-")
 		for i := 0; i < n+2; i++ {
 			start := time.Now()
-			b.local.Execute(context.Background(), 1, run.Job{Runtime: c.rt, Code: []byte(c.code), Workspace: ws}, run.Hooks{})
+			b.local.Execute(context.Background(), 1, run.Job{Runtime: c.rt, Code: []byte(c.code), Workspace: ws, Policy: run.DefaultPolicy()}, run.Hooks{})
 			d1 := time.Since(start)
 			start = time.Now()
-			res := pool.Execute(context.Background(), 1, run.Job{Runtime: c.rt, Code: []byte(c.code), Workspace: ws}, run.Hooks{})
+			res := pool.Execute(context.Background(), 1, run.Job{Runtime: c.rt, Code: []byte(c.code), Workspace: ws, Policy: run.DefaultPolicy()}, run.Hooks{})
 			d2 := time.Since(start)
 			if res.Outcome != run.OutcomeOK {
 				return fmt.Errorf("pool run: %s %s", res.Outcome, res.Message)
@@ -200,7 +200,7 @@ func (b *bench) meteringOverhead(w *strings.Builder) error {
 		for i := range variants {
 			start := time.Now()
 			res := locals[i].Execute(context.Background(), 1, run.Job{Runtime: runtimes.Python, Code: []byte(code), Workspace: ws,
-				Policy: run.Policy{FuelBudget: run.MaxFuelBudget}}, run.Hooks{})
+				Policy: run.Policy{FuelBudget: run.MaxFuelBudget}.OrDefaults()}, run.Hooks{})
 			times[i] = append(times[i], time.Since(start))
 			if res.Outcome != run.OutcomeOK {
 				return fmt.Errorf("%s: %s %s", variants[i].label, res.Outcome, res.Message)
@@ -276,7 +276,7 @@ func cancelOnce(ex run.Executor, rt, code string, interactive bool, wait run.Act
 	done := make(chan run.Result, 1)
 	go func() {
 		done <- ex.Execute(ctx, 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws, Interactive: interactive,
-			Policy: run.Policy{FuelBudget: run.MaxFuelBudget}}, run.Hooks{Emit: func(ev run.Event) {
+			Policy: run.Policy{FuelBudget: run.MaxFuelBudget}.OrDefaults()}, run.Hooks{Emit: func(ev run.Event) {
 			if m, ok := ev.(run.Metrics); ok && m.Activity == wait && m.Elapsed > 150*time.Millisecond {
 				once.Do(func() { close(reached) })
 			}
@@ -316,7 +316,7 @@ func (b *bench) eventRate(w *strings.Builder) error {
 		var count, stale int
 		ws, _ := os.MkdirTemp("", "wasmplay-bench-ws-")
 		res := b.local.Execute(context.Background(), 1, run.Job{Runtime: c.rt, Code: []byte(c.code), Workspace: ws,
-			Policy: run.Policy{FuelBudget: run.MaxFuelBudget, Timeout: dur}}, run.Hooks{Emit: func(ev run.Event) {
+			Policy: run.Policy{FuelBudget: run.MaxFuelBudget, Timeout: dur}.OrDefaults()}, run.Hooks{Emit: func(ev run.Event) {
 			if m, ok := ev.(run.Metrics); ok {
 				mu.Lock()
 				count++

@@ -35,7 +35,7 @@ func runOnce(l *sandbox.Local, rt, code string) (run.Result, string, error) {
 	if err != nil {
 		return run.Result{}, "", err
 	}
-	res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws}, run.Hooks{})
+	res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws, Policy: run.DefaultPolicy()}, run.Hooks{})
 	return res, ws, nil
 }
 
@@ -61,7 +61,7 @@ func measureRuns(l *sandbox.Local, rt, code string, n int) (runStats, error) {
 	var walls []time.Duration
 	var fuels, mems []uint64
 	for i := -1; i < n; i++ {
-		res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws}, run.Hooks{})
+		res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws, Policy: run.DefaultPolicy()}, run.Hooks{})
 		if res.Outcome != run.OutcomeOK {
 			return runStats{}, fmt.Errorf("measure: %s (%s; stderr %q)", res.Outcome, res.Message, clip(string(res.Stderr)))
 		}

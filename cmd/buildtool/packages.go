@@ -194,7 +194,7 @@ ok = compileall.compile_dir("/app", quiet=1, ddir=%q, workers=1)
 print("compiled" if ok else "some files did not compile")
 `, runtimes.SitePackagesGuest)
 	res := l.Execute(context.Background(), 1, run.Job{Runtime: runtimes.Python, Code: []byte(code), Workspace: site,
-		Policy: run.Policy{FuelBudget: run.MaxFuelBudget, Timeout: 20 * time.Minute, StdoutMaxBytes: 8 << 20}}, run.Hooks{})
+		Policy: run.Policy{FuelBudget: run.MaxFuelBudget, Timeout: 20 * time.Minute, StdoutMaxBytes: 8 << 20}.OrDefaults()}, run.Hooks{})
 	if res.Outcome != run.OutcomeOK {
 		return fmt.Errorf("compiling site-packages: %s %s\n%s", res.Outcome, res.Message, clip(string(res.Stderr)))
 	}
@@ -230,7 +230,7 @@ sys.exit(1 if failed else 0)
 	}
 	defer os.RemoveAll(ws)
 	res := l.Execute(context.Background(), 1, run.Job{Runtime: runtimes.Python, Code: []byte(code), Workspace: ws,
-		Policy: run.Policy{FuelBudget: run.MaxFuelBudget, Timeout: 5 * time.Minute}}, run.Hooks{})
+		Policy: run.Policy{FuelBudget: run.MaxFuelBudget, Timeout: 5 * time.Minute}.OrDefaults()}, run.Hooks{})
 	fmt.Printf("packages: %s", res.Stdout)
 	if res.Outcome != run.OutcomeOK {
 		return fmt.Errorf("importing the packages in the sandbox: %s\n%s", res.Outcome, clip(string(res.Stderr)))

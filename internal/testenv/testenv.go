@@ -63,28 +63,4 @@ func Need(t testing.TB, path, what, build string) {
 
 // PolicyWith fills the limits p leaves zero with their defaults, so a
 // test names only the limits it is about.
-func PolicyWith(p run.Policy) run.Policy {
-	d := run.DefaultPolicy()
-	if p.FuelBudget == 0 {
-		p.FuelBudget = d.FuelBudget
-	}
-	if p.MemoryBytes == 0 {
-		p.MemoryBytes = d.MemoryBytes
-	}
-	if p.StdoutMaxBytes == 0 {
-		p.StdoutMaxBytes = d.StdoutMaxBytes
-	}
-	if p.StderrMaxBytes == 0 {
-		p.StderrMaxBytes = d.StderrMaxBytes
-	}
-	if p.Timeout == 0 {
-		p.Timeout = d.Timeout
-	}
-	if p.DiskBytes == 0 {
-		p.DiskBytes = d.DiskBytes
-	}
-	if p.DiskFiles == 0 {
-		p.DiskFiles = d.DiskFiles
-	}
-	return p
-}
+func PolicyWith(p run.Policy) run.Policy { return p.OrDefaults() }
