@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/charmbracelet/x/term"
@@ -396,24 +395,25 @@ func printVarsOutcome(w io.Writer, vo *playground.VarsOutcome) {
 	if vo == nil || vo.Report == nil {
 		return
 	}
+	// The names are the guest's: escaped like every guest string.
 	rep := vo.Report
 	if len(rep.Restored) > 0 {
-		fmt.Fprintf(w, "wasmplay: carried in: %s\n", strings.Join(rep.Restored, ", "))
+		fmt.Fprintf(w, "wasmplay: carried in: %s\n", listOrNothing(rep.Restored))
 	}
 	switch {
 	case vo.Saved:
 		fmt.Fprintf(w, "wasmplay: kept for the next run: %s\n", listOrNothing(rep.Saved))
 		if len(vo.Merged) > 0 {
-			fmt.Fprintf(w, "wasmplay: also kept, changed meanwhile by another run: %s\n", strings.Join(vo.Merged, ", "))
+			fmt.Fprintf(w, "wasmplay: also kept, changed meanwhile by another run: %s\n", listOrNothing(vo.Merged))
 		}
 		if len(vo.Conflicts) > 0 {
-			fmt.Fprintf(w, "wasmplay: changed by another run meanwhile too, this run's values kept: %s\n", strings.Join(vo.Conflicts, ", "))
+			fmt.Fprintf(w, "wasmplay: changed by another run meanwhile too, this run's values kept: %s\n", listOrNothing(vo.Conflicts))
 		}
 	case rep.Problem != "":
-		fmt.Fprintf(w, "wasmplay: variables: %s\n", rep.Problem)
+		fmt.Fprintf(w, "wasmplay: variables: %s\n", textsafe.Line(rep.Problem))
 	}
 	if len(rep.Skipped) > 0 {
-		fmt.Fprintf(w, "wasmplay: not kept (not JSON-representable): %s\n", strings.Join(rep.Skipped, ", "))
+		fmt.Fprintf(w, "wasmplay: not kept (not JSON-representable): %s\n", listOrNothing(rep.Skipped))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -325,8 +326,12 @@ func sessionsShow(g *globals, ref string, runNumber int, jsonOut bool) error {
 		if !r.FuelExact {
 			fuel = "≥" + fuel
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", r.Number, r.StartedAt.Local().Format(time.DateTime), r.Runtime,
-			r.Outcome, r.ExitCode, fuel, r.MemoryPeak, formatDuration(time.Duration(r.DurationMS*float64(time.Millisecond))),
+		exit := "-" // a run that did not exit has no status
+		if r.Outcome == run.OutcomeOK || r.Outcome == run.OutcomeExitNonzero {
+			exit = strconv.Itoa(r.ExitCode)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Number, r.StartedAt.Local().Format(time.DateTime), r.Runtime,
+			r.Outcome, exit, fuel, r.MemoryPeak, formatDuration(time.Duration(r.DurationMS*float64(time.Millisecond))),
 			textsafe.Line(r.Origin.String()))
 	}
 	return tw.Flush()

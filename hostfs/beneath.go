@@ -153,6 +153,10 @@ func (r *Root) Open(rel string, flags int, dirOK bool) (*os.File, error) {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: rel, Err: fmt.Errorf("it is %s: %w", KindOf(info.Mode()), ErrNotRegular)}
 	}
+	if kernelFile(fd) {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: rel, Err: fmt.Errorf("a kernel interface file: %w", ErrNotRegular)}
+	}
 	if err := ClearNonblock(fd); err != nil {
 		f.Close()
 		return nil, err

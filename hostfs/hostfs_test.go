@@ -109,8 +109,12 @@ func TestReadFile_Bounds(t *testing.T) {
 			t.Errorf("named pipe: %v", err)
 		}
 	})
-	if _, err := ReadFile("/dev/zero", 1024); !errors.Is(err, ErrNotRegular) {
-		t.Errorf("/dev/zero: %v", err)
+	for _, p := range []string{"/dev/zero", "/proc/self/status", "/proc/kmsg", "/sys/kernel/mm/transparent_hugepage/enabled"} {
+		within(t, "ReadFile "+p, func() {
+			if _, err := ReadFile(p, 1024); err == nil {
+				t.Errorf("%s was read as a file", p)
+			}
+		})
 	}
 }
 

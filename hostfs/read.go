@@ -94,6 +94,11 @@ func openRegular(path string, flags int) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s is %s: %w", path, KindOf(info.Mode()), ErrNotRegular)
 	}
+	if kernelFile(fd) {
+		f.Close()
+		return nil, fmt.Errorf("%s is a kernel interface file (/proc, /sys): its size says nothing of what a read gives, and a read may wait: %w",
+			path, ErrNotRegular)
+	}
 	// Reads of a regular file do not block; clear O_NONBLOCK anyway so
 	// the descriptor behaves as an ordinary one.
 	if err := unix.SetNonblock(fd, false); err != nil {
@@ -101,4 +106,20 @@ func openRegular(path string, flags int) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// kernelFile reports whether fd is a file of a kernel pseudo file system
+// (/proc, /sys and the like): "regular" files that report no size, may
+// never end (/proc/kcore) or block a read (/proc/kmsg).
+func kernelFile(fd int) bool {
+	var fs unix.Statfs_t
+	if unix.Fstatfs(fd, &fs) != nil {
+		return false
+	}
+	switch fs.Type {
+	case unix.PROC_SUPER_MAGIC, unix.SYSFS_MAGIC, unix.DEBUGFS_MAGIC, unix.TRACEFS_MAGIC, unix.SECURITYFS_MAGIC,
+		unix.CGROUP2_SUPER_MAGIC, unix.CGROUP_SUPER_MAGIC, unix.BPF_FS_MAGIC, unix.EFIVARFS_MAGIC:
+		return true
+	}
+	return false
 }

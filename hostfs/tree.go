@@ -74,10 +74,17 @@ func Scan(dir string) (Tree, error) {
 		return t, err
 	}
 	defer root.Close()
+	seen := map[[2]uint64]bool{} // files with several links count once
 	err = root.Walk(func(rel string, info fs.FileInfo) error {
 		st := info.Sys().(*unix.Stat_t)
 		t.Usage.Entries++
-		t.Usage.Bytes += uint64(st.Blocks) * 512
+		shared := st.Nlink > 1 && st.Mode&unix.S_IFMT != unix.S_IFDIR
+		if key := [2]uint64{st.Dev, st.Ino}; !shared || !seen[key] {
+			if shared {
+				seen[key] = true
+			}
+			t.Usage.Bytes += uint64(st.Blocks) * 512
+		}
 		if !info.IsDir() {
 			t.files[rel] = fileState{size: st.Size, modTime: st.Mtim.Nano(), mode: info.Mode(), ino: st.Ino}
 		}

@@ -190,7 +190,7 @@ func (s *Server) runCode(ctx context.Context, req *mcp.CallToolRequest, in RunCo
 // the output, files and advice.
 func answerText(out RunCodeOutput, o playground.Outcome) string {
 	var b strings.Builder
-	b.WriteString(out.Report.Headline + "\n")
+	b.WriteString(textsafe.Line(out.Report.Headline) + "\n")
 	b.WriteString(report.SummaryLine(o.Result))
 	if out.Run > 0 {
 		fmt.Fprintf(&b, " · session %s run %d", out.Session.ID, out.Run)
@@ -217,14 +217,15 @@ func answerText(out RunCodeOutput, o playground.Outcome) string {
 			b.WriteString("\n")
 		}
 	}
+	// Causes and warnings quote the guest (its exception, its file names).
 	for _, a := range out.Report.Advice {
-		fmt.Fprintf(&b, "\nAdvice (%s): %s. %s\n", a.ID, a.Title, a.Cause)
+		fmt.Fprintf(&b, "\nAdvice (%s): %s. %s\n", a.ID, a.Title, textsafe.Line(a.Cause))
 		for _, step := range a.Steps {
-			b.WriteString("- " + step + "\n")
+			b.WriteString("- " + textsafe.Line(step) + "\n")
 		}
 	}
 	for _, w := range out.Warnings {
-		b.WriteString("\nWarning: " + w + "\n")
+		b.WriteString("\nWarning: " + textsafe.Line(w) + "\n")
 	}
 	return b.String()
 }

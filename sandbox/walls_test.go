@@ -59,14 +59,17 @@ func TestWalls_LinksCannotLeadOut(t *testing.T) {
 	}
 	code := probePrelude + `
 os.mkdir("/app/a")
+open("/app/target.txt", "w").write("inside")
 probe("absolute symlink", lambda: os.symlink("/etc/passwd", "/app/abs"))
 probe("dotdot symlink", lambda: os.symlink("../../../etc/passwd", "/app/up"))
-probe("inside symlink", lambda: os.symlink("../target.txt", "/app/a/in"))
-open("/app/target.txt", "w").write("inside")
-probe("read inside symlink", lambda: open("/app/a/in").read())
-# Moved up a level, the same link now points out of /app.
-probe("move link up", lambda: os.rename("/app/a/in", "/app/moved"))
-probe("read moved link", lambda: open("/app/moved").read())
+# Even a ".." that stays inside: moved up a level it would lead out.
+probe("dotdot symlink inside", lambda: os.symlink("../target.txt", "/app/a/in"))
+probe("downward symlink", lambda: os.symlink("target.txt", "/app/down"))
+probe("read downward symlink", lambda: open("/app/down").read())
+# A link to "." makes a long path name a shallow place: no link made
+# through it may climb from where it really is.
+probe("self link", lambda: os.symlink(".", "/app/d"))
+probe("link through self links", lambda: os.symlink("../../../../../etc/passwd", "/app/d/d/d/d/d/esc"))
 probe("hard link stdlib", lambda: os.link("/usr/local/lib/python3.13/os.py", "/app/os.py"))
 probe("hard link inside", lambda: os.link("/app/target.txt", "/app/hard.txt"))
 probe("read host-planted link", lambda: open("/app/planted/secret.txt").read())
@@ -81,31 +84,41 @@ probe("stdlib is read-only", lambda: open("/usr/local/lib/python3.13/os.py", "a"
 	}
 	got, res := wallProbes(t, ws, code, run.Policy{})
 	want := map[string]string{
-		"absolute symlink":       "EPERM",
-		"dotdot symlink":         "EPERM",
-		"inside symlink":         "ok None",
-		"read inside symlink":    "ok 'inside'",
-		"move link up":           "ok None",
-		"read moved link":        "EPERM",
-		"hard link stdlib":       "EXDEV",
-		"hard link inside":       "ok None",
-		"read host-planted link": "EPERM",
-		"list host-planted link": "EPERM",
-		"dotdot path":            "EPERM",
-		"code is read-only":      "EROFS",
-		"stdlib is read-only":    "EROFS",
+		"absolute symlink":        "EPERM",
+		"dotdot symlink":          "EPERM",
+		"dotdot symlink inside":   "EPERM",
+		"downward symlink":        "ok None",
+		"read downward symlink":   "ok 'inside'",
+		"self link":               "ok None",
+		"link through self links": "EPERM",
+		"hard link stdlib":        "EXDEV",
+		"hard link inside":        "ok None",
+		"read host-planted link":  "EPERM",
+		"list host-planted link":  "EPERM",
+		"dotdot path":             "EPERM",
+		"code is read-only":       "EROFS",
+		"stdlib is read-only":     "EROFS",
 	}
 	checkProbes(t, got, want, res)
 	if bytes.Contains(res.Stdout, []byte("top secret")) || bytes.Contains(res.Stdout, []byte("root:")) {
 		t.Fatalf("a host file leaked: %s", res.Stdout)
 	}
+	// No link the guest left leads out, read where it stands.
+	filepath.WalkDir(ws, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type()&os.ModeSymlink != 0 && !strings.HasSuffix(p, "/planted") {
+			if target, err := os.Readlink(p); err == nil && (filepath.IsAbs(target) || strings.Contains(target, "..")) {
+				t.Errorf("the guest left %s -> %s", p, target)
+			}
+		}
+		return nil
+	})
 	// The host, in turn, follows none of the links the guest left.
 	root, err := hostfs.OpenRoot(ws)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	for _, name := range []string{"moved", "planted/secret.txt", "a/../moved"} {
+	for _, name := range []string{"down", "planted/secret.txt", "d/d/target.txt"} {
 		if b, err := root.ReadFile(name, 1<<20); err == nil {
 			t.Errorf("the host read %s through a link: %q", name, b)
 		}
@@ -241,5 +254,85 @@ func checkProbes(t *testing.T, got, want map[string]string, res run.Result) {
 		} else if g != w {
 			t.Errorf("%s: %s, want %s", name, g, w)
 		}
+	}
+}
+
+// The quota counts what the disk really holds: the blocks of files the
+// guest removed but keeps open, of links and directories, and the
+// growth of directories; and the bounds on depth hold where entries
+// really are, whatever links the path went through.
+func TestWalls_QuotaCountsWhatTheDiskHolds(t *testing.T) {
+	needRuntime(t, "python")
+	code := probePrelude + `
+def deep_through_links():
+    os.makedirs("/app/chain/" + "/".join(["c"] * 100))
+    os.symlink("chain/" + "/".join(["c"] * 100), "/app/s")
+    os.makedirs("/app/s/" + "/".join(["x"] * 60))
+probe("deep through links", deep_through_links)
+def removed_but_open():
+    kept = []
+    for i in range(20):
+        f = open(f"/app/r{i}", "wb")
+        f.write(bytes(1 << 20))
+        f.flush()
+        os.remove(f"/app/r{i}")
+        kept.append(f)
+probe("removed but open", removed_but_open)
+def deep_through_a_dangling_link():
+    os.makedirs("/app/deep/" + "/".join(["c"] * 127))
+    os.symlink("deep/" + "/".join(["c"] * 127) + "/f", "/app/x")
+    open("/app/x", "w").close()
+probe("deep through a dangling link", deep_through_a_dangling_link)
+def link_blocks():
+    for i in range(5000):
+        os.symlink("x" * 3000, f"/app/l{i}")
+probe("links take blocks", link_blocks)
+`
+	ws := t.TempDir()
+	policy := testenv.PolicyWith(run.Policy{DiskBytes: 4 << 20, DiskFiles: 20_000})
+	got, res := wallProbes(t, ws, code, policy)
+	checkProbes(t, got, map[string]string{
+		"removed but open":             "EDQUOT",
+		"links take blocks":            "EDQUOT",
+		"deep through links":           "ENAMETOOLONG",
+		"deep through a dangling link": "ENAMETOOLONG",
+	}, res)
+	tree, err := hostfs.Scan(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree.Usage.Bytes > 4<<20 {
+		t.Errorf("the workspace takes %s, past its 4 MiB quota", run.FormatBytes(tree.Usage.Bytes))
+	}
+	// Every entry is within the depth the host lists and deletes.
+	if tree.Truncated {
+		t.Error("the workspace is deeper or larger than the host can list")
+	}
+}
+
+// Creating a file through a dangling link makes the link's target: it
+// counts as a new entry, and it is placed within the bounds like any other.
+func TestWalls_CreatingThroughDanglingLinks(t *testing.T) {
+	needRuntime(t, "python")
+	code := probePrelude + `
+def many_through_links():
+    for i in range(40):
+        os.symlink(f"t{i}", f"/app/d{i}")
+    for i in range(40):
+        open(f"/app/d{i}", "w").close()
+probe("files through links", many_through_links)
+`
+	ws := t.TempDir()
+	policy := testenv.PolicyWith(run.Policy{DiskFiles: 60})
+	got, res := wallProbes(t, ws, code, policy)
+	checkProbes(t, got, map[string]string{
+		"files through links": "EDQUOT",
+	}, res)
+	tree, err := hostfs.Scan(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tree.Usage.Entries; n > 60 {
+		t.Errorf("the workspace holds %d entries, past its quota of 60", n)
 	}
 }

@@ -103,6 +103,8 @@ func (s *Session) checkExportDest(abs string) error {
 type sink interface {
 	dir(name string, mod time.Time) error
 	file(name string, mode fs.FileMode, size int64, mod time.Time, r io.Reader) error
+	// keepsHoles says a sparse file's holes stay holes.
+	keepsHoles() bool
 }
 
 // dirSink writes files under a directory.
@@ -112,7 +114,9 @@ func (d dirSink) dir(name string, _ time.Time) error {
 	return os.MkdirAll(filepath.Join(d.base, filepath.FromSlash(name)), 0o755)
 }
 
-func (d dirSink) file(name string, mode fs.FileMode, _ int64, mod time.Time, r io.Reader) error {
+func (d dirSink) keepsHoles() bool { return true }
+
+func (d dirSink) file(name string, mode fs.FileMode, size int64, mod time.Time, r io.Reader) error {
 	p := filepath.Join(d.base, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
@@ -121,7 +125,11 @@ func (d dirSink) file(name string, mode fs.FileMode, _ int64, mod time.Time, r i
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, r)
+	if src, ok := r.(*os.File); ok {
+		err = copySparse(f, src, size)
+	} else {
+		_, err = io.Copy(f, r)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -140,6 +148,8 @@ type tarSink struct {
 func (t tarSink) dir(name string, mod time.Time) error {
 	return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: t.prefix + name + "/", Mode: 0o755, ModTime: mod})
 }
+
+func (t tarSink) keepsHoles() bool { return false }
 
 func (t tarSink) file(name string, mode fs.FileMode, size int64, mod time.Time, r io.Reader) error {
 	h := &tar.Header{Typeflag: tar.TypeReg, Name: t.prefix + name, Mode: int64(mode.Perm()), Size: size, ModTime: mod}
@@ -266,14 +276,17 @@ type skippedFile struct {
 	why string
 }
 
-// maxExportHole bounds the unallocated part of a file the export copies:
-// a sparse file takes little room in the workspace but would be written
-// out whole, so a guest could make an export write terabytes of zeros.
-const maxExportHole = 64 << 20
+// maxExportHoles bounds the unallocated parts of the files an export
+// writes, all together: a sparse file takes little room in the workspace
+// but an archive holds its holes as data, so a guest could make an export
+// write terabytes of zeros. Past the budget, sparse files are listed, not
+// exported. (A directory export keeps the holes as holes.)
+const maxExportHoles = 64 << 20
 
 // exportWorkspace copies the workspace's directories and regular files
 // through a hostfs.Root (strictly beneath it, no link followed, no pipe
-// waited on) and returns the listing and the entries it skipped.
+// waited on) and returns the listing and the entries it skipped. A file
+// with several links is exported once; its other names are listed.
 func (s *Session) exportWorkspace(out sink) (files []FileEntry, skipped []skippedFile, err error) {
 	root, err := s.openWorkspace()
 	if err != nil {
@@ -287,6 +300,8 @@ func (s *Session) exportWorkspace(out sink) (files []FileEntry, skipped []skippe
 	if err != nil {
 		return nil, nil, err
 	}
+	exported := map[[2]uint64]string{} // inode → the name it was exported under
+	holes := int64(0)
 	for _, e := range files {
 		name := "workspace/" + e.Path
 		switch e.Kind {
@@ -306,12 +321,27 @@ func (s *Session) exportWorkspace(out sink) (files []FileEntry, skipped []skippe
 				skipped = append(skipped, skippedFile{e, err.Error()})
 				continue
 			}
-			if hole := fi.Size() - allocated(fi); hole > maxExportHole {
+			st, _ := fi.Sys().(*syscall.Stat_t)
+			if st != nil && st.Nlink > 1 {
+				key := [2]uint64{uint64(st.Dev), st.Ino}
+				if first, ok := exported[key]; ok {
+					f.Close()
+					skipped = append(skipped, skippedFile{e, "another name (hard link) of " + first + ", exported once"})
+					continue
+				}
+				exported[key] = e.Path
+			}
+			hole := max(fi.Size()-allocated(fi), 0)
+			if out.keepsHoles() {
+				hole = 0
+			}
+			if holes+hole > maxExportHoles {
 				f.Close()
-				skipped = append(skipped, skippedFile{e, fmt.Sprintf("sparse: %s apparent, %s on disk",
-					run.FormatBytes(uint64(fi.Size())), run.FormatBytes(uint64(allocated(fi))))})
+				skipped = append(skipped, skippedFile{e, fmt.Sprintf("sparse: %s apparent, %s on disk; the export holds at most %s of holes",
+					run.FormatBytes(uint64(fi.Size())), run.FormatBytes(uint64(allocated(fi))), run.FormatBytes(maxExportHoles))})
 				continue
 			}
+			holes += hole
 			mode := fs.FileMode(0o644)
 			if fi.Mode()&0o111 != 0 {
 				mode = 0o755
@@ -583,4 +613,31 @@ func longestRun(s string, c byte) int {
 		}
 	}
 	return best
+}
+
+// copySparse copies the data regions of src (of size bytes) into dst,
+// leaving its holes as holes: SEEK_DATA and SEEK_HOLE find them.
+func copySparse(dst, src *os.File, size int64) error {
+	fd := int(src.Fd())
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(fd, off, unix.SEEK_DATA)
+		if err != nil {
+			break // ENXIO: no data after off, the rest is a hole
+		}
+		hole, err := unix.Seek(fd, data, unix.SEEK_HOLE)
+		if err != nil || hole > size {
+			hole = size
+		}
+		if _, err := src.Seek(data, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := dst.Seek(data, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(dst, src, hole-data); err != nil {
+			return err
+		}
+		off = hole
+	}
+	return dst.Truncate(size)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/wasmplay/wasmplay/run"
@@ -188,4 +189,80 @@ func listTree(t *testing.T, dir string) []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// An export writes what the workspace holds, not what its names add up
+// to: a file with many links once, holes as holes (or not at all).
+func TestStore_Export_LinksAndHolesAreNotInflated(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	s := mustCreate(t, st, CreateOptions{ID: "inflate"})
+	ws := s.WorkspaceDir()
+	big := filepath.Join(ws, "big")
+	if err := os.WriteFile(big, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if err := os.Link(big, filepath.Join(ws, "link"+string(rune('a'+i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 { // 3 x 60 MiB of holes: more than an archive takes
+		f, err := os.Create(filepath.Join(ws, "sparse"+string(rune('0'+i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Truncate(60 << 20)
+		f.WriteAt([]byte("x"), 0)
+		f.Close()
+	}
+	size, err := s.RefreshSize()
+	if err != nil || size > 2<<20 {
+		t.Errorf("session size %d, %v: a file with 21 names counts once, holes not at all", size, err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := st.Export("inflate", dir); err != nil {
+		t.Fatal(err)
+	}
+	var dataBytes int64
+	filepath.WalkDir(filepath.Join(dir, "workspace"), func(p string, d os.DirEntry, err error) error {
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			dataBytes += info.Sys().(*syscall.Stat_t).Blocks * 512
+		}
+		return nil
+	})
+	if dataBytes > 2<<20 {
+		t.Errorf("the directory export takes %d bytes on disk", dataBytes)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "workspace", "sparse0")); err != nil || info.Size() != 60<<20 {
+		t.Errorf("a sparse file exported as a directory keeps its size: %v, %v", info, err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	if !strings.Contains(string(md), "another name (hard link) of") {
+		t.Errorf("report.md does not say why the links were left out")
+	}
+	archive := filepath.Join(t.TempDir(), "out.tar.gz")
+	if err := st.Export("inflate", archive); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var total int64
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		total += h.Size
+	}
+	if total > 70<<20 {
+		t.Errorf("the archive holds %d bytes: more than the file and the 64 MiB of holes allowed", total)
+	}
 }

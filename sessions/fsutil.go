@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/gofrs/flock"
+	"github.com/wasmplay/wasmplay/hostfs"
+	"golang.org/x/sys/unix"
 )
 
 // Permissions: sessions hold code and output the user may not want others
@@ -121,25 +122,39 @@ func tryLockFile(path string) (fl *flock.Flock, ok bool, err error) {
 }
 
 // dirSize returns the disk space (allocated blocks, so a sparse file
-// counts for what it holds) of everything under dir. It does not follow
-// symlinks, so a symlink planted in a workspace cannot make it count (or
-// walk) files elsewhere.
+// counts for what it holds, and a file with several links once) of
+// everything under dir. It walks by descriptor, strictly (hostfs), so a
+// link planted in a workspace cannot make it count files elsewhere, and
+// no path is too long to measure.
 func dirSize(dir string) (int64, error) {
+	root, err := hostfs.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
 	var total int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // removed while walking
-			}
-			return err
+	seen := map[[2]uint64]bool{}
+	err = root.Walk(func(_ string, info fs.FileInfo) error {
+		st, ok := info.Sys().(*unix.Stat_t)
+		if !ok {
+			return nil
 		}
-		if info, err := d.Info(); err == nil {
-			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				total += st.Blocks * 512
+		if st.Nlink > 1 && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			key := [2]uint64{st.Dev, st.Ino}
+			if seen[key] {
+				return nil
 			}
+			seen[key] = true
 		}
+		total += st.Blocks * 512
 		return nil
 	})
+	if errors.Is(err, hostfs.ErrTreeTooLarge) {
+		err = nil // a lower bound, as far as a listing goes
+	}
 	return total, err
 }
 

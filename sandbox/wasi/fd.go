@@ -33,6 +33,7 @@ type fdEntry struct {
 	preopen            bool
 	append             bool
 	readable, writable bool
+	inode              inodeKey // a file's, to tell when a removed one is closed
 }
 
 // dirent is one entry of a directory listing.
@@ -428,7 +429,7 @@ func (h *Host) fdClose(c *wasmtime.Caller, fd int32) int32 {
 	if en != errSuccess {
 		return en
 	}
-	e.close()
+	h.closeEntry(e)
 	delete(h.fds, fd)
 	if h.listing.owner == e {
 		h.listing.owner, h.listing.ents = nil, nil
@@ -448,7 +449,8 @@ func (h *Host) fdRenumber(c *wasmtime.Caller, from, to int32) int32 {
 	if from == to {
 		return errSuccess
 	}
-	old.close()
+	delete(h.fds, to)
+	h.closeEntry(old)
 	h.fds[to] = e
 	delete(h.fds, from)
 	return errSuccess

@@ -72,6 +72,9 @@ type Config struct {
 type Host struct {
 	cfg   Config
 	stdin *stdinReader
+	// orphans are files the guest removed while it had them open: their
+	// blocks count until the last descriptor closes.
+	orphans map[inodeKey]bool
 	// listing is the one directory listing kept for fd_readdir.
 	listing struct {
 		owner *fdEntry
@@ -93,7 +96,8 @@ type Host struct {
 
 // New makes the WASI of one run, opening its preopened directories.
 func New(cfg Config) (*Host, error) {
-	h := &Host{cfg: cfg, fds: map[int32]*fdEntry{}, stopCh: make(chan struct{}), quota: newQuota(cfg.Quota)}
+	h := &Host{cfg: cfg, fds: map[int32]*fdEntry{}, stopCh: make(chan struct{}), quota: newQuota(cfg.Quota),
+		orphans: map[inodeKey]bool{}}
 	h.stdin = newStdin(cfg.Stdin, cfg.Input, h.stopCh)
 	h.fds[0] = &fdEntry{kind: kindStdin}
 	h.fds[1] = &fdEntry{kind: kindStdout}
@@ -105,7 +109,13 @@ func New(cfg Config) (*Host, error) {
 			h.Close()
 			return nil, fmt.Errorf("wasi: preopen %s for %s: %w", p.Host, p.GuestPath, err)
 		}
-		root := &rootDir{guest: p.GuestPath, writable: p.Writable}
+		real, err := readFDPath(fd)
+		if err != nil {
+			unix.Close(fd)
+			h.Close()
+			return nil, fmt.Errorf("wasi: preopen %s for %s: %w", p.Host, p.GuestPath, err)
+		}
+		root := &rootDir{guest: p.GuestPath, host: real, writable: p.Writable}
 		h.fds[h.nextFD] = &fdEntry{kind: kindDir, fd: fd, root: root, preopen: true, rel: "."}
 		h.nextFD++
 	}
@@ -299,5 +309,6 @@ func (h *Host) environSizesGet(c *wasmtime.Caller, countPtr, sizePtr int32) int3
 // root is the preopened directory a descriptor's paths live under.
 type rootDir struct {
 	guest    string
+	host     string // its real path, for where entries really are
 	writable bool
 }

@@ -146,23 +146,33 @@ func (h *Host) pathOpen(c *wasmtime.Caller, dirfd, dirflags, pathPtr, pathLen, o
 
 	// What the open may add: a new entry (within the bounds), or the
 	// blocks a truncation frees.
-	var before *unix.Stat_t
+	var before, parentBefore *unix.Stat_t
 	created := false
+	pfd, base := -1, ""
 	if flags&(unix.O_CREAT|unix.O_TRUNC) != 0 {
-		pfd, base, en := parent(e, p)
+		var en errno
+		pfd, base, en = parent(e, p)
 		if en != errSuccess {
 			return en
 		}
+		defer unix.Close(pfd)
 		before, _ = lstatAt(pfd, base)
-		unix.Close(pfd)
 		if before == nil && flags&unix.O_CREAT != 0 {
-			if tooDeep(join(e.rel, p)) {
+			if tooDeep(join(e.rel, p)) || !placeAllowed(e.root, pfd, base) {
 				return errNametoolong
 			}
 			if !h.quota.newEntry() {
 				return errDquot
 			}
-			created = true
+			created, parentBefore = true, fstatOf(pfd)
+		} else if before != nil && before.Mode&unix.S_IFMT == unix.S_IFLNK && flags&(unix.O_CREAT|unix.O_NOFOLLOW) == unix.O_CREAT &&
+			!resolves(e.fd, p) {
+			// Creating through a dangling link makes its target: a new
+			// entry, placed where the link leads (checked once it is made).
+			if !h.quota.newEntry() {
+				return errDquot
+			}
+			created, before = true, nil
 		}
 	}
 	fd, err := hostfs.OpenAt(e.fd, p, flags, 0o644, hostfs.Beneath)
@@ -171,6 +181,21 @@ func (h *Host) pathOpen(c *wasmtime.Caller, dirfd, dirflags, pathPtr, pathLen, o
 			h.quota.dropEntry(nil)
 		}
 		return errnoOf(err)
+	}
+	if created {
+		// Where the file really is (a link on the way can put it deeper
+		// than its path says).
+		if where, err := readFDPath(fd); err != nil || !strings.HasPrefix(where, e.root.host+"/") ||
+			tooDeep(where[len(e.root.host)+1:]) {
+			unix.Close(fd)
+			if undoCreate(e, where) {
+				h.quota.dropEntry(nil)
+			}
+			return errNametoolong
+		}
+		if parentBefore != nil {
+			h.accountDirGrowth(pfd, parentBefore)
+		}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -196,7 +221,7 @@ func (h *Host) pathOpen(c *wasmtime.Caller, dirfd, dirflags, pathPtr, pathLen, o
 		h.quota.account(fd, before)
 	}
 	n := h.add(&fdEntry{kind: kind, fd: fd, root: e.root, rel: join(e.rel, p), readable: read, writable: write && kind == kindFile,
-		append: flags&unix.O_APPEND != 0})
+		append: flags&unix.O_APPEND != 0, inode: inodeKey{st.Dev, st.Ino}})
 	if !putU32(mem, fdPtr, uint32(n)) {
 		return errFault
 	}
@@ -282,19 +307,18 @@ func (h *Host) pathCreateDirectory(c *wasmtime.Caller, dirfd, pathPtr, pathLen i
 	if st, _ := lstatAt(pfd, base); st != nil {
 		return errExist
 	}
-	if tooDeep(join(e.rel, p)) {
+	if tooDeep(join(e.rel, p)) || !placeAllowed(e.root, pfd, base) {
 		return errNametoolong
 	}
 	if !h.quota.newEntry() {
 		return errDquot
 	}
+	parentBefore := fstatOf(pfd)
 	if err := unix.Mkdirat(pfd, base, 0o755); err != nil {
 		h.quota.dropEntry(nil)
 		return errnoOf(err)
 	}
-	if st, _ := lstatAt(pfd, base); st != nil {
-		h.quota.addBytes(st.Blocks * 512)
-	}
+	h.accountCreated(pfd, base, parentBefore)
 	return errSuccess
 }
 
@@ -340,7 +364,7 @@ func (h *Host) remove(c *wasmtime.Caller, dirfd, pathPtr, pathLen int32, dir boo
 	if err := unix.Unlinkat(pfd, base, flag); err != nil {
 		return errnoOf(err)
 	}
-	h.quota.dropEntry(st)
+	h.releaseEntry(st)
 	return errSuccess
 }
 
@@ -384,16 +408,18 @@ func (h *Host) pathRename(c *wasmtime.Caller, oldfd, oldPtr, oldLen, newfd, newP
 		extra = subtreeDepth(opfd, obase)
 	}
 	dest := join(ne.rel, np)
-	if len(dest) > MaxPathBytes || strings.Count(dest, "/")+1+extra > MaxDepth {
+	if len(dest) > MaxPathBytes || strings.Count(dest, "/")+1+extra > MaxDepth || !subtreeAllowed(ne.root, npfd, nbase, extra) {
 		return errNametoolong
 	}
 	replaced, _ := lstatAt(npfd, nbase)
+	parentBefore := fstatOf(npfd)
 	if err := unix.Renameat(opfd, obase, npfd, nbase); err != nil {
 		return errnoOf(err)
 	}
 	if replaced != nil && !(replaced.Dev == src.Dev && replaced.Ino == src.Ino) {
-		h.quota.dropEntry(replaced)
+		h.releaseEntry(replaced)
 	}
+	h.accountDirGrowth(npfd, parentBefore)
 	return errSuccess
 }
 
@@ -443,15 +469,13 @@ func (h *Host) pathSymlink(c *wasmtime.Caller, targetPtr, targetLen, dirfd, path
 	if en != errSuccess {
 		return en
 	}
-	// A link must point inside its directory tree, read where it stands:
-	// no absolute target, no climbing out with "..". What the guest leaves
-	// then misleads no program that later walks the workspace.
-	link := join(e.rel, p)
-	resolved := path.Join(path.Dir(link), target)
-	if path.IsAbs(target) || resolved == ".." || strings.HasPrefix(resolved, "../") {
+	// A link must point inside its tree wherever it stands, and wherever
+	// it is moved later: no absolute target and no ".." at all. What the
+	// guest leaves then misleads no program that walks the workspace.
+	if !symlinkTargetAllowed(target) {
 		return errPerm
 	}
-	if tooDeep(link) {
+	if tooDeep(join(e.rel, p)) {
 		return errNametoolong
 	}
 	pfd, base, en := parent(e, p)
@@ -459,13 +483,18 @@ func (h *Host) pathSymlink(c *wasmtime.Caller, targetPtr, targetLen, dirfd, path
 		return en
 	}
 	defer unix.Close(pfd)
+	if !placeAllowed(e.root, pfd, base) {
+		return errNametoolong
+	}
 	if !h.quota.newEntry() {
 		return errDquot
 	}
+	parentBefore := fstatOf(pfd)
 	if err := unix.Symlinkat(target, pfd, base); err != nil {
 		h.quota.dropEntry(nil)
 		return errnoOf(err)
 	}
+	h.accountCreated(pfd, base, parentBefore)
 	return errSuccess
 }
 
@@ -547,12 +576,17 @@ func (h *Host) pathLink(c *wasmtime.Caller, oldfd, oldFlags, oldPtr, oldLen, new
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return errPerm
 	}
+	if !placeAllowed(ne.root, npfd, nbase) {
+		return errNametoolong
+	}
 	if !h.quota.newEntry() {
 		return errDquot
 	}
+	parentBefore := fstatOf(npfd)
 	if err := unix.Linkat(unix.AT_FDCWD, procPath(src), npfd, nbase, unix.AT_SYMLINK_FOLLOW); err != nil {
 		h.quota.dropEntry(nil)
 		return errnoOf(err)
 	}
+	h.accountDirGrowth(npfd, parentBefore)
 	return errSuccess
 }
