@@ -11,7 +11,10 @@ SHELL := /bin/bash
 GO ?= go
 BIN := wasmplay
 
-.PHONY: all build run test e2e runtimes packages runtimes-status bench vet fmt clean
+.PHONY: all build run test e2e runtimes packages runtimes-status mcp-clients bench vet fmt clean
+
+# The real MCP clients the tests drive (from npm, pinned in the lock file).
+CLIENTS := mcpserver/testdata/clients
 
 all: build
 
@@ -27,6 +30,16 @@ packages: runtimes
 runtimes-status:
 	@runtimes/build/build.sh status
 
+## mcp-clients: the MCP Inspector and TypeScript SDK the tests drive
+## `wasmplay mcp` with (npm ci from the lock file; node from apt if missing)
+mcp-clients: $(CLIENTS)/node_modules/.installed
+
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q nodejs npm >/dev/null; } || \
+		{ echo "mcp-clients: node and npm are needed: sudo apt-get install nodejs npm" >&2; exit 1; }
+	cd $(CLIENTS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## build: the wasmplay binary
 build:
 	$(GO) build -o $(BIN) .
@@ -37,18 +50,18 @@ run: runtimes packages build
 
 ## test: every test against the real runtimes (a missing runtime fails,
 ## never skips), the race detector on the runner, and the end-to-end check
-test: runtimes packages build
+test: runtimes packages mcp-clients build
 	$(GO) vet ./...
 	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -count=1 -timeout 45m ./...
 	WASMPLAY_REQUIRE_RUNTIMES=1 $(GO) test -race -count=1 -timeout 20m ./runner/... ./sandbox/... ./workers/... ./playground/...
 	.ci/e2e.sh ./$(BIN)
 
 ## e2e: the real app in tmux: type, run, see output, fuel and files; cancel a loop
-e2e: runtimes packages build
+e2e: runtimes packages mcp-clients build
 	.ci/e2e.sh ./$(BIN)
 
 ## bench: benchmarks; figures go to docs/BENCHMARKS.md
-bench: runtimes packages build
+bench: runtimes packages mcp-clients build
 	$(GO) run ./cmd/benchreport -out docs/BENCHMARKS.md
 
 vet:

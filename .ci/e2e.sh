@@ -9,7 +9,12 @@
 #    browser all appear;
 # 2. runs `while True: pass`, cancels it with ctrl+c, and checks the app is
 #    still usable (a third run works);
-# 3. quits with ctrl+q.
+# 3. keeps variables between runs and imports a package;
+# 4. an agent's run through `wasmplay mcp` (driven by the MCP Inspector's
+#    CLI) appears live in the app, marked as the agent's; with approval on,
+#    one run is approved and one refused with a note, and the agent gets
+#    each answer;
+# 5. quits with ctrl+q.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -109,7 +114,53 @@ keys C-r
 wait_for "doubled 42" "run 5 · ok"
 echo "e2e: variables carried between runs; yaml imported"
 
-# 4. Quit.
+# 4. An agent, through the MCP server, watched and answered in the app.
+CLIENTS=mcpserver/testdata/clients
+[ -x "$CLIENTS/node_modules/.bin/mcp-inspector" ] || die "the MCP Inspector is not installed (make mcp-clients)"
+# agent CODE OUT: the agent calls run_code in session e2e (in the background);
+# the answer lands in OUT.
+agent() {
+	local args
+	args=$(node -e 'console.log(JSON.stringify({language: "python", session: "e2e", code: process.argv[1]}))' "$1")
+	# The Inspector passes the server only the variables -e names.
+	node "$CLIENTS/node_modules/.bin/mcp-inspector" --cli -e "WASMPLAY_SESSIONS_DIR=$WASMPLAY_SESSIONS_DIR" \
+		-e "WASMPLAY_CONFIG=$WASMPLAY_CONFIG" "$BIN" mcp --method tools/call --tool-name run_code \
+		--tool-args-json "$args" >"$2" 2>"$2.err" &
+	AGENT=$!
+}
+# agent_done OUT TEXT: the agent's call returned and its answer holds TEXT.
+agent_done() {
+	wait "$AGENT" || true
+	grep -qF -- "$2" "$1" || { cat "$1" "$1.err" >&2; die "the agent's answer lacks: $2"; }
+}
+agent 'import time
+for i in range(12):
+    print("agent line", i, flush=True)
+    time.sleep(0.25)' "$WORK/live.json"
+WAIT=30 wait_for "agent line 3" "inspector-cli"
+kill -0 "$AGENT" 2>/dev/null || die "the agent's run had already ended: the app did not show it live"
+wait_for "agent line 11" "run 6 · ok"
+agent_done "$WORK/live.json" "agent line 11"
+echo "e2e: the agent's run streamed live into the app, marked as the agent's"
+
+keys M-v
+wait_for "now wait for your approval"
+agent 'print("approved by the person")' "$WORK/approved.json"
+wait_for "Approve" "approved by the person"
+keys a
+agent_done "$WORK/approved.json" '"approved": true'
+grep -qF 'approved by the person\n' "$WORK/approved.json" || die "the approved run's output did not reach the agent"
+wait_for "run 7 · ok"
+agent 'print("this should not run")' "$WORK/refused.json"
+wait_for "Approve" "this should not run"
+keys r
+keys -l "not with my data"
+keys Enter
+agent_done "$WORK/refused.json" "not with my data"
+grep -qF '"isError": true' "$WORK/refused.json" || die "a refused run was not an error for the agent"
+echo "e2e: one run approved and one refused, the agent told each time"
+
+# 5. Quit.
 keys C-q
 wait_for "wasmplay-exited-0"
 echo "e2e: PASS"

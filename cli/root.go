@@ -87,7 +87,7 @@ With no command it opens the playground.`,
 	}
 	var app appOptions
 	root.Flags().StringVar(&app.session, "session", "", "open this session (ID or name; created if it does not exist) instead of the last one used")
-	root.Flags().StringVar(&app.mcp, "mcp", "", "also serve MCP over HTTP on HOST:PORT from the app (as `wasmplay mcp --http` does)")
+	root.Flags().StringVar(&app.mcp, "mcp", "", "also serve MCP over streamable HTTP on `HOST:PORT` from the app, as wasmplay mcp --http does")
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		return runTUI(g, app)
 	}

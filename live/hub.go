@@ -120,6 +120,7 @@ func (h *Hub) Close() error {
 		c.close()
 	}
 	os.Remove(h.path)
+	os.Remove(filepath.Dir(h.path)) // when it was the last: the directory is empty
 	return err
 }
 
@@ -149,27 +150,34 @@ func (h *Hub) accept() {
 }
 
 // Begin announces a run (playground.Bus).
-func (h *Hub) Begin(info playground.RunInfo) func(run.Event) {
+func (h *Hub) Begin(info playground.RunInfo) playground.Watch {
 	ri := RunInfo{Key: fmt.Sprintf("%d-%d", os.Getpid(), h.nextRun.Add(1)), SessionID: info.SessionID, Runtime: info.Runtime,
 		Code: string(info.Code), Origin: info.Origin, Limits: info.Limits, Began: time.Now()}
 	h.mu.Lock()
 	h.runs[ri.Key] = &hubRun{info: ri, cancel: info.Cancel}
 	h.mu.Unlock()
 	h.broadcast(ri.SessionID, Message{Op: OpBegin, Run: &ri}, true)
-	return func(ev run.Event) {
-		if fin, ok := ev.(run.Finished); ok {
-			h.mu.Lock()
-			delete(h.runs, ri.Key)
-			h.mu.Unlock()
-			res := fin.Result
-			res.Stdout, res.Stderr = nil, nil
-			h.broadcast(ri.SessionID, Message{Op: OpEnd, Run: &ri, Result: &res, Duration: res.Duration}, true)
-			return
-		}
-		if we, ok := wireEvent(ev); ok {
-			h.broadcast(ri.SessionID, Message{Op: OpEvent, Key: ri.Key, Event: we}, false)
-		}
+	return &hubWatch{hub: h, info: ri}
+}
+
+// hubWatch publishes one run's events (playground.Watch).
+type hubWatch struct {
+	hub  *Hub
+	info RunInfo
+}
+
+func (w *hubWatch) Event(ev run.Event) {
+	if we, ok := wireEvent(ev); ok {
+		w.hub.broadcast(w.info.SessionID, Message{Op: OpEvent, Key: w.info.Key, Event: we}, false)
 	}
+}
+
+func (w *hubWatch) End(res run.Result, number int) {
+	w.hub.mu.Lock()
+	delete(w.hub.runs, w.info.Key)
+	w.hub.mu.Unlock()
+	res.Stdout, res.Stderr = nil, nil
+	w.hub.broadcast(w.info.SessionID, Message{Op: OpEnd, Run: &w.info, Result: &res, Duration: res.Duration, Number: number}, true)
 }
 
 // broadcast queues m for every watcher of session; essential messages are

@@ -34,7 +34,6 @@ func next(t *testing.T, w *Watcher, op string) Message {
 
 func newPair(t *testing.T) (*Hub, *Watcher) {
 	t.Helper()
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	root := t.TempDir()
 	h, err := Listen(root, "test")
 	if err != nil {
@@ -63,7 +62,7 @@ func waitWatching(t *testing.T, h *Hub, session string) {
 func TestLive_RunsReachTheWatcher(t *testing.T) {
 	h, w := newPair(t)
 	canceled := make(chan struct{})
-	emit := h.Begin(playground.RunInfo{SessionID: "s1", Runtime: "python", Code: []byte("print(1)"),
+	watch := h.Begin(playground.RunInfo{SessionID: "s1", Runtime: "python", Code: []byte("print(1)"),
 		Origin: sessions.Origin{Kind: sessions.OriginAgent, Client: "claude"}, Cancel: func() { close(canceled) }})
 	begin := next(t, w, OpBegin)
 	if begin.Run.Code != "print(1)" || begin.Run.Origin.Client != "claude" {
@@ -72,7 +71,7 @@ func TestLive_RunsReachTheWatcher(t *testing.T) {
 	if a := w.Active()["s1"]; len(a) != 1 || a[0].Key != begin.Run.Key {
 		t.Fatalf("active: %+v", w.Active())
 	}
-	emit(run.Output{Chunks: []run.Chunk{{Stream: run.Stdout, Data: []byte("1\n")}}})
+	watch.Event(run.Output{Chunks: []run.Chunk{{Stream: run.Stdout, Data: []byte("1\n")}}})
 	if ev := next(t, w, OpEvent); ev.Event.Output == nil || string(ev.Event.Output.Chunks[0].Data) != "1\n" {
 		t.Fatalf("event: %+v", ev.Event)
 	}
@@ -84,9 +83,9 @@ func TestLive_RunsReachTheWatcher(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the cancel did not reach the run")
 	}
-	emit(run.Finished{Result: run.Result{Outcome: run.OutcomeCanceled, Stdout: []byte("1\n"), Duration: 1500 * time.Millisecond}})
+	watch.End(run.Result{Outcome: run.OutcomeCanceled, Stdout: []byte("1\n"), Duration: 1500 * time.Millisecond}, 7)
 	end := next(t, w, OpEnd)
-	if end.Result == nil || end.Result.Outcome != run.OutcomeCanceled || end.Result.Stdout != nil || end.Result.Duration != 1500*time.Millisecond {
+	if end.Result == nil || end.Result.Outcome != run.OutcomeCanceled || end.Result.Stdout != nil || end.Result.Duration != 1500*time.Millisecond || end.Number != 7 {
 		t.Fatalf("end: %+v", end.Result)
 	}
 	if len(w.Active()) != 0 {
@@ -94,7 +93,7 @@ func TestLive_RunsReachTheWatcher(t *testing.T) {
 	}
 	// A run in another session is not sent.
 	other := h.Begin(playground.RunInfo{SessionID: "s2"})
-	other(run.Finished{})
+	other.End(run.Result{}, 0)
 	h.Begin(playground.RunInfo{SessionID: "s1"})
 	if m := next(t, w, OpBegin); m.Run.SessionID != "s1" {
 		t.Fatalf("a run of s2 reached a watcher of s1")
@@ -130,7 +129,6 @@ func TestLive_Approval(t *testing.T) {
 
 // A watcher that connects and never reads never slows a run, and is let go.
 func TestLive_AStuckWatcherNeverSlowsARun(t *testing.T) {
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	root := t.TempDir()
 	h, err := Listen(root, "test")
 	if err != nil {
@@ -147,20 +145,53 @@ func TestLive_AStuckWatcherNeverSlowsARun(t *testing.T) {
 	}
 	bufio.NewReader(conn).ReadString('\n') // hello; then it stops reading
 	waitWatching(t, h, "s1")
-	emit := h.Begin(playground.RunInfo{SessionID: "s1"})
+	watch := h.Begin(playground.RunInfo{SessionID: "s1"})
 	chunk := run.Output{Chunks: []run.Chunk{{Data: make([]byte, 64<<10)}}}
 	published := make(chan struct{})
 	go func() {
 		for range 2000 { // 125 MiB: far more than any socket buffer
-			emit(chunk)
-			emit(run.Metrics{FuelConsumed: 1})
+			watch.Event(chunk)
+			watch.Event(run.Metrics{FuelConsumed: 1})
 		}
-		emit(run.Finished{})
+		watch.End(run.Result{}, 0)
 		close(published)
 	}()
 	select {
 	case <-published:
 	case <-time.After(30 * time.Second):
 		t.Fatal("publishing blocks on a watcher that does not read")
+	}
+}
+
+// A watcher already running finds a publisher that starts later (a
+// short-lived `wasmplay mcp`), and hears when it goes away, so the app
+// reloads what it may have missed; the last publisher leaves no directory.
+func TestWatcher_PublisherComesAndGoes(t *testing.T) {
+	root := t.TempDir()
+	w := Watch(root)
+	t.Cleanup(w.Close)
+	w.SetSessions([]string{"s1"})
+	h, err := Listen(root, "short-lived")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hello := next(t, w, OpHello); hello.Publisher == nil || hello.Publisher.Name != "short-lived" {
+		t.Fatalf("hello: %+v", hello)
+	}
+	h.Close()
+	if gone := next(t, w, OpGone); gone.Publisher == nil || gone.Publisher.Name != "short-lived" {
+		t.Fatalf("gone: %+v", gone)
+	}
+	if _, err := os.Stat(filepath.Join(Dir(root), filepath.Base(h.path))); !os.IsNotExist(err) {
+		t.Fatalf("the socket is still there: %v", err)
+	}
+	// A second publisher after the directory went: found again.
+	h2, err := Listen(root, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close()
+	if hello := next(t, w, OpHello); hello.Publisher == nil || hello.Publisher.Name != "second" {
+		t.Fatalf("hello: %+v", hello)
 	}
 }

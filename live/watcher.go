@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 // rescanInterval is how often a Watcher looks for new publishers.
@@ -146,12 +148,34 @@ func (w *Watcher) Close() {
 	})
 }
 
+// scanLoop connects to publishers as their sockets appear: at once, told
+// by inotify (a short-lived `wasmplay mcp` may run and leave within a
+// second), and at every rescanInterval in case a notice was missed or the
+// directory could not be watched.
 func (w *Watcher) scanLoop() {
 	t := time.NewTicker(rescanInterval)
 	defer t.Stop()
+	notify, err := fsnotify.NewWatcher()
+	var events chan fsnotify.Event
+	var errs chan error
+	watching := false
+	if err == nil {
+		defer notify.Close()
+		events, errs = notify.Events, notify.Errors
+	} else {
+		notify = nil
+	}
 	for {
+		if notify != nil && !watching && privateDir(w.dir) == nil {
+			watching = notify.Add(w.dir) == nil
+		}
 		w.scan()
 		select {
+		case ev := <-events:
+			if ev.Name == w.dir && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+				watching = false // the last publisher removed it; made again next time
+			}
+		case <-errs: // an overflow: the rescan catches up
 		case <-t.C:
 		case <-w.stop:
 			return
@@ -295,6 +319,8 @@ func (w *Watcher) forget(path string, c *publisherConn) {
 	for _, id := range closed {
 		w.deliver(Message{Op: OpApprovalClosed, ID: id, Closed: fmt.Sprintf("%s went away", c.info.Name)}, true)
 	}
+	info := c.info
+	w.deliver(Message{Op: OpGone, Publisher: &info}, true)
 }
 
 // alive reports whether a process exists.

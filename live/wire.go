@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/wasmplay/wasmplay/run"
@@ -24,20 +25,30 @@ import (
 )
 
 // Dir is where the sockets of the processes using the sessions store at
-// root live: $XDG_RUNTIME_DIR/wasmplay (else /tmp/wasmplay-UID), then one
-// directory per store. Socket paths must stay short (108 bytes), so the
-// store is named by a digest of its path.
+// root live: /run/user/UID/wasmplay-UID when the system keeps a runtime
+// directory for the user (else /tmp/wasmplay-UID), then one directory per
+// store. It depends on no environment variable: MCP clients start servers
+// with a few variables of their choosing, and the app and the server must
+// still meet. Socket paths must stay short (108 bytes), so the store is
+// named by a digest of its real path.
 func Dir(root string) string {
-	base := os.Getenv("XDG_RUNTIME_DIR")
-	if base == "" {
-		base = "/tmp"
+	uid := os.Getuid()
+	base := "/tmp"
+	runtimeDir := fmt.Sprintf("/run/user/%d", uid)
+	if info, err := os.Stat(runtimeDir); err == nil && info.IsDir() {
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid {
+			base = runtimeDir
+		}
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		abs = root
 	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(base, fmt.Sprintf("wasmplay-%d", os.Getuid()), "live-"+hex.EncodeToString(sum[:6]))
+	return filepath.Join(base, fmt.Sprintf("wasmplay-%d", uid), "live-"+hex.EncodeToString(sum[:6]))
 }
 
 // Message is one line of the protocol, both ways. Op says which fields
@@ -63,6 +74,9 @@ type Message struct {
 	Result *run.Result `json:"result,omitempty"`
 	// Duration is the run's Result.Duration (which its JSON leaves out).
 	Duration time.Duration `json:"duration,omitempty"`
+	// Number is the run's number in the session's history (end; 0 when
+	// it was not recorded).
+	Number int `json:"number,omitempty"`
 	// Request is an approval request (approve), and Closed says why one is
 	// no longer open (approval_closed).
 	Request *ApprovalRequest `json:"request,omitempty"`
@@ -92,6 +106,10 @@ const (
 	OpWatch          = "watch"
 	OpDecide         = "decide"
 	OpCancel         = "cancel"
+	// OpGone is the Watcher's own message to its consumer: a publisher
+	// went away (Publisher names it). Its runs may have ended before the
+	// watcher saw them: the session histories have them.
+	OpGone = "gone"
 )
 
 // PublisherInfo names a publishing process.

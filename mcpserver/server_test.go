@@ -17,6 +17,7 @@ import (
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runner"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sandbox"
@@ -58,6 +59,10 @@ type fixture struct {
 	server   *Server
 	client   *mcp.ClientSession
 	progress chan *mcp.ProgressNotificationParams
+	// hangUp closes the client's side of the connection, as an agent
+	// that dies does; served is closed when ServeStdio has returned.
+	hangUp func()
+	served chan struct{}
 }
 
 func newFixture(t *testing.T, edit func(*config.MCPConfig), approver Approver) *fixture {
@@ -93,12 +98,16 @@ func newFixture(t *testing.T, edit func(*config.MCPConfig), approver Approver) *
 	ctx, stop := context.WithCancel(context.Background())
 	toServer, fromClient := io.Pipe()
 	toClient, fromServer := io.Pipe()
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeStdio(ctx, toServer, fromServer) }()
+	f.served = make(chan struct{})
+	go func() {
+		srv.ServeStdio(ctx, toServer, fromServer)
+		close(f.served)
+	}()
+	f.hangUp = func() { fromClient.Close() }
 	t.Cleanup(func() {
 		stop()
 		fromClient.Close()
-		<-served
+		<-f.served
 	})
 	ct := &mcp.IOTransport{Reader: toClient, Writer: fromClient, MaxLineLength: MaxMessageBytes}
 	client := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "9.9"}, &mcp.ClientOptions{
@@ -389,6 +398,39 @@ func TestRunCode_ProgressAndCancel(t *testing.T) {
 		}
 	}
 	t.Fatal("the canceled run was not recorded")
+}
+
+// An agent that goes away mid-run (its end of the connection closes)
+// cancels the run, which is recorded as canceled, and ServeStdio returns.
+func TestRunCode_ClientGoesAway(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	go f.client.CallTool(context.Background(), &mcp.CallToolParams{Name: "run_code", Arguments: map[string]any{"language": "python",
+		"code": "while True: pass", "limits": map[string]any{"fuel": "50G"}}, Meta: mcp.Meta{"progressToken": "p1"}})
+	for deadline := time.After(20 * time.Second); ; {
+		select {
+		case p := <-f.progress:
+			if p.Progress == 0 {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("no progress from the loop")
+		}
+		break
+	}
+	f.hangUp()
+	select {
+	case <-f.served:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeStdio did not return after the client went away")
+	}
+	sess, e := f.store.Resolve(DefaultSession)
+	if e != nil {
+		t.Fatal(e)
+	}
+	runs, e := sess.Runs()
+	if e != nil || len(runs) != 1 || runs[0].Outcome != run.OutcomeCanceled {
+		t.Fatalf("runs %+v %v, want one canceled", runs, e)
+	}
 }
 
 func TestRunCode_ManyAtOnce(t *testing.T) {

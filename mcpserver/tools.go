@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pmezard/go-difflib/difflib"
 
@@ -27,41 +29,75 @@ func no() *bool  { v := false; return &v }
 // addTools registers the tools in ToolNames' order.
 func (s *Server) addTools() {
 	closed := no() // nothing reaches outside the sandbox and the sessions
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "run_code", Title: "Run code in the sandbox",
+	addTool(s.mcp, &mcp.Tool{Name: "run_code", Title: "Run code in the sandbox",
 		Description: "Run Python, JavaScript or WebAssembly text in a WebAssembly sandbox, in a session whose workspace (/app) keeps files between runs. " +
 			"Answers with the outcome, exit code, output, fuel, memory, disk and time used, the files changed (as workspace:// resources) and advice on a failure. " +
 			"A person may watch the run live and may have to approve it first. Progress notifications carry fuel used against the budget and the latest output line.",
 		Annotations: &mcp.ToolAnnotations{Title: "Run code", DestructiveHint: no(), OpenWorldHint: closed}}, s.runCode)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "create_session", Title: "Create a session",
+	addTool(s.mcp, &mcp.Tool{Name: "create_session", Title: "Create a session",
 		Description: "Create a session: a workspace (/app) and a history of runs kept between calls. Its ID is the handle the other tools take.",
 		Annotations: &mcp.ToolAnnotations{Title: "Create a session", DestructiveHint: no(), OpenWorldHint: closed}}, s.createSessionTool)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "list_sessions", Title: "List sessions",
+	addTool(s.mcp, &mcp.Tool{Name: "list_sessions", Title: "List sessions",
 		Description: "List the sessions, most recently used first, with their runs, disk use and last outcome.",
 		Annotations: &mcp.ToolAnnotations{Title: "List sessions", ReadOnlyHint: true, OpenWorldHint: closed}}, s.listSessions)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "delete_session", Title: "Delete a session",
+	addTool(s.mcp, &mcp.Tool{Name: "delete_session", Title: "Delete a session",
 		Description: "Delete a session with its workspace and history. Refused for a session a person has open in the app.",
 		Annotations: &mcp.ToolAnnotations{Title: "Delete a session", DestructiveHint: yes(), IdempotentHint: true, OpenWorldHint: closed}}, s.deleteSession)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "reset_workspace", Title: "Empty a session's workspace",
+	addTool(s.mcp, &mcp.Tool{Name: "reset_workspace", Title: "Empty a session's workspace",
 		Description: "Remove every file in a session's workspace (/app); its history stays.",
 		Annotations: &mcp.ToolAnnotations{Title: "Empty a workspace", DestructiveHint: yes(), IdempotentHint: true, OpenWorldHint: closed}}, s.resetWorkspace)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "list_files", Title: "List a session's files",
+	addTool(s.mcp, &mcp.Tool{Name: "list_files", Title: "List a session's files",
 		Description: "List the files and directories of a session's workspace (/app).",
 		Annotations: &mcp.ToolAnnotations{Title: "List files", ReadOnlyHint: true, OpenWorldHint: closed}}, s.listFiles)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "read_file", Title: "Read a workspace file",
+	addTool(s.mcp, &mcp.Tool{Name: "read_file", Title: "Read a workspace file",
 		Description: fmt.Sprintf("Read a file of a session's workspace: text as it is, anything else in base64; at most %s.", formatSize(MaxReadBytes)),
 		Annotations: &mcp.ToolAnnotations{Title: "Read a file", ReadOnlyHint: true, OpenWorldHint: closed}}, s.readFile)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "write_file", Title: "Write a workspace file",
+	addTool(s.mcp, &mcp.Tool{Name: "write_file", Title: "Write a workspace file",
 		Description: fmt.Sprintf("Create or replace a file in a session's workspace, for the code to read: text, or bytes in base64; at most %s.", formatSize(MaxWriteBytes)),
 		Annotations: &mcp.ToolAnnotations{Title: "Write a file", DestructiveHint: yes(), IdempotentHint: true, OpenWorldHint: closed}}, s.writeFile)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "get_run", Title: "Read a run from a session's history",
+	addTool(s.mcp, &mcp.Tool{Name: "get_run", Title: "Read a run from a session's history",
 		Description: "Read a run back from a session's history: its code, limits, outcome, figures and output, and who ran it.",
 		Annotations: &mcp.ToolAnnotations{Title: "Get a run", ReadOnlyHint: true, OpenWorldHint: closed}}, s.getRun)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "list_runtimes", Title: "List the languages",
+	addTool(s.mcp, &mcp.Tool{Name: "list_runtimes", Title: "List the languages",
 		Description: "The languages code can be run in, their versions and defaults, and the most a run_code call may ask for on this server.",
 		Annotations: &mcp.ToolAnnotations{Title: "List runtimes", ReadOnlyHint: true, OpenWorldHint: closed}}, s.listRuntimes)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "list_packages", Title: "List the Python packages",
+	addTool(s.mcp, &mcp.Tool{Name: "list_packages", Title: "List the Python packages",
 		Description: "The third-party Python packages code can import (the standard library is always there). Nothing can be installed from the network.",
 		Annotations: &mcp.ToolAnnotations{Title: "List packages", ReadOnlyHint: true, OpenWorldHint: closed}}, s.listPackages)
+}
+
+// addTool registers a typed tool with an input schema every client can
+// map: an optional argument is one that may be left out, never a type list
+// such as ["null", "array"], which function-calling dialects with a single
+// type per property (OpenAPI's subset, Gemini's declarations) reject.
+func addTool[In, Out any](server *mcp.Server, tool *mcp.Tool, handler mcp.ToolHandlerFor[In, Out]) {
+	schema, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: the input schema of %s: %v", tool.Name, err)) // a programming error, caught by every test
+	}
+	dropNullTypes(schema)
+	tool.InputSchema = schema
+	mcp.AddTool(server, tool, handler)
+}
+
+// dropNullTypes turns each ["null", T] type of schema and its properties
+// into T.
+func dropNullTypes(schema *jsonschema.Schema) {
+	if schema == nil {
+		return
+	}
+	if len(schema.Types) == 2 && slices.Contains(schema.Types, "null") {
+		schema.Type = schema.Types[0]
+		if schema.Type == "null" {
+			schema.Type = schema.Types[1]
+		}
+		schema.Types = nil
+	}
+	for _, prop := range schema.Properties {
+		dropNullTypes(prop)
+	}
+	dropNullTypes(schema.Items)
+	dropNullTypes(schema.AdditionalProperties)
 }
 
 func formatSize(n int) string { return run.FormatBytes(uint64(n)) }

@@ -49,9 +49,17 @@ type Options struct {
 // Bus hears the runs of sessions as they happen. Publish must never block
 // a run: a slow listener loses events, not the run.
 type Bus interface {
-	// Begin announces a run; the returned function receives its events,
-	// Finished last.
-	Begin(info RunInfo) func(run.Event)
+	// Begin announces a run; the returned Watch follows it to its end.
+	Begin(info RunInfo) Watch
+}
+
+// Watch follows one run a Bus announced.
+type Watch interface {
+	// Event receives each of the run's events but Finished.
+	Event(ev run.Event)
+	// End is called once, last, with how the run ended and its number in
+	// the session's history (0 when it was not recorded).
+	End(res run.Result, number int)
 }
 
 // RunInfo describes a run to those watching its session.

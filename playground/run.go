@@ -21,7 +21,7 @@ type Run struct {
 	keep   bool
 	h      *runner.Handle
 	feed   *feed
-	watch  func(run.Event)
+	watch  Watch
 	// release frees the run's context once it is over.
 	release func()
 
@@ -154,7 +154,11 @@ func (r *Run) relay(ev run.Event) {
 		r.req.OnEvent(ev)
 	}
 	if r.watch != nil {
-		r.watch(ev)
+		if fin, ok := ev.(run.Finished); ok {
+			r.watch.End(fin.Result, r.outcome.Number)
+		} else {
+			r.watch.Event(ev)
+		}
 	}
 	r.feed.push(ev)
 }

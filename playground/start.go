@@ -140,8 +140,8 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 		cancel()
 		if r.watch != nil {
 			now := time.Now()
-			r.watch(run.Finished{Result: run.Result{Runtime: rt.Name, Outcome: run.OutcomeHostError, ExitCode: -1,
-				Message: err.Error(), StartedAt: now, FinishedAt: now, Files: run.EmptyFileChanges()}})
+			r.watch.End(run.Result{Runtime: rt.Name, Outcome: run.OutcomeHostError, ExitCode: -1,
+				Message: err.Error(), StartedAt: now, FinishedAt: now, Files: run.EmptyFileChanges()}, 0)
 		}
 		r.removeTemp()
 		return nil, fmt.Errorf("playground: %w", err)

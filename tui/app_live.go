@@ -77,6 +77,11 @@ func (m *Model) handleLive(msg liveMsg) tea.Cmd {
 		}
 	case live.OpApprovalClosed:
 		return tea.Batch(next, m.approvalClosed(lm.ID, lm.Closed))
+	case live.OpGone:
+		// Runs that ended before this app saw them are in the history.
+		if sv := m.current; sv != nil && sv.sess != nil {
+			return tea.Batch(next, m.do(reloadRunsCmd(sv.sess)), m.do(listFilesCmd(sv.sess)))
+		}
 	}
 	return next
 }
@@ -183,7 +188,7 @@ func (m *Model) remoteEnd(lm live.Message) tea.Cmd {
 	if !res.Success {
 		kind = lineFailure
 	}
-	sv.out.append(kind, rr.id, summaryText(res, 0)+" · "+originLabel(rr.info.Origin))
+	sv.out.append(kind, rr.id, summaryText(res, lm.Number)+" · "+originLabel(rr.info.Origin))
 	sv.out.append(lineHint, rr.id, "its code, output and report are in the runs pane: open the run, then copy a report or edit and run it yourself")
 	sv.metrics.finish(res, 0)
 	return tea.Batch(cmds...)

@@ -32,7 +32,7 @@ func main() {
 	binDir := flag.String("bin-dir", "bin", "guest runtimes")
 	wasmplay := flag.String("wasmplay", "./wasmplay", "the wasmplay binary (for whole-process runs and pool workers)")
 	quick := flag.Bool("quick", false, "fewer repetitions (for a smoke check, not for the record)")
-	only := flag.String("sections", "runtimes,runner,packages,tui,sessions,walls", "sections to measure")
+	only := flag.String("sections", "runtimes,runner,packages,tui,sessions,walls,mcp", "sections to measure")
 	flag.Parse()
 	b := &bench{binDir: *binDir, wasmplay: *wasmplay, quick: *quick, sections: map[string]string{}}
 	want := map[string]bool{}
@@ -53,6 +53,7 @@ func main() {
 		{"tui", b.tuiSection},
 		{"sessions", b.sessionsSection},
 		{"walls", b.wallsSection},
+		{"mcp", b.mcpSection},
 	}
 	for _, s := range steps {
 		if !want[s.name] {
@@ -247,7 +248,7 @@ func (b *bench) warmRuns(l *sandbox.Local, rt, code string, n int) []time.Durati
 	var ds []time.Duration
 	for i := 0; i < n+2; i++ {
 		start := time.Now()
-		res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws}, run.Hooks{})
+		res := l.Execute(context.Background(), 1, run.Job{Runtime: rt, Code: []byte(code), Workspace: ws, Policy: run.DefaultPolicy()}, run.Hooks{})
 		d := time.Since(start)
 		if res.Outcome != run.OutcomeOK {
 			fmt.Fprintf(os.Stderr, "benchreport: %s run failed: %s %s\n", rt, res.Outcome, res.Stderr)
@@ -278,7 +279,7 @@ func writeSections(path, machine string, sections map[string]string) error {
 	if text == "" {
 		text = "# Benchmarks\n\nFigures from `make bench` (runner/benchreport) and from the build (`make runtimes`). Times are medians unless stated; compare ratios measured in the same run, since these machines are shared and noisy. Nothing here is a test assertion.\n"
 	}
-	order := []string{"runtimes", "runner", "packages", "tui", "sessions", "walls"}
+	order := []string{"runtimes", "runner", "packages", "tui", "sessions", "walls", "mcp"}
 	for k, name := range order {
 		body, ok := sections[name]
 		if !ok {
