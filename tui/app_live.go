@@ -145,14 +145,20 @@ func (m *Model) remoteEvent(lm live.Message) {
 			run.FormatBytes(uint64(lm.Event.Dropped))))
 		return
 	}
-	switch e := lm.Event.RunEvent().(type) {
+	sv.showEvent(rr.id, lm.Event.RunEvent())
+}
+
+// showEvent puts one event of a run (this app's or another process's,
+// named id in the output pane) in the panes.
+func (sv *sessionView) showEvent(id run.ID, ev run.Event) {
+	switch e := ev.(type) {
 	case run.Queued:
 		sv.metrics.queued(e.Position)
 	case run.Started:
 		sv.metrics.phase = phaseRunning
 	case run.Output:
 		for _, c := range e.Chunks {
-			sv.out.write(rr.id, c.Stream, c.Data)
+			sv.out.write(id, c.Stream, c.Data)
 		}
 	case run.Metrics:
 		sv.metrics.sample(e)

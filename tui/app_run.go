@@ -185,17 +185,9 @@ func (m *Model) handleRunEvent(msg runEventMsg) tea.Cmd {
 	if sv == nil {
 		return nil // a run of a session closed since
 	}
+	sv.showEvent(msg.ev.Run(), msg.ev)
 	switch e := msg.ev.(type) {
-	case run.Queued:
-		sv.metrics.queued(e.Position)
-	case run.Started:
-		sv.metrics.phase = phaseRunning
-	case run.Output:
-		for _, c := range e.Chunks {
-			sv.out.write(e.ID, c.Stream, c.Data)
-		}
 	case run.Metrics:
-		sv.metrics.sample(e)
 		waiting := e.Activity == run.ActivityWaitingInput
 		if waiting != sv.out.waiting {
 			sv.out.waiting = waiting
