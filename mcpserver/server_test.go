@@ -67,6 +67,44 @@ type fixture struct {
 
 func newFixture(t *testing.T, edit func(*config.MCPConfig), approver Approver) *fixture {
 	t.Helper()
+	srv, store := newTestServer(t, edit, approver)
+	f := &fixture{t: t, store: store, server: srv, progress: make(chan *mcp.ProgressNotificationParams, 1000)}
+	// The client talks to ServeStdio over pipes, as an agent does.
+	ctx, stop := context.WithCancel(context.Background())
+	toServer, fromClient := io.Pipe()
+	toClient, fromServer := io.Pipe()
+	f.served = make(chan struct{})
+	go func() {
+		srv.ServeStdio(ctx, toServer, fromServer)
+		close(f.served)
+	}()
+	f.hangUp = func() { fromClient.Close() }
+	t.Cleanup(func() {
+		stop()
+		fromClient.Close()
+		<-f.served
+	})
+	ct := &mcp.IOTransport{Reader: toClient, Writer: fromClient, MaxLineLength: MaxMessageBytes}
+	client := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "9.9"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			select {
+			case f.progress <- req.Params:
+			default:
+			}
+		}})
+	var e error
+	f.client, e = client.Connect(ctx, ct, nil)
+	if e != nil {
+		t.Fatal(e)
+	}
+	t.Cleanup(func() { f.client.Close() })
+	return f
+}
+
+// newTestServer is a server on a fresh store, with the MCP settings edit
+// makes.
+func newTestServer(t *testing.T, edit func(*config.MCPConfig), approver Approver) (*Server, *sessions.Store) {
+	t.Helper()
 	l := testLocal(t)
 	store, e := sessions.Open(t.TempDir(), sessions.Options{})
 	if e != nil {
@@ -93,36 +131,7 @@ func newFixture(t *testing.T, edit func(*config.MCPConfig), approver Approver) *
 	if e != nil {
 		t.Fatal(e)
 	}
-	f := &fixture{t: t, store: store, server: srv, progress: make(chan *mcp.ProgressNotificationParams, 1000)}
-	// The client talks to ServeStdio over pipes, as an agent does.
-	ctx, stop := context.WithCancel(context.Background())
-	toServer, fromClient := io.Pipe()
-	toClient, fromServer := io.Pipe()
-	f.served = make(chan struct{})
-	go func() {
-		srv.ServeStdio(ctx, toServer, fromServer)
-		close(f.served)
-	}()
-	f.hangUp = func() { fromClient.Close() }
-	t.Cleanup(func() {
-		stop()
-		fromClient.Close()
-		<-f.served
-	})
-	ct := &mcp.IOTransport{Reader: toClient, Writer: fromClient, MaxLineLength: MaxMessageBytes}
-	client := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "9.9"}, &mcp.ClientOptions{
-		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
-			select {
-			case f.progress <- req.Params:
-			default:
-			}
-		}})
-	f.client, e = client.Connect(ctx, ct, nil)
-	if e != nil {
-		t.Fatal(e)
-	}
-	t.Cleanup(func() { f.client.Close() })
-	return f
+	return srv, store
 }
 
 // call calls a tool and decodes its structured content into out (when
@@ -147,13 +156,7 @@ func errorText(res *mcp.CallToolResult) string {
 	if !res.IsError {
 		return ""
 	}
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
+	return toText(res)
 }
 
 func TestTools_ListedInOrderWithSchemas(t *testing.T) {
@@ -507,5 +510,50 @@ func TestRunCode_Approval(t *testing.T) {
 	sess, _ := f.store.Resolve(DefaultSession)
 	if runs, _ := sess.Runs(); len(runs) != 1 {
 		t.Errorf("%d runs recorded; refused runs must not run", len(runs))
+	}
+}
+
+// Deleting (or resetting) a session while a run is in flight in it is
+// refused with a clear error; the run goes on, is answered and recorded,
+// and the session can be deleted once it is over.
+func TestRunCode_SessionDeletedMidRun(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ctx := context.Background()
+	f.call(ctx, "create_session", map[string]any{"name": "busy"}, nil)
+	done := make(chan RunCodeOutput, 1)
+	go func() {
+		var out RunCodeOutput
+		res, e := f.client.CallTool(ctx, &mcp.CallToolParams{Name: "run_code", Arguments: map[string]any{"language": "python", "session": "busy",
+			"code": "import time\nprint('up', flush=True)\ntime.sleep(1.5)\nprint('done')"}, Meta: mcp.Meta{"progressToken": "p1"}})
+		if e == nil && !res.IsError {
+			data, _ := json.Marshal(res.StructuredContent)
+			json.Unmarshal(data, &out)
+		}
+		done <- out
+	}()
+	for deadline := time.After(20 * time.Second); ; {
+		select {
+		case p := <-f.progress:
+			if p.Message != "up" {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("the run never printed")
+		}
+		break
+	}
+	for _, tool := range []string{"delete_session", "reset_workspace"} {
+		res := f.call(ctx, tool, map[string]any{"session": "busy"}, nil)
+		if text := errorText(res); !strings.Contains(text, "run in progress") {
+			t.Errorf("%s mid-run: %q, want a refusal naming the run in progress", tool, text)
+		}
+	}
+	out := <-done
+	if out.Report.Outcome != "ok" || out.Report.Stdout.Text != "up\ndone\n" || out.Run != 1 {
+		t.Fatalf("the run: outcome %s stdout %q run %d", out.Report.Outcome, out.Report.Stdout.Text, out.Run)
+	}
+	var gone DoneOutput
+	if res := f.call(ctx, "delete_session", map[string]any{"session": "busy"}, &gone); res.IsError || !gone.Done {
+		t.Fatalf("delete after the run: %s", errorText(res))
 	}
 }

@@ -165,6 +165,9 @@ func (s *Server) deleteSession(ctx context.Context, req *mcp.CallToolRequest, in
 		if errors.As(err, &inUse) {
 			return nil, DoneOutput{}, fmt.Errorf("session %s is open in a wasmplay app; it cannot be deleted while a person uses it", sess)
 		}
+		if errors.Is(err, sessions.ErrRunning) {
+			return nil, DoneOutput{}, fmt.Errorf("session %s has a run in progress: wait for it to end (or cancel it), then delete the session", sess)
+		}
 		return nil, DoneOutput{}, err
 	}
 	return textResult("deleted session " + sess.String()), DoneOutput{Done: true, Session: sess.ID()}, nil
@@ -176,6 +179,9 @@ func (s *Server) resetWorkspace(ctx context.Context, req *mcp.CallToolRequest, i
 		return nil, DoneOutput{}, fmt.Errorf("session: %w", err)
 	}
 	if err := sess.ResetWorkspace(); err != nil {
+		if errors.Is(err, sessions.ErrRunning) {
+			return nil, DoneOutput{}, fmt.Errorf("session %s has a run in progress: wait for it to end (or cancel it), then reset the workspace", sess)
+		}
 		return nil, DoneOutput{}, err
 	}
 	return textResult("emptied the workspace (/app) of session " + sess.String()), DoneOutput{Done: true, Session: sess.ID()}, nil

@@ -27,6 +27,9 @@ type Run struct {
 
 	varsBefore    []byte
 	tempWorkspace string
+	// endSessionRun ends the run's hold on its session (see
+	// sessions.Session.BeginRun); nil outside sessions.
+	endSessionRun func()
 
 	stdinMu sync.Mutex
 	stdin   []byte // fixed stdin, or what was typed so far
@@ -171,7 +174,7 @@ func (r *Run) finish(res run.Result) {
 		}
 	}()
 	defer close(r.done)
-	defer r.removeTemp()
+	defer r.cleanUp()
 	r.stdinMu.Lock()
 	stdin := append([]byte(nil), r.stdin...)
 	r.stdinMu.Unlock()
@@ -234,8 +237,13 @@ func (r *Run) saveVars(res run.Result) *VarsOutcome {
 	return vo
 }
 
-func (r *Run) removeTemp() {
+// cleanUp removes a temporary workspace and lets the session go, once
+// the run is recorded (or did not start).
+func (r *Run) cleanUp() {
 	if r.tempWorkspace != "" {
 		os.RemoveAll(r.tempWorkspace)
+	}
+	if r.endSessionRun != nil {
+		r.endSessionRun()
 	}
 }

@@ -108,6 +108,11 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	workspace := req.Workspace
 	switch {
 	case sess != nil:
+		// The session is neither deleted nor reset until the run is
+		// recorded.
+		if r.endSessionRun, err = sess.BeginRun(ctx); err != nil {
+			return nil, &RequestError{Field: FieldSession, Err: err}
+		}
 		workspace = sess.WorkspaceDir()
 	case workspace == "":
 		dir, err := hostfs.TempDir("workspace")
@@ -118,7 +123,7 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	}
 	if keep {
 		if r.varsBefore, err = sess.LoadVars(rt.Name); err != nil {
-			r.removeTemp()
+			r.cleanUp()
 			return nil, fmt.Errorf("playground: %w", err)
 		}
 	}
@@ -143,7 +148,7 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 			r.watch.End(run.Result{Runtime: rt.Name, Outcome: run.OutcomeHostError, ExitCode: -1,
 				Message: err.Error(), StartedAt: now, FinishedAt: now, Files: run.EmptyFileChanges()}, 0)
 		}
-		r.removeTemp()
+		r.cleanUp()
 		return nil, fmt.Errorf("playground: %w", err)
 	}
 	r.h = h

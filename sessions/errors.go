@@ -33,6 +33,9 @@ var (
 	// history line is damaged. History damage is reported through
 	// Options.Warn and never returned from reads.
 	ErrCorrupt = errors.New("corrupt session data")
+	// ErrRunning: a run is in progress in the session (in this process or
+	// another), so it cannot be deleted or have its workspace reset.
+	ErrRunning = errors.New("a run is in progress")
 )
 
 // InUseError reports that a session is owned by another process (see

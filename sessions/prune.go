@@ -88,6 +88,11 @@ func (st *Store) checkPrunable(id string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	st.releaseOwner(id, fl)
+	defer st.releaseOwner(id, fl)
+	noRuns, err := holdNoRuns(filepath.Join(st.root, id), id, st.nameOf(id))
+	if err != nil {
+		return 0, err
+	}
+	noRuns.Close()
 	return dirSize(filepath.Join(st.root, id))
 }

@@ -29,6 +29,7 @@ const (
 	buffersDir    = "buffers"
 	ownerLockFile = "owner.lock"
 	writeLockFile = "write.lock"
+	runLockFile   = "run.lock"
 	bufferSuffix  = ".buf"
 )
 

@@ -413,7 +413,8 @@ func (st *Store) Rename(ref, newName string) error {
 
 // Delete removes a session: workspace, history, buffers, everything. It
 // fails with an *InUseError if another process (or another Store) owns the
-// session; if this Store owns it, the owner lock is released. A session
+// session, and with ErrRunning while a run is in progress in it (see
+// Session.BeginRun); if this Store owns it, the owner lock is released. A session
 // whose session.json is unreadable can still be deleted by its exact ID.
 func (st *Store) Delete(ref string) error {
 	id, err := st.resolveForDelete(ref)
@@ -463,6 +464,12 @@ func (st *Store) remove(id string) (int64, error) {
 	}
 	defer st.releaseOwner(id, fl)
 
+	noRuns, err := holdNoRuns(dir, id, st.nameOf(id))
+	if err != nil {
+		return 0, err
+	}
+	defer noRuns.Close()
+
 	unlockWrite, err := lockFile(filepath.Join(dir, writeLockFile))
 	if err != nil {
 		return 0, err
@@ -486,6 +493,15 @@ func (st *Store) remove(id string) (int64, error) {
 	return size, nil
 }
 
+// nameOf is session id's name, for messages ("" when it has none or its
+// metadata cannot be read).
+func (st *Store) nameOf(id string) string {
+	if m, err := st.readMeta(id); err == nil {
+		return m.Name
+	}
+	return ""
+}
+
 // takeOwnerForRemoval returns the session's owner lock: the one this Store
 // already holds, or a freshly taken one. It fails with *InUseError if
 // someone else holds it.
@@ -502,11 +518,7 @@ func (st *Store) takeOwnerForRemoval(id string) (*flock.Flock, error) {
 		return nil, err
 	}
 	if !ok {
-		name := ""
-		if m, err := st.readMeta(id); err == nil {
-			name = m.Name
-		}
-		return nil, &InUseError{ID: id, Name: name, PID: readOwnerPID(lockPath)}
+		return nil, &InUseError{ID: id, Name: st.nameOf(id), PID: readOwnerPID(lockPath)}
 	}
 	st.mu.Lock()
 	st.owned[id] = fl

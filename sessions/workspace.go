@@ -253,9 +253,15 @@ func (s *Session) DeleteFile(name string) error {
 }
 
 // ResetWorkspace empties the workspace: every file, directory and link in
-// it is removed (links, not what they point to).
+// it is removed (links, not what they point to). It fails with ErrRunning,
+// at once, while a run is in progress in the session.
 func (s *Session) ResetWorkspace() error {
-	err := s.withWorkspace(func(root *hostfs.Root) error {
+	noRuns, err := holdNoRuns(s.dir, s.id, s.Name())
+	if err != nil {
+		return fmt.Errorf("sessions: reset the workspace of %s: %w", s.id, err)
+	}
+	defer noRuns.Close()
+	err = s.withWorkspace(func(root *hostfs.Root) error {
 		var top []string
 		err := root.Walk(func(rel string, _ fs.FileInfo) error {
 			top = append(top, rel)

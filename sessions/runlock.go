@@ -1,0 +1,62 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// A run holds a shared lock on the session's run.lock from before it
+// starts until it is recorded; deleting the session or resetting its
+// workspace needs the exclusive lock and does not wait for it. So a run
+// never loses its workspace or its history entry under it, and whoever
+// deletes is told why it cannot, whichever process runs.
+
+// runLockRetry is how often BeginRun tries again while a delete or reset
+// holds the lock.
+const runLockRetry = 10 * time.Millisecond
+
+// BeginRun marks a run in progress in the session until end is called:
+// meanwhile Delete, Prune and ResetWorkspace refuse with ErrRunning.
+// While a delete or a reset is under way it waits (until ctx ends); a
+// session deleted meanwhile is ErrNotFound.
+func (s *Session) BeginRun(ctx context.Context) (end func(), err error) {
+	fl := flock.New(s.path(runLockFile), flock.SetFlag(os.O_CREATE|os.O_RDONLY), flock.SetPermissions(filePerm))
+	ok, err := fl.TryRLockContext(ctx, runLockRetry)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, err)
+	case !ok:
+		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, context.Cause(ctx))
+	}
+	// The lock may be on a session that was removed while this waited.
+	if ok, err := isRealDir(s.dir); err != nil || !ok {
+		fl.Close()
+		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, ErrNotFound)
+	}
+	return func() { fl.Close() }, nil
+}
+
+// holdNoRuns takes the session directory's run lock exclusively, failing
+// with ErrRunning at once if a run holds it. The caller closes the lock.
+func holdNoRuns(dir, id, name string) (*flock.Flock, error) {
+	fl, ok, err := tryLockFile(filepath.Join(dir, runLockFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("session %s: %w", displayName(id, name), ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w in session %s: wait for it to end or cancel it", ErrRunning, displayName(id, name))
+	}
+	return fl, nil
+}
