@@ -12,8 +12,8 @@
 # 3. keeps variables between runs and imports a package;
 # 4. an agent's run through `wasmplay mcp` (driven by the MCP Inspector's
 #    CLI) appears live in the app, marked as the agent's; with approval on,
-#    one run is approved and one refused with a note, and the agent gets
-#    each answer;
+#    one run is approved, one refused with a note, and one edited by the
+#    person before it runs, and the agent gets each answer;
 # 5. quits with ctrl+q.
 set -euo pipefail
 
@@ -159,6 +159,18 @@ keys Enter
 agent_done "$WORK/refused.json" "not with my data"
 grep -qF '"isError": true' "$WORK/refused.json" || die "a refused run was not an error for the agent"
 echo "e2e: one run approved and one refused, the agent told each time"
+agent 'print("as the agent wrote it")' "$WORK/edited.json"
+wait_for "Approve" "as the agent wrote it"
+keys e
+wait_for "edit the agent's code"
+keys M-a
+keys -l 'print("as the person changed it")'
+keys C-r
+agent_done "$WORK/edited.json" '"edited": true'
+grep -qF 'as the person changed it\n' "$WORK/edited.json" || die "the agent did not get the edited code's output"
+grep -qF '+print(\"as the person changed it\")' "$WORK/edited.json" || die "the agent was not shown the diff of the edit"
+wait_for "run 8 · ok"
+echo "e2e: the person edited the agent's code, ran theirs, and the agent got its result and the diff"
 
 # 5. Quit.
 keys C-q
