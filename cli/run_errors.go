@@ -82,8 +82,9 @@ func (g *globals) phraser(sess *sessions.Session) func(run.Source, run.Field) st
 func (g *globals) startError(err error, sess *sessions.Session) error {
 	var re *playground.RequestError
 	var unknown *runtimes.UnknownRuntimeError
+	var notBuilt *runtimes.NotBuiltError
 	switch {
-	case errors.As(err, &unknown):
+	case errors.As(err, &unknown), errors.As(err, &notBuilt):
 		return &exitError{code: ExitRuntimeUnavailable, err: err}
 	case errors.As(err, &re) && re.Field == playground.FieldSession:
 		return &exitError{code: ExitUsage, err: fmt.Errorf("session %s: %w", sess, re.Err)}

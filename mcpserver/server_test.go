@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -67,8 +69,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, edit func(*config.MCPConfig), approver Approver) *fixture {
 	t.Helper()
-	srv, store := newTestServer(t, edit, approver)
-	f := &fixture{t: t, store: store, server: srv, progress: make(chan *mcp.ProgressNotificationParams, 1000)}
+	srv, _ := newTestServer(t, edit, approver)
+	return newFixtureFor(t, srv)
+}
+
+// newFixtureFor connects a client to srv.
+func newFixtureFor(t *testing.T, srv *Server) *fixture {
+	t.Helper()
+	f := &fixture{t: t, store: srv.store, server: srv, progress: make(chan *mcp.ProgressNotificationParams, 1000)}
 	// The client talks to ServeStdio over pipes, as an agent does.
 	ctx, stop := context.WithCancel(context.Background())
 	toServer, fromClient := io.Pipe()
@@ -105,7 +113,12 @@ func newFixture(t *testing.T, edit func(*config.MCPConfig), approver Approver) *
 // makes.
 func newTestServer(t *testing.T, edit func(*config.MCPConfig), approver Approver) (*Server, *sessions.Store) {
 	t.Helper()
-	l := testLocal(t)
+	return newTestServerOn(t, testLocal(t), edit, approver)
+}
+
+// newTestServerOn is newTestServer running its code on l.
+func newTestServerOn(t *testing.T, l *sandbox.Local, edit func(*config.MCPConfig), approver Approver) (*Server, *sessions.Store) {
+	t.Helper()
 	store, e := sessions.Open(t.TempDir(), sessions.Options{})
 	if e != nil {
 		t.Fatal(e)
@@ -555,5 +568,43 @@ func TestRunCode_SessionDeletedMidRun(t *testing.T) {
 	var gone DoneOutput
 	if res := f.call(ctx, "delete_session", map[string]any{"session": "busy"}, &gone); res.IsError || !gone.Done {
 		t.Fatalf("delete after the run: %s", errorText(res))
+	}
+}
+
+// A language this machine has not built is answered with what to do, and
+// listed as unavailable; the languages that are built still run.
+func TestRunCode_LanguageNotBuilt(t *testing.T) {
+	testLocal(t)
+	bin := t.TempDir()
+	for _, name := range []string{"runtimes.json", "python", "packages"} {
+		if e := os.Symlink(filepath.Join(testenv.BinDir(), name), filepath.Join(bin, name)); e != nil {
+			t.Fatal(e)
+		}
+	}
+	reg, e := runtimes.NewRegistry(bin, nil)
+	if e != nil {
+		t.Fatal(e)
+	}
+	l, e := sandbox.NewLocal(reg, testenv.CacheDir())
+	if e != nil {
+		t.Fatal(e)
+	}
+	srv, _ := newTestServerOn(t, l, nil, nil)
+	f := newFixtureFor(t, srv)
+	ctx := context.Background()
+	res := f.call(ctx, "run_code", map[string]any{"language": "javascript", "code": "console.log(1)"}, nil)
+	if text := errorText(res); !strings.Contains(text, "javascript") || !strings.Contains(text, "make runtimes") {
+		t.Errorf("run_code in an unbuilt language: %q, want what to build", text)
+	}
+	var rts ListRuntimesOutput
+	f.call(ctx, "list_runtimes", struct{}{}, &rts)
+	for _, rt := range rts.Runtimes {
+		if rt.Name == "javascript" && (rt.Available || !strings.Contains(rt.Problem, "not built")) {
+			t.Errorf("list_runtimes: %+v", rt)
+		}
+	}
+	var out RunCodeOutput
+	if f.call(ctx, "run_code", map[string]any{"language": "python", "code": "print(1)"}, &out); out.Report.Outcome != "ok" {
+		t.Errorf("python after: %s", out.Report.Outcome)
 	}
 }

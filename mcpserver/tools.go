@@ -194,10 +194,8 @@ func (s *Server) listRuntimes(ctx context.Context, req *mcp.CallToolRequest, _ s
 		if info.Aliases == nil {
 			info.Aliases = []string{}
 		}
-		if rt.Artifact != "" {
-			if _, err := os.Stat(reg.ArtifactPath(rt)); err != nil {
-				info.Available, info.Problem = false, fmt.Sprintf("not built on this machine (%s)", rt.BuildCommand)
-			}
+		if err := reg.Built(rt); err != nil {
+			info.Available, info.Problem = false, err.Error()
 		}
 		out.Runtimes = append(out.Runtimes, info)
 		fmt.Fprintf(&text, "%s: %s", rt.Name, rt.Title)

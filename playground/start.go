@@ -63,6 +63,9 @@ var reservedEnv = []string{"PWD"}
 // cancels the run.
 func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	rt, err := p.opts.Registry.Lookup(req.Runtime)
+	if err == nil {
+		err = p.opts.Registry.Built(rt)
+	}
 	if err != nil {
 		return nil, &RequestError{Field: FieldRuntime, Err: err}
 	}

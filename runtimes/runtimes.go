@@ -9,6 +9,7 @@ package runtimes
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -397,6 +398,39 @@ func LanguageForPath(path string) (*Runtime, bool) {
 func (reg *Registry) ArtifactPath(rt *Runtime) string {
 	return reg.resolve(rt.Artifact)
 }
+
+// Built says whether a runtime's binary is on this machine: nil when it
+// is (or the runtime needs none), else a *NotBuiltError.
+func (reg *Registry) Built(rt *Runtime) error {
+	if rt.Artifact == "" {
+		return nil
+	}
+	if _, err := os.Stat(reg.ArtifactPath(rt)); err != nil {
+		return &NotBuiltError{Runtime: rt.Name, BuildCommand: rt.BuildCommand, Err: err}
+	}
+	return nil
+}
+
+// NotBuiltError reports a runtime whose binary is missing.
+type NotBuiltError struct {
+	// Runtime is the runtime's canonical name.
+	Runtime string
+	// BuildCommand builds it (empty for a user's own binary).
+	BuildCommand string
+	// Err is why the binary could not be found.
+	Err error
+}
+
+func (e *NotBuiltError) Error() string {
+	msg := fmt.Sprintf("runtime %s is not built on this machine", e.Runtime)
+	if e.BuildCommand != "" {
+		msg += fmt.Sprintf(": build it with `%s`", e.BuildCommand)
+	}
+	return msg
+}
+
+// Unwrap gives the file error.
+func (e *NotBuiltError) Unwrap() error { return e.Err }
 
 // ReactorPath returns the absolute path of a runtime's reactor build, or
 // "" when it has none.
