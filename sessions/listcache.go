@@ -245,5 +245,6 @@ func (st *Store) sweepRoot() {
 // flight: sweepRoot checks the lock before removing anything).
 func isJunk(name string) bool {
 	return strings.HasPrefix(name, creatingPrefix) || strings.HasPrefix(name, trashPrefix) ||
-		strings.HasPrefix(name, listCacheFile+".") && strings.HasSuffix(name, tmpSuffix)
+		strings.HasPrefix(name, listCacheFile+".") && strings.HasSuffix(name, tmpSuffix) ||
+		strings.HasPrefix(name, "."+lastOpenedFile+".") && strings.HasSuffix(name, tmpSuffix)
 }

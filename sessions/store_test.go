@@ -507,3 +507,39 @@ func ids(list []Summary) string {
 	}
 	return strings.Join(out, ",")
 }
+
+func TestStore_LastOpened(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	if id, err := st.LastOpened(); err != nil || id != "" {
+		t.Fatalf("a fresh store: %q, %v", id, err)
+	}
+	a := mustCreate(t, st, CreateOptions{ID: "alpha"})
+	mustCreate(t, st, CreateOptions{ID: "beta"})
+	if err := st.MarkOpened(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	// Touching another session (as an agent's run or a close does) does not
+	// change what the person last had open.
+	b, _ := st.Resolve("beta")
+	mustAppend(t, b, sampleRun(1))
+	if id, err := st.LastOpened(); err != nil || id != "alpha" {
+		t.Fatalf("LastOpened = %q, %v; want alpha", id, err)
+	}
+	if err := st.MarkOpened("../x"); err == nil {
+		t.Error("MarkOpened took a bad ID")
+	}
+	os.WriteFile(filepath.Join(st.Root(), lastOpenedFile), []byte("../../etc\n"), 0o600)
+	if id, err := st.LastOpened(); err != nil || id != "" {
+		t.Errorf("a damaged record: %q, %v; want none", id, err)
+	}
+	st.MarkOpened("alpha")
+	if err := st.Delete("alpha"); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := st.LastOpened(); err != nil || id != "" {
+		t.Errorf("after the session was deleted: %q, %v; want none", id, err)
+	}
+	if list, _ := st.List(); len(list) != 1 {
+		t.Errorf("the record shows in List: %+v", list)
+	}
+}

@@ -340,17 +340,17 @@ func (m *Model) sessionOpened(msg sessionOpenedMsg) tea.Cmd {
 		if o.watcher != nil {
 			o.watcher.close()
 		}
+		var focus tea.Cmd
 		if msg.focus {
-			m.switchTo(old)
+			focus = m.switchTo(old)
 		}
-		return m.do(func() tea.Msg { release(); return nil })
+		return tea.Batch(focus, m.do(func() tea.Msg { release(); return nil }))
 	}
 	sv := newSessionView(o, m.st, m.edKeys)
 	m.views[o.sess.ID()] = sv
 	cmds := []tea.Cmd{listenWorkspace(o.sess.ID(), o.watcher)}
 	if msg.focus || m.current == nil {
-		m.switchTo(sv)
-		cmds = append(cmds, m.setFlash("session "+sv.displayName()+" · "+o.sess.WorkspaceDir(), false))
+		cmds = append(cmds, m.switchTo(sv), m.setFlash("session "+sv.displayName()+" · "+o.sess.WorkspaceDir(), false))
 	}
 	if m.deps.ShowDemos {
 		m.deps.ShowDemos = false
@@ -366,10 +366,19 @@ func (m *Model) sessionOpened(msg sessionOpenedMsg) tea.Cmd {
 }
 
 // switchTo makes a session the current one.
-func (m *Model) switchTo(sv *sessionView) {
+// The returned command records it as the session to reopen at the next
+// start.
+func (m *Model) switchTo(sv *sessionView) tea.Cmd {
 	m.current = sv
 	m.relayout()
 	m.setFocus(PaneEditor)
+	store, id := m.deps.Playground.Store(), sv.sess.ID()
+	return m.do(func() tea.Msg {
+		if err := store.MarkOpened(id); err != nil {
+			return flashMsg{text: "the app will not reopen this session next time: " + err.Error(), err: true}
+		}
+		return nil
+	})
 }
 
 // View renders the screen.

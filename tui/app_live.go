@@ -280,15 +280,15 @@ func (m *Model) editApproval(req live.ApprovalRequest) tea.Cmd {
 		m.approvals = append([]live.ApprovalRequest{req}, m.approvals...)
 		return m.setFlash("open session "+req.SessionID+" (ctrl+o) to edit the agent's code, then "+m.keys.Approvals.Help().Key, true)
 	}
-	m.switchTo(sv)
+	focus := m.switchTo(sv)
 	t := &editorTab{runtime: req.Runtime, approval: &req}
 	t.ed = newEditor(m.st, m.edKeys, req.Runtime, req.Code)
 	sv.tabs = append(sv.tabs, t)
 	sv.active = len(sv.tabs) - 1
 	m.relayout()
 	m.setFocus(PaneEditor)
-	return m.setFlash("edit the agent's code, then "+m.keys.Run.Help().Key+" runs your version for it · "+
-		m.keys.CloseTab.Help().Key+" refuses", false)
+	return tea.Batch(focus, m.setFlash("edit the agent's code, then "+m.keys.Run.Help().Key+" runs your version for it · "+
+		m.keys.CloseTab.Help().Key+" refuses", false))
 }
 
 // answerWithTab answers an approval with the tab's (edited) code, and

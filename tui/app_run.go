@@ -63,6 +63,12 @@ func (m *Model) startRun() tea.Cmd {
 	if t.approval != nil {
 		return m.answerWithTab(sv, t, true) // it runs in the agent's process, shown here live
 	}
+	if _, code := m.deps.Playground.Registry().ForPath(t.path); t.path != "" && !code {
+		// A data or text file (Markdown, CSV, ...) is never run as the
+		// scratch buffer's language.
+		return m.setFlash(fmt.Sprintf("/app/%s is not code wasmplay runs (%s): %s switches to the scratch tab or a code file",
+			sanitize(t.path, 4), runnableExtensions(m.deps.Playground.Registry()), m.keys.PrevTab.Help().Key), true)
+	}
 	if msg := m.prep[t.runtime]; m.prepErr[t.runtime] {
 		return m.setFlash(t.runtime+" is not available: "+msg, true)
 	}
@@ -524,4 +530,14 @@ func (m *Model) prepProgress() tea.Cmd {
 		return nil
 	}
 	return prepTick()
+}
+
+// runnableExtensions lists the file extensions of the runtimes, for
+// messages: ".py, .js, .mjs, .cjs, .wat".
+func runnableExtensions(reg *runtimes.Registry) string {
+	var exts []string
+	for _, rt := range reg.All() {
+		exts = append(exts, rt.Extensions...)
+	}
+	return strings.Join(exts, ", ")
 }

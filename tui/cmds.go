@@ -114,8 +114,20 @@ func listenWorkspace(id string, w *workspaceWatcher) tea.Cmd {
 	}
 }
 
-// openSessionCmd resolves a session reference ("" = the most recently
-// used, or a new one when there is none) and loads it.
+// lastFirst moves session id to the front of list, the rest in order.
+func lastFirst(list []sessions.Summary, id string) []sessions.Summary {
+	for i, s := range list {
+		if s.ID == id {
+			out := append([]sessions.Summary{s}, list[:i]...)
+			return append(out, list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// openSessionCmd resolves a session reference ("" = the one the app last
+// showed, else the most recently used, or a new one when there is none)
+// and loads it.
 func openSessionCmd(pg *playground.Playground, ref string, focus bool) tea.Cmd {
 	store := pg.Store()
 	return func() tea.Msg {
@@ -127,8 +139,13 @@ func openSessionCmd(pg *playground.Playground, ref string, focus bool) tea.Cmd {
 				sess, err = store.Create(sessions.CreateOptions{ID: ref})
 			}
 		} else {
+			// The session the person last had in front of them, then the
+			// others, most recently used first.
 			var list []sessions.Summary
 			list, err = store.List()
+			if last, lerr := store.LastOpened(); lerr == nil && last != "" {
+				list = lastFirst(list, last)
+			}
 			for _, s := range list {
 				if s.Error == "" {
 					sess, err = store.Resolve(s.ID)

@@ -63,11 +63,20 @@ type harness struct {
 	store *sessions.Store
 	rn    *runner.Runner
 	poll  time.Duration // how often waitFor looks at the screen
+	// quitted is set once the app was quit.
+	quitted bool
 }
 
 func newHarness(t testing.TB, w, h int, session string) *harness {
 	t.Helper()
-	store, err := sessions.Open(sessionsDir(t), sessions.Options{})
+	return newHarnessAt(t, w, h, session, sessionsDir(t))
+}
+
+// newHarnessAt is newHarness on the sessions root root (several apps, one
+// after the other, can share it).
+func newHarnessAt(t testing.TB, w, h int, session, root string) *harness {
+	t.Helper()
+	store, err := sessions.Open(root, sessions.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,18 +90,25 @@ func newHarness(t testing.TB, w, h int, session string) *harness {
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	hh := &harness{t: t, tm: tm, model: m, store: store, rn: rn, poll: 20 * time.Millisecond}
 	go io.Copy(io.Discard, tm.Output())
-	t.Cleanup(func() {
-		// Quit the way a user does (buffers saved, locks released) and wait.
-		tm.Send(parseKey("ctrl+q"))
-		tm.Send(parseKey("y"))
-		tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := m.Wait(ctx); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(hh.quit)
 	return hh
+}
+
+// quit quits the way a user does (buffers saved, locks released) and
+// waits for the app's last commands; once.
+func (h *harness) quit() {
+	if h.quitted {
+		return
+	}
+	h.quitted = true
+	h.tm.Send(parseKey("ctrl+q"))
+	h.tm.Send(parseKey("y"))
+	h.tm.WaitFinished(h.t, teatest.WithFinalTimeout(10*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.model.Wait(ctx); err != nil {
+		h.t.Error(err)
+	}
 }
 
 // screen returns the screen as the running model draws it, without

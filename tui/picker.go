@@ -154,8 +154,7 @@ func (d *pickerDialog) update(msg tea.Msg) dialogResult {
 // openSession makes a session current, opening it first if needed.
 func (m *Model) openSession(id string) tea.Cmd {
 	if sv := m.views[id]; sv != nil {
-		m.switchTo(sv)
-		return nil
+		return m.switchTo(sv)
 	}
 	return m.do(openSessionCmd(m.deps.Playground, id, true))
 }

@@ -1,0 +1,135 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/sessions"
+)
+
+// Flows for what the screen and the app's copies must get right (issue
+// 13's trust fixes), through the real root model.
+
+// A report copied after opening an old run is that run's: its code, its
+// output and its number, not the latest run's.
+func TestApp_ReportIsOfTheRunItNames(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "reports")
+	h.waitFor("scratch · python")
+	h.setCode("print('first run')\n")
+	h.key("ctrl+r")
+	h.waitFor("run 1 · ok")
+	h.setCode("print('second run')\n")
+	h.key("ctrl+r")
+	h.waitFor("run 2 · ok")
+	// The runs pane lists the newest first: down, then enter opens run 1.
+	h.key("alt+5")
+	h.key("down")
+	h.key("enter")
+	h.waitFor("run 1 from the history")
+	h.key("alt+r")
+	h.waitFor("Markdown report copied")
+	data, err := os.ReadFile(filepath.Join(h.model.current.sess.Dir(), "reports", "run-1-report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := string(data)
+	if !strings.Contains(report, "print('first run')") || !strings.Contains(report, "first run\n") ||
+		strings.Contains(report, "second run") {
+		t.Fatalf("the report of run 1 holds another run's code or output:\n%s", report)
+	}
+}
+
+// An error in a dialog stays on screen past a cursor blink, until the next
+// edit.
+func TestApp_DialogErrorStays(t *testing.T) {
+	h := newHarness(t, 120, 40, "dialog")
+	h.waitFor("scratch · python")
+	h.key("f4")
+	h.waitFor("Limits for this session")
+	h.key("ctrl+a") // the fuel field: replace what is there
+	h.key("ctrl+k")
+	for _, r := range "lots" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("fuel")
+	s := h.waitFor("lots")
+	time.Sleep(1200 * time.Millisecond) // longer than a cursor blink
+	after := h.screen()
+	if !strings.Contains(s, "Limits for this session") || countLines(after, "lots") < 2 {
+		t.Fatalf("the error is gone after a blink:\n%s", after)
+	}
+	h.key("backspace")
+	for start := time.Now(); countLines(h.screen(), "lots") >= 2 || countLines(h.screen(), "lot") > 1; time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("an edit did not clear the error:\n%s", h.screen())
+		}
+	}
+}
+
+// countLines counts the screen lines holding text.
+func countLines(screen, text string) int {
+	n := 0
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// F5 on a data file's tab says why it does not run, instead of running
+// Markdown as Python and recording the failure.
+func TestApp_RunOnADataTab(t *testing.T) {
+	h := newHarness(t, 120, 40, "data-tab")
+	h.waitFor("scratch · python")
+	if err := h.model.current.sess.WriteFile("table.csv", []byte("a,b\n1,2\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("table.csv")
+	h.key("alt+4")
+	h.key("enter")
+	h.waitFor(" table.csv ", "1,2")
+	h.key("f5")
+	h.waitFor("/app/table.csv is not code wasmplay runs")
+	if runs, _ := h.model.current.sess.Runs(); len(runs) != 0 {
+		t.Fatalf("a data tab ran: %+v", runs)
+	}
+}
+
+// The app reopens the session the person last had in front of them, even
+// when another session was used more recently (by an agent, the CLI, or
+// the order the app closed its sessions in).
+func TestApp_ReopensTheLastSession(t *testing.T) {
+	root := sessionsDir(t)
+	first := newHarnessAt(t, 120, 40, "elsewhere", root)
+	first.waitFor("scratch · python")
+	first.quit()
+	second := newHarnessAt(t, 120, 40, "mine", root)
+	second.waitFor("scratch · python")
+	second.quit()
+	// Meanwhile an agent runs in the other session.
+	store, err := sessions.Open(root, sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := store.Resolve("elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := other.AppendRun(sessions.NewRecord([]byte("print(1)"), nil, &sessions.Origin{Kind: sessions.OriginAgent},
+		run.Result{Runtime: "python", Outcome: run.OutcomeOK, StartedAt: now, FinishedAt: now, Files: run.EmptyFileChanges()})); err != nil {
+		t.Fatal(err)
+	}
+	third := newHarnessAt(t, 120, 40, "", root)
+	third.waitFor("scratch · python")
+	if id := third.model.current.sess.ID(); id != "mine" {
+		t.Fatalf("the app reopened %s, not mine, the session it last showed", id)
+	}
+}
