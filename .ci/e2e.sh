@@ -7,8 +7,8 @@
 # 1. types a Python program that writes /app/out.txt, runs it with ctrl+r,
 #    and checks that its output, the fuel figure and out.txt in the file
 #    browser all appear;
-# 2. runs `while True: pass`, cancels it with ctrl+c, and checks the app is
-#    still usable (a third run works);
+# 2. runs `while True: pass`, checks that its fuel moves live, cancels it
+#    with ctrl+c, and checks the app is still usable (a third run works);
 # 3. keeps variables between runs and imports a package;
 # 4. an agent's run through `wasmplay mcp` (driven by the MCP Inspector's
 #    CLI) appears live in the app, marked as the agent's; with approval on,
@@ -92,7 +92,13 @@ keys M-a
 keys -l 'while True: pass'
 keys C-r
 wait_for "● running"
+# The metrics pane's live figure ("123.4M / 1.0T") moves while the loop runs.
+live_fuel() { screen | grep -oE '[0-9.]+[kMGT]? / 1\.0T' | head -1; }
 sleep 0.5
+f1=$(live_fuel)
+sleep 0.5
+f2=$(live_fuel)
+[ -n "$f1" ] && [ "$f1" != "$f2" ] || { screen >&2; die "fuel did not move during while True: pass ($f1, then $f2)"; }
 keys C-c
 wait_for "run 2 · canceled"
 keys M-a

@@ -13,7 +13,7 @@ func ExampleAnalyzeFuel() {
 	fmt.Println(a)
 	// Output:
 	// critical 7500000000
-	// 4.60G of 5.00G (92.0%, critical) · try --fuel 7.50G
+	// 4.60G of 5.00G (92.0% of the budget) · try --fuel 7.50G
 }
 
 func ExampleMatch() {

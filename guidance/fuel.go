@@ -152,20 +152,24 @@ func fuelNote(a FuelAnalysis) string {
 		note = "No fuel budget is known for this run."
 	}
 	if !a.Exact {
-		note += " The count is a lower bound: the run was stopped from outside (timeout or cancel) before it reported all the fuel it burned."
+		note += " The count is a lower bound: the run was stopped (timeout or cancel) in a loop that does not report its fuel as it goes."
 	}
 	return note
 }
 
 // String renders the analysis for a metrics pane: "3.10G of 5.00G
-// (62.0%, moderate)", with "≥" before a lower bound and "· try --fuel N"
-// when a bigger budget is suggested.
+// (62.0% of the budget)", with "≥" before a lower bound and "· try
+// --fuel N" when a bigger budget is suggested. (The band is for machines
+// and colours: "efficient" would say something of the code it cannot.)
 func (a FuelAnalysis) String() string {
 	used := run.FormatFuel(a.Consumed)
 	if !a.Exact {
 		used = "≥" + used
 	}
-	s := fmt.Sprintf("%s of %s (%.1f%%, %s)", used, run.FormatFuel(a.Budget), a.Percent, a.Band)
+	s := fmt.Sprintf("%s of %s (%.1f%% of the budget)", used, run.FormatFuel(a.Budget), a.Percent)
+	if a.Band == BandExhausted {
+		s = fmt.Sprintf("%s of %s (ran out)", used, run.FormatFuel(a.Budget))
+	}
 	if a.Suggested > 0 {
 		s += " · try --fuel " + run.FormatFuel(a.Suggested)
 	}

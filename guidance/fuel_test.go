@@ -106,8 +106,8 @@ func TestFuelAnalysis_String(t *testing.T) {
 		a    FuelAnalysis
 		want string
 	}{
-		{"moderate", AnalyzeFuel(3_100_000_000, 5_000_000_000, run.OutcomeOK, true), "3.10G of 5.00G (62.0%, moderate)"},
-		{"exhausted", AnalyzeFuel(100_000_000, 100_000_000, run.OutcomeOutOfFuel, true), "100.0M of 100.0M (100.0%, exhausted) · try --fuel 200.0M"},
+		{"moderate", AnalyzeFuel(3_100_000_000, 5_000_000_000, run.OutcomeOK, true), "3.10G of 5.00G (62.0% of the budget)"},
+		{"exhausted", AnalyzeFuel(100_000_000, 100_000_000, run.OutcomeOutOfFuel, true), "100.0M of 100.0M (ran out) · try --fuel 200.0M"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,8 +9,18 @@ import (
 	"strings"
 )
 
-// WASIModule is the only module a WASI preview1 command may import from.
+// WASIModule is the module a WASI preview1 command imports the system from.
 const WASIModule = "wasi_snapshot_preview1"
+
+// HostModule is wasmplay's own import module, and HostFuelTick its one
+// function, () -> (): a guest that calls it now and then (CPython's eval
+// loop, see build/python-wasi.patch) has its fuel count seen live, and is
+// stopped there, its count exact, when the run is canceled. A module may
+// import it or not.
+const (
+	HostModule   = "wasmplay"
+	HostFuelTick = "fuel_tick"
+)
 
 // NotCommandError reports a WebAssembly module that is not a WASI preview1
 // command, with every reason found.
@@ -29,7 +39,7 @@ func (e *NotCommandError) Error() string {
 // CheckWASICommand checks that path is a WebAssembly core module that
 // wasmplay can run as a WASI preview1 command: it exports a function
 // "_start" and a memory "memory", and imports only from
-// wasi_snapshot_preview1. The error names what is wrong: a missing file,
+// wasi_snapshot_preview1 (and wasmplay's fuel tick). The error names what is wrong: a missing file,
 // not WebAssembly at all, malformed, a component, or a *NotCommandError
 // listing every problem.
 func CheckWASICommand(path string) error {
@@ -56,7 +66,7 @@ func CheckWASICommand(path string) error {
 // CheckReactor reports whether the file at path is a WASI preview1 reactor
 // the runner can snapshot: the functions _initialize, wasmplay_init and
 // wasmplay_run (see runtimes/build/python-reactor.c), an exported memory
-// and nothing imported but WASI.
+// and nothing imported but WASI (and wasmplay's fuel tick).
 func CheckReactor(path string) error {
 	m, err := ReadModuleFile(path)
 	if err != nil {
@@ -97,7 +107,7 @@ func commandProblems(m *Module) []string {
 }
 
 // hostProblems lists why wasmplay cannot host m: no exported memory, or
-// imports from anything but WASI preview1.
+// imports from anything but WASI preview1 and wasmplay's fuel tick.
 func hostProblems(m *Module) []string {
 	var problems []string
 	mem, ok := m.Export("memory")
@@ -111,7 +121,7 @@ func hostProblems(m *Module) []string {
 	// Group foreign imports by module, to name each module once.
 	foreign := map[string][]string{}
 	for _, imp := range m.Imports {
-		if imp.Module != WASIModule {
+		if imp.Module != WASIModule && (imp.Module != HostModule || imp.Name != HostFuelTick) {
 			foreign[imp.Module] = append(foreign[imp.Module], imp.Name)
 		}
 	}
@@ -139,6 +149,8 @@ func foreignImportProblem(module string, names []string) string {
 		return what + ": that is the older WASI snapshot 0; rebuild for wasm32-wasip1"
 	case strings.HasPrefix(module, "wasi:"):
 		return what + ": that is WASI preview 2; rebuild for wasm32-wasip1"
+	case module == HostModule:
+		return what + ": wasmplay provides only " + HostFuelTick + " there"
 	case module == "env":
 		return what + ": host functions of another embedder (Emscripten?); wasmplay provides only " + WASIModule
 	default:

@@ -100,6 +100,8 @@ func TestCommandProblems_Several(t *testing.T) {
 			{Module: "env", Name: "e", Kind: KindFunc},
 			{Module: "custom", Name: "f", Kind: KindFunc},
 			{Module: WASIModule, Name: "fd_write", Kind: KindFunc},
+			{Module: HostModule, Name: HostFuelTick, Kind: KindFunc},
+			{Module: HostModule, Name: "read_secrets", Kind: KindFunc},
 		},
 		Exports: []Export{{Name: "_initialize", Kind: KindFunc}},
 	}
@@ -110,6 +112,7 @@ func TestCommandProblems_Several(t *testing.T) {
 		`imports from "custom" (f): wasmplay provides only wasi_snapshot_preview1`,
 		`imports from "env" (a, b, c, and 2 more): host functions of another embedder (Emscripten?); wasmplay provides only wasi_snapshot_preview1`,
 		`imports from "wasi:cli/environment@0.2.0" (get-environment): that is WASI preview 2; rebuild for wasm32-wasip1`,
+		`imports from "wasmplay" (read_secrets): wasmplay provides only fuel_tick there`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

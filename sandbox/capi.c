@@ -54,11 +54,22 @@ static wasmtime_error_t *wp_epoch_cb(wasmtime_context_t *ctx, void *data, uint64
   uint64_t now = wp_now_ns();
   uint64_t deadline = __atomic_load_n(&r->deadline_ns, __ATOMIC_ACQUIRE);
   if (deadline != 0 && now >= deadline) wp_run_stop(r, WP_STOP_TIMEOUT);
-  switch (wp_run_stopped(r)) {
-  case WP_STOP_CANCEL:
-    return wasmtime_error_new("wasmplay: run canceled");
-  case WP_STOP_TIMEOUT:
-    return wasmtime_error_new("wasmplay: wall-clock timeout");
+  int32_t why = wp_run_stopped(r);
+  if (why != WP_RUNNING) {
+    // A guest that ticks stops at its next tick, where its fuel count has
+    // been written back: it gets WP_STOP_GRACE_NS to reach it (a loop in C
+    // code that calls nothing may not), whatever epochs come meanwhile.
+    if (__atomic_load_n(&r->ticks, __ATOMIC_ACQUIRE) > 0) {
+      uint64_t since = 0;
+      __atomic_compare_exchange_n(&r->stop_seen_ns, &since, now, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+      if (since == 0 || now - since < WP_STOP_GRACE_NS) {
+        *delta = 1;
+        *kind = 0; // WASMTIME_UPDATE_DEADLINE_CONTINUE
+        return NULL;
+      }
+    }
+    __atomic_store_n(&r->stopped_in_epoch, 1, __ATOMIC_RELEASE);
+    return wasmtime_error_new(why == WP_STOP_TIMEOUT ? "wasmplay: wall-clock timeout" : "wasmplay: run canceled");
   }
   uint64_t fuel = 0;
   wasmtime_error_t *err = wasmtime_context_get_fuel(ctx, &fuel);
@@ -72,6 +83,13 @@ static wasmtime_error_t *wp_epoch_cb(wasmtime_context_t *ctx, void *data, uint64
   *delta = 1;
   *kind = 0; // WASMTIME_UPDATE_DEADLINE_CONTINUE
   return NULL;
+}
+
+int32_t wp_run_tick(wp_run_t *r) {
+  __atomic_add_fetch(&r->ticks, 1, __ATOMIC_RELEASE);
+  uint64_t deadline = __atomic_load_n(&r->deadline_ns, __ATOMIC_ACQUIRE);
+  if (deadline != 0 && wp_now_ns() >= deadline) wp_run_stop(r, WP_STOP_TIMEOUT);
+  return wp_run_stopped(r);
 }
 
 void wp_install_epoch(wasmtime_store_t *store, wp_run_t *r) {

@@ -90,6 +90,16 @@ func (r *cRun) stop(why int32) { C.wp_run_stop(r.p, C.int32_t(why)) }
 // stopped returns the stop reason, or stopNone.
 func (r *cRun) stopped() int32 { return int32(C.wp_run_stopped(r.p)) }
 
+// tick counts one fuel tick of the guest and returns the stop reason, or
+// stopNone.
+func (r *cRun) tick() int32 { return int32(C.wp_run_tick(r.p)) }
+
+// stoppedInEpoch reports whether the epoch callback stopped the guest: its
+// fuel count in a register was lost, so the figure is a lower bound. A
+// guest stopped in a host call (a fuel tick, a sleep, a read) wrote its
+// count back before the call.
+func (r *cRun) stoppedInEpoch() bool { return C.wp_load32(&r.p.stopped_in_epoch) != 0 }
+
 // engineSample is what the epoch callback last saw.
 type engineSample struct {
 	samples  uint64

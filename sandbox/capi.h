@@ -81,6 +81,12 @@ typedef struct wp_run {
   uint64_t samples;        // atomic: callbacks so far
   uint64_t fuel_left;      // atomic: fuel remaining at the last sample
   uint64_t last_sample_ns; // atomic
+  // Fuel ticks: a guest built to call wasmplay.fuel_tick now and then
+  // (CPython's eval loop) writes its fuel count back at each one, and is
+  // stopped at the next one after a cancel or a timeout, count exact.
+  uint64_t ticks;          // atomic: ticks so far
+  uint64_t stop_seen_ns;   // atomic: when an epoch first saw the stop of a ticking guest (0: not yet)
+  int32_t stopped_in_epoch; // atomic: 1 if the epoch callback stopped the guest (fuel a lower bound)
   // Linear memory, maintained by the memory creator.
   uint64_t mem_cap;        // bytes; 0: no cap
   uint64_t mem_bytes;      // atomic: current size of the main memory
@@ -98,6 +104,10 @@ int32_t wp_run_stopped(wp_run_t *r);
 uint64_t wp_load64(uint64_t *p);
 int32_t wp_load32(int32_t *p);
 void wp_run_set_deadline(wp_run_t *r, uint64_t ns);
+// How long a stopped guest that ticks may run on to its next tick.
+#define WP_STOP_GRACE_NS 20000000ull
+// Counts a fuel tick and says whether the run has been stopped.
+int32_t wp_run_tick(wp_run_t *r);
 uint64_t wp_now_ns(void);
 
 // Installs the sampling epoch callback on a store.

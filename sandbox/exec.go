@@ -16,6 +16,7 @@ import (
 	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/textsafe"
 	"github.com/wasmplay/wasmplay/sandbox/wasi"
 )
 
@@ -214,6 +215,17 @@ func (x *execution) stop(why int32) {
 	})
 }
 
+// fuelTick is the guest's fuel tick (runtimes.HostFuelTick; CPython's eval
+// loop calls it every few thousand bytecode jumps): the call itself makes wasmtime write
+// the guest's fuel count back where samples read it, and a stopped run
+// ends here, its count exact.
+func (x *execution) fuelTick() *wasmtime.Trap {
+	if x.crun.tick() != stopNone {
+		return wasmtime.NewTrap(x.stopMessage())
+	}
+	return nil
+}
+
 func (x *execution) stopMessage() string {
 	if x.crun.stopped() == stopTimeout {
 		return "wasmplay: wall-clock timeout"
@@ -388,9 +400,11 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 				run.FormatBytes(mem.minRefused), run.FormatBytes(job.Policy.MemoryBytes))
 		}
 	}
-	if res.Outcome == run.OutcomeCanceled || res.Outcome == run.OutcomeTimeout {
-		// Fuel counted inside a register at the moment of the stop was never
-		// written back: the figure is a lower bound.
+	if (res.Outcome == run.OutcomeCanceled || res.Outcome == run.OutcomeTimeout) && crun.stoppedInEpoch() {
+		// Stopped between host calls: the fuel the guest counted in a
+		// register since its last call was never written back, so the
+		// figure is a lower bound. (Stopped in a host call, a fuel tick
+		// or a sleep, it is exact.)
 		res.FuelExact = false
 	}
 	if mem.denied > 0 && (res.Outcome == run.OutcomeExitNonzero || res.Outcome == run.OutcomeTrap) {
@@ -579,6 +593,9 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	if err := host.Define(linker); err != nil {
 		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
 	}
+	if err := linker.FuncWrap(runtimes.HostModule, runtimes.HostFuelTick, x.fuelTick); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: define %s.%s: %w", runtimes.HostModule, runtimes.HostFuelTick, err)
+	}
 	x.crun.installEpochCallback(store)
 	store.SetEpochDeadline(1)
 
@@ -611,12 +628,13 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 // checkImports refuses a module that imports what no run provides.
 func checkImports(mod *wasmtime.Module) error {
 	for _, imp := range mod.Imports() {
-		if imp.Module() != "wasi_snapshot_preview1" {
-			name := ""
-			if imp.Name() != nil {
-				name = *imp.Name()
-			}
-			return &invalidModuleError{fmt.Errorf("wat: the module imports %s.%s; only wasi_snapshot_preview1 functions are provided", imp.Module(), name)}
+		name := ""
+		if imp.Name() != nil {
+			name = *imp.Name()
+		}
+		if imp.Module() != runtimes.WASIModule && (imp.Module() != runtimes.HostModule || name != runtimes.HostFuelTick) {
+			return &invalidModuleError{fmt.Errorf("wat: the module imports %s.%s; only %s functions (and %s.%s) are provided",
+				textsafe.Line(imp.Module()), textsafe.Line(name), runtimes.WASIModule, runtimes.HostModule, runtimes.HostFuelTick)}
 		}
 	}
 	return nil

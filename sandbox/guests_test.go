@@ -306,3 +306,79 @@ func TestGuests_CancelAnywhere(t *testing.T) {
 		t.Fatalf("after cancels: %s", res.Outcome)
 	}
 }
+
+// Fuel moves live in the tightest loops each guest has, and a canceled
+// Python loop records what it burned: CPython's eval loop ticks the host
+// (runtimes/build/python-wasi.patch), so its count is written back as it
+// runs and the cancel lands at a tick.
+func TestGuests_LiveFuelInTightLoops(t *testing.T) {
+	needRuntime(t, "python")
+	needRuntime(t, "javascript")
+	tests := []struct {
+		name, runtime, code string
+		exactAtCancel       bool
+	}{
+		{"python while pass", "python", "while True: pass", true},
+		{"python for over a range", "python", "for _ in range(10**12): pass", true},
+		{"python recursion", "python", "import sys\nsys.setrecursionlimit(10**5)\ndef f(n):\n    return n if n < 1 else f(n - 1)\nwhile True: f(5000)", true},
+		{"js for", "javascript", "for (;;) {}", false},
+	}
+	l := testLocal(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			samples := make(chan run.Metrics, 1000)
+			done := make(chan run.Result, 1)
+			go func() {
+				done <- l.Execute(ctx, 1, run.Job{Runtime: tc.runtime, Code: []byte(tc.code), Workspace: t.TempDir(),
+					Policy: testenv.PolicyWith(run.Policy{FuelBudget: run.MaxFuelBudget})}, run.Hooks{Emit: func(ev run.Event) {
+					if m, ok := ev.(run.Metrics); ok && m.Activity == run.ActivityRunning {
+						select {
+						case samples <- m:
+						default:
+						}
+					}
+				}})
+			}()
+			// Eight engine samples while it runs: the figure rises between
+			// them, and is never marked stale.
+			var last run.Metrics
+			rises := 0
+			for seen := 0; seen < 8; {
+				select {
+				case m := <-samples:
+					if m.FuelStale {
+						t.Fatalf("sample %d marked stale (fuel %d)", seen, m.FuelConsumed)
+					}
+					if m.Samples == last.Samples {
+						continue // the pane was refreshed, the engine not sampled again
+					}
+					if seen > 0 && m.FuelConsumed > last.FuelConsumed {
+						rises++
+					}
+					last = m
+					seen++
+				case res := <-done:
+					t.Fatalf("ended early: %s (%s)", res.Outcome, res.Message)
+				case <-time.After(20 * time.Second):
+					t.Fatal("no samples")
+				}
+			}
+			if rises < 5 {
+				t.Fatalf("fuel rose in %d of 7 sample steps; it must move while the loop runs", rises)
+			}
+			cancel()
+			res := <-done
+			if res.Outcome != run.OutcomeCanceled {
+				t.Fatalf("outcome %s (%s)", res.Outcome, res.Message)
+			}
+			if res.FuelConsumed < last.FuelConsumed {
+				t.Errorf("recorded fuel %d is below the last live figure %d", res.FuelConsumed, last.FuelConsumed)
+			}
+			if tc.exactAtCancel && !res.FuelExact {
+				t.Errorf("the canceled loop's fuel (%d, last live %d, %s) is marked a lower bound; it stopped at a tick, so it is exact", res.FuelConsumed, last.FuelConsumed, res.Message)
+			}
+		})
+	}
+}

@@ -131,15 +131,26 @@ func (m *metricsPane) render(st Styles, keys KeyMap) string {
 	label := st.Muted.Render("fuel ")
 	// "fuel " + gauge + " 100.0% exhausted": 5 + gauge + 17 cells.
 	gaugeW := max(w-22, 6)
-	rows = append(rows, label+gauge(st, fa.Percent/100, gaugeW, bandStyle)+" "+
-		bandStyle.Render(fmt.Sprintf("%5.1f%% %s", fa.Percent, fa.Band)))
+	// The figure says what it is: a share of the budget, "ran out", or, for
+	// a guest whose count cannot be read while it runs, "not sampled".
+	share := fmt.Sprintf("%5.1f%% of budget", fa.Percent)
+	switch {
+	case fa.Band == guidance.BandExhausted:
+		share = "100.0% ran out"
+	case lowerBound && m.phase == phaseRunning:
+		share = "  not sampled"
+	}
+	rows = append(rows, label+gauge(st, fa.Percent/100, gaugeW, bandStyle)+" "+bandStyle.Render(share))
 	fuelText := run.FormatFuel(consumed)
 	if lowerBound {
 		fuelText = "≥" + fuelText
 	}
 	fuelLine := "     " + st.Base.Render(fuelText+" / "+run.FormatFuel(budget))
-	if lowerBound && m.phase == phaseRunning {
-		fuelLine += st.Subtle.Render(" lower bound")
+	switch {
+	case lowerBound && m.phase == phaseRunning:
+		fuelLine += st.Subtle.Render(" the guest is in a loop that does not report")
+	case lowerBound:
+		fuelLine += st.Subtle.Render(" at least: stopped mid-loop")
 	}
 	rows = append(rows, fuelLine)
 
@@ -162,8 +173,13 @@ func (m *metricsPane) render(st Styles, keys KeyMap) string {
 	}
 	rows = append(rows, st.Muted.Render("mem  ")+gauge(st, frac, gaugeW, memStyle)+" "+
 		memStyle.Render(fmt.Sprintf("%5.1f%%", 100*frac)))
-	rows = append(rows, "     "+st.Base.Render(fmt.Sprintf("%d pages · peak %d · cap %s",
-		cur/run.WasmPageSize, peak/run.WasmPageSize, run.FormatBytes(capBytes))))
+	// Bytes, with pages beside them: a WebAssembly page is 64 KiB.
+	memLine := fmt.Sprintf("%s of %s · %d of %d pages", run.FormatBytes(cur), run.FormatBytes(capBytes),
+		cur/run.WasmPageSize, capBytes/run.WasmPageSize)
+	if peak > cur {
+		memLine += " · peak " + run.FormatBytes(peak)
+	}
+	rows = append(rows, "     "+st.Base.Render(memLine))
 	rows = append(rows, "     "+memStyle.Render(sparkline(m.pages, w-5)))
 
 	var out, errb int64

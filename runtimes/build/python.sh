@@ -36,9 +36,11 @@ python_unpack() {
 	python_patch "$work"
 }
 
-# PY_PATCH_NAME is the WASI patch of CPython's main(): start in the
-# directory PWD names (WASI starts programs in "/"). __wasi__ only, so the
-# native build from the same tree is unchanged.
+# PY_PATCH_NAME is the WASI patch of CPython: main() starts in the directory
+# PWD names (WASI starts programs in "/"), and the eval loop calls the host's
+# wasmplay.fuel_tick now and then, so that the fuel a loop burns is seen live
+# and a cancel stops it with the count exact. __wasi__ only, so the native
+# build from the same tree is unchanged.
 PY_PATCH_NAME=python-wasi.patch
 
 # python_patch WORK applies it, stopping with one clear message when it no
@@ -46,7 +48,7 @@ PY_PATCH_NAME=python-wasi.patch
 python_patch() {
 	local log="$LOG_DIR/patch.log"
 	patch -d "$1/src/python" -p1 --batch --forward <"$BUILD_DIR/$PY_PATCH_NAME" >"$log" 2>&1 ||
-		die "runtimes/build/$PY_PATCH_NAME no longer applies to this CPython ($log): refresh it against Programs/python.c, then: make runtimes"
+		die "runtimes/build/$PY_PATCH_NAME no longer applies to this CPython ($log): refresh it against Programs/python.c, Python/ceval.c and Include/internal/pycore_emscripten_signal.h, then: make runtimes"
 }
 
 # The native python only runs build scripts and compiles bytecode (the same
