@@ -16,8 +16,8 @@ import (
 	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
-	"github.com/wasmplay/wasmplay/textsafe"
 	"github.com/wasmplay/wasmplay/sandbox/wasi"
+	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // flushInterval is how often a run's output is batched into an Output

@@ -41,7 +41,7 @@ import (
 // never a wrong answer.
 
 // indexVersion is the runs.idx format; a different header means rebuild.
-const indexVersion = 1
+const indexVersion = 2 // 2: summaries carry CodeHead
 
 // indexHeader is the first line of runs.idx.
 type indexHeader struct {

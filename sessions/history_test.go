@@ -343,3 +343,18 @@ func TestSession_Runs_DoesNotReadOutput(t *testing.T) {
 		t.Error("unexpected not found")
 	}
 }
+
+func TestCodeHead(t *testing.T) {
+	tests := []struct{ code, want string }{
+		{"", ""},
+		{"\n\n   \nprint(1)\nprint(2)", "print(1)"},
+		{"  x = 1  \r\n", "x = 1"},
+		{strings.Repeat("é", 60), strings.Repeat("é", 40) + "…"},
+		{"\xff\xfe = 1", "\uFFFD = 1"},
+	}
+	for _, tt := range tests {
+		if got := codeHead(tt.code); got != tt.want {
+			t.Errorf("codeHead(%q) = %q, want %q", tt.code, got, tt.want)
+		}
+	}
+}

@@ -259,6 +259,34 @@ type RunSummary struct {
 	// Origin says who asked for the run (nil for runs recorded before
 	// wasmplay kept it).
 	Origin *Origin `json:"origin,omitempty"`
+	// CodeHead is the code's first line that is not blank, shortened and
+	// made valid UTF-8 (raw: escape it before showing it).
+	CodeHead string `json:"code_head,omitempty"`
+}
+
+// maxCodeHead bounds RunSummary.CodeHead.
+const maxCodeHead = 80
+
+// codeHead is the first line of code that is not blank, trimmed and cut
+// to maxCodeHead bytes on a character boundary.
+func codeHead(code string) string {
+	for len(code) > 0 {
+		line, rest, _ := strings.Cut(code, "\n")
+		code = rest
+		line = strings.TrimSpace(strings.ToValidUTF8(line, "\uFFFD"))
+		if line == "" {
+			continue
+		}
+		if len(line) > maxCodeHead {
+			cut := maxCodeHead
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			line = line[:cut] + "…"
+		}
+		return line
+	}
+	return ""
 }
 
 // maxSummaryMessage bounds RunSummary.Message.
@@ -294,6 +322,7 @@ func (r *RunRecord) Summary() RunSummary {
 		StderrTruncated: r.StderrTruncated,
 		FilesChanged:    len(r.Files.Created) + len(r.Files.Modified) + len(r.Files.Deleted),
 		Origin:          r.Origin,
+		CodeHead:        codeHead(r.Code),
 	}
 }
 

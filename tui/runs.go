@@ -1,14 +1,15 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -84,6 +85,14 @@ func (r *runsPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, int) {
 	return true, 0
 }
 
+// runsColumns are the runs table's columns after the outcome, with their
+// widths in cells; the code's first line takes what is left.
+var runsColumns = []struct {
+	head  string
+	width int
+	right bool
+}{{"fuel", 8, true}, {"time", 7, true}, {"by", 6, false}, {"lang", 5, false}, {"started", 8, false}, {"pages", 6, true}}
+
 func (r *runsPane) render(st Styles, focused bool) string {
 	if r.err != "" {
 		return st.Error.Render(r.err)
@@ -92,8 +101,12 @@ func (r *runsPane) render(st Styles, focused bool) string {
 		return st.Subtle.Render("No runs yet in this session.")
 	}
 	w := r.width
-	head := fmt.Sprintf("%-4s %-16s %7s %6s %8s %s", "#", "outcome", "fuel", "pages", "time", "by")
-	rows := []string{st.Subtle.Render(fitLine(head, w))}
+	now := time.Now()
+	head := []string{cell("#", 4, false), cell("outcome", 15, false)}
+	for _, c := range runsColumns {
+		head = append(head, cell(c.head, c.width, c.right))
+	}
+	rows := []string{st.Subtle.Render(fitLine(strings.Join(head, " ")+" code", w))}
 	for row := 0; row < r.height-1; row++ {
 		i := r.offset + row
 		s, ok := r.at(i)
@@ -105,17 +118,59 @@ func (r *runsPane) render(st Styles, focused bool) string {
 			fuel = "≥" + fuel
 		}
 		o := run.Outcome(s.Outcome)
-		line := fmt.Sprintf("%-4d %-16s %7s %6d %8s %s", s.Number, outcomeIcon(o)+" "+outcomeLabel(o), fuel, s.MemoryPeak,
-			formatElapsed(time.Duration(s.DurationMS*float64(time.Millisecond))), s.Origin.Short())
-		line = fitLine(line, w)
-		switch {
-		case i == r.cursor && focused:
-			rows = append(rows, st.Selected.Render(line))
-		default:
-			rows = append(rows, outcomeStyle(st, o).Render(line[:min(len(line), 21)])+st.Base.Render(line[min(len(line), 21):]))
+		values := []string{fuel, formatElapsed(time.Duration(s.DurationMS * float64(time.Millisecond))), s.Origin.Short(),
+			runtimeShort(s.Runtime), startedShort(now, s.StartedAt), itoa(int(s.MemoryPeak))}
+		cells := make([]string, len(values))
+		for j, v := range values {
+			cells[j] = cell(v, runsColumns[j].width, runsColumns[j].right)
 		}
+		number := cell(itoa(s.Number), 4, false)
+		outcome := cell(outcomeIcon(o)+" "+outcomeLabel(o), 15, false)
+		rest := " " + strings.Join(cells, " ") + " " + sanitize(s.CodeHead, 4)
+		line := fitLine(number+" "+outcome+rest, w)
+		if i == r.cursor && focused {
+			rows = append(rows, st.Selected.Render(line))
+			continue
+		}
+		// Cells have fixed widths, so the outcome's colour ends where its
+		// column does, whatever the label.
+		lead := ansi.Truncate(number+" "+outcome, w, "")
+		tail := ansi.TruncateLeft(line, ansi.StringWidth(lead), "")
+		rows = append(rows, outcomeStyle(st, o).Render(lead)+st.Base.Render(tail))
 	}
 	return strings.Join(rows, "\n")
+}
+
+// cell pads (or cuts) s to exactly width cells, on the left when right.
+func cell(s string, width int, right bool) string {
+	if ansi.StringWidth(s) > width {
+		s = ansi.Truncate(s, width, "…")
+	}
+	pad := strings.Repeat(" ", width-ansi.StringWidth(s))
+	if right {
+		return pad + s
+	}
+	return s + pad
+}
+
+// runtimeShort names a runtime in a few cells.
+func runtimeShort(name string) string {
+	switch name {
+	case runtimes.Python:
+		return "py"
+	case runtimes.JavaScript:
+		return "js"
+	}
+	return name
+}
+
+// startedShort is when a run started: the time today, else the date.
+func startedShort(now, t time.Time) string {
+	t = t.Local()
+	if y, m, d := now.Local().Date(); t.Year() == y && t.Month() == m && t.Day() == d {
+		return t.Format("15:04:05")
+	}
+	return t.Format("Jan _2")
 }
 
 // note is the border note: how many runs.
