@@ -375,8 +375,11 @@ func printRunRecord(w io.Writer, r sessions.RunRecord) {
 		fmt.Fprintf(w, "\n[truncated: kept %s of %s]", run.FormatBytes(uint64(len(r.Stderr))), run.FormatBytes(uint64(r.StderrBytes)))
 	}
 	fmt.Fprintln(w, "\n--- files")
-	if r.FilesTruncated {
+	switch {
+	case r.FilesTruncated && r.Files.Empty():
 		fmt.Fprintln(w, "(the workspace held too many entries to list the changes)")
+	case r.FilesTruncated:
+		fmt.Fprintf(w, "(the first %d changes of more)\n", run.MaxFileChanges)
 	}
 	for _, c := range r.Files.Created {
 		fmt.Fprintf(w, "+ %s (%s)\n", textsafe.Line(c.Path), run.FormatBytes(uint64(c.Size)))

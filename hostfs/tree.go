@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/wasmplay/wasmplay/run"
 	"golang.org/x/sys/unix"
@@ -22,7 +23,38 @@ const (
 	MaxTreeEntries = 200_000
 	// MaxTreeDepth is the deepest directory a Tree goes into.
 	MaxTreeDepth = 256
+	// MaxTreePathBytes bounds the paths a Tree holds, together.
+	MaxTreePathBytes = 32 << 20
 )
+
+// Bounds of what anyone may create in a workspace (the guest, the app, an
+// agent), so that every tree left there can be listed, measured, exported
+// and deleted by the host.
+const (
+	// MaxPathBytes bounds a path from the workspace's root.
+	MaxPathBytes = 1024
+	// MaxDepth bounds how many directories deep an entry may be.
+	MaxDepth = 128
+	// MaxNameBytes is the longest name of one entry (Linux's NAME_MAX).
+	MaxNameBytes = 255
+)
+
+// PathProblem says why a clean, root-relative path breaks those bounds
+// ("" when it does not).
+func PathProblem(rel string) string {
+	switch {
+	case len(rel) > MaxPathBytes:
+		return fmt.Sprintf("longer than %d bytes", MaxPathBytes)
+	case strings.Count(rel, "/")+1 > MaxDepth:
+		return fmt.Sprintf("deeper than %d directories", MaxDepth)
+	}
+	for _, name := range strings.Split(rel, "/") {
+		if len(name) > MaxNameBytes {
+			return fmt.Sprintf("a name is longer than %d bytes", MaxNameBytes)
+		}
+	}
+	return ""
+}
 
 // fileState is what a Tree remembers of one file.
 type fileState struct {
@@ -58,7 +90,8 @@ type Tree struct {
 func (t Tree) Len() int { return len(t.files) }
 
 // ErrTreeTooLarge reports a directory with more entries than are listed.
-var ErrTreeTooLarge = fmt.Errorf("more than %d entries, or deeper than %d directories", MaxTreeEntries, MaxTreeDepth)
+var ErrTreeTooLarge = fmt.Errorf("more than %d entries, deeper than %d directories, or more than %d MiB of paths",
+	MaxTreeEntries, MaxTreeDepth, MaxTreePathBytes>>20)
 
 // Scan lists a directory tree. A missing directory is an empty Tree. It
 // walks the tree as Root.Walk does, so nothing planted in it leads the
@@ -75,7 +108,11 @@ func Scan(dir string) (Tree, error) {
 	}
 	defer root.Close()
 	seen := map[[2]uint64]bool{} // files with several links count once
+	pathBytes := 0
 	err = root.Walk(func(rel string, info fs.FileInfo) error {
+		if pathBytes += len(rel); pathBytes > MaxTreePathBytes {
+			return ErrTreeTooLarge // long names: bounded in memory too
+		}
 		st := info.Sys().(*unix.Stat_t)
 		t.Usage.Entries++
 		shared := st.Nlink > 1 && st.Mode&unix.S_IFMT != unix.S_IFDIR

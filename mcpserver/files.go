@@ -31,6 +31,8 @@ const (
 	MaxWriteBytes = 16 << 20
 	// MaxCodeBytes bounds the code of a run_code call.
 	MaxCodeBytes = 8 << 20
+	// MaxListedFiles bounds the entries list_files returns.
+	MaxListedFiles = 2000
 	// MaxMessageBytes bounds one protocol message, over stdio and HTTP.
 	MaxMessageBytes = 32 << 20
 )
@@ -89,6 +91,9 @@ func (s *Server) listFiles(ctx context.Context, req *mcp.CallToolRequest, in Ses
 	if err != nil && !out.Truncated {
 		return nil, out, err
 	}
+	if len(entries) > MaxListedFiles {
+		entries, out.Truncated = entries[:MaxListedFiles], true
+	}
 	var text strings.Builder
 	for _, e := range entries {
 		fi := FileInfo{Path: e.Path, Kind: string(e.Kind), Size: e.Size, ModTime: e.ModTime}
@@ -102,7 +107,7 @@ func (s *Server) listFiles(ctx context.Context, req *mcp.CallToolRequest, in Ses
 		text.WriteString("the workspace (/app) is empty\n")
 	}
 	if out.Truncated {
-		fmt.Fprintf(&text, "(the listing stops at %d entries)\n", hostfs.MaxTreeEntries)
+		fmt.Fprintf(&text, "(the listing stops at %d entries: have the code list what you need)\n", len(entries))
 	}
 	return textResult(text.String()), out, nil
 }
@@ -134,7 +139,9 @@ func (s *Server) readFile(ctx context.Context, req *mcp.CallToolRequest, in Read
 	if !utf8.Valid(data) {
 		out.Encoding, out.Content = "base64", base64.StdEncoding.EncodeToString(data)
 	}
-	text := out.Content
+	// The readable text shows control characters as escapes, as run_code's
+	// output does; the structured content holds the file as it is.
+	text := textsafe.Text(out.Content)
 	if out.Encoding == "base64" {
 		text = fmt.Sprintf("%s is binary (%s): its bytes are in the structured content, base64-encoded", in.Path, run.FormatBytes(uint64(len(data))))
 	}
@@ -191,7 +198,9 @@ func (s *Server) writeFile(ctx context.Context, req *mcp.CallToolRequest, in Wri
 		return nil, WriteFileOutput{}, fmt.Errorf("content: %s is more than the %s write_file takes",
 			run.FormatBytes(uint64(len(data))), run.FormatBytes(MaxWriteBytes))
 	}
-	if err := s.checkQuota(sess, int64(len(data))); err != nil {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.checkQuota(sess, in.Path, int64(len(data))); err != nil {
 		return nil, WriteFileOutput{}, err
 	}
 	if err := sess.WriteFile(in.Path, data); err != nil {
@@ -205,19 +214,22 @@ func (s *Server) writeFile(ctx context.Context, req *mcp.CallToolRequest, in Wri
 }
 
 // checkQuota refuses a write that would take the workspace past the disk
-// quota its runs are held to.
-func (s *Server) checkQuota(sess *sessions.Session, adding int64) error {
+// quota its runs are held to. The workspace is measured whole; the write
+// counts its bytes and, for entries, every directory of its path too (it
+// may make them all).
+func (s *Server) checkQuota(sess *sessions.Session, rel string, adding int64) error {
 	policy, err := s.pg.Limits(sess)
 	if err != nil {
 		return err
 	}
-	tree, err := hostfs.Scan(sess.WorkspaceDir())
-	if err != nil && !errors.Is(err, hostfs.ErrTreeTooLarge) {
-		return err
+	usage, err := hostfs.Measure(sess.WorkspaceDir())
+	if err != nil {
+		return fmt.Errorf("the workspace cannot be measured, so nothing is added to it: %w", err)
 	}
-	if tree.Usage.Bytes+uint64(adding) > policy.DiskBytes || tree.Usage.Entries+1 > policy.DiskFiles {
+	entries := uint64(strings.Count(path.Clean(rel), "/") + 1)
+	if usage.Bytes+uint64(adding) > policy.DiskBytes || usage.Entries+entries > policy.DiskFiles {
 		return fmt.Errorf("the workspace takes %s in %d entries; this write would pass its quota of %s in %d",
-			run.FormatBytes(tree.Usage.Bytes), tree.Usage.Entries, run.FormatBytes(policy.DiskBytes), policy.DiskFiles)
+			run.FormatBytes(usage.Bytes), usage.Entries, run.FormatBytes(policy.DiskBytes), policy.DiskFiles)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -19,6 +20,11 @@ import (
 // statelessVersion is the first protocol revision without a handshake: its
 // requests carry their version, capabilities and client in each request.
 const statelessVersion = "2026-07-28"
+
+// IdleHTTPSession is how long an HTTP client of the older revisions may
+// stay silent before the session its handshake opened is closed (so that
+// handshakes nobody follows up cannot pile up).
+const IdleHTTPSession = 30 * time.Minute
 
 // HTTPHandler serves MCP over streamable HTTP. Clients of the current
 // revision (2026-07-28) are served statelessly, as it requires; clients of
@@ -31,7 +37,8 @@ const statelessVersion = "2026-07-28"
 func (s *Server) HTTPHandler(token string) http.Handler {
 	get := func(*http.Request) *mcp.Server { return s.mcp }
 	stateless := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{Stateless: true, MaxRequestBodyBytes: MaxMessageBytes})
-	stateful := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{MaxRequestBodyBytes: MaxMessageBytes})
+	stateful := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{MaxRequestBodyBytes: MaxMessageBytes,
+		SessionTimeout: IdleHTTPSession})
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Mcp-Protocol-Version") >= statelessVersion {
 			stateless.ServeHTTP(w, r)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -302,15 +303,30 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
+// maxClientInfo bounds the client's name and version as recorded with
+// every run.
+const maxClientInfo = 100
+
+// clip cuts s to at most n bytes, on a character boundary, marking a cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 // originOf says which agent called, from the handshake or the request's
 // metadata.
 func originOf(req *mcp.CallToolRequest) sessions.Origin {
 	o := sessions.Origin{Kind: sessions.OriginAgent, Client: "mcp client"}
 	if info := req.ClientInfo(); info != nil {
 		if info.Name != "" {
-			o.Client = textsafe.Line(info.Name)
+			o.Client = textsafe.Line(clip(info.Name, maxClientInfo))
 		}
-		o.Version = textsafe.Line(info.Version)
+		o.Version = textsafe.Line(clip(info.Version, maxClientInfo))
 	}
 	return o
 }

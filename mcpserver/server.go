@@ -60,6 +60,9 @@ type Server struct {
 	// createMu serialises session creation, so max_sessions holds when
 	// calls race.
 	createMu sync.Mutex
+	// writeMu serialises write_file, so that two writes cannot both fit
+	// the quota that only one fits.
+	writeMu sync.Mutex
 }
 
 // DefaultSession is the session a run_code call without one runs in.
@@ -98,7 +101,8 @@ func (s *Server) MCP() *mcp.Server { return s.mcp }
 // ServeStdio serves one client over r and w (stdin and stdout) until it
 // disconnects or ctx ends.
 func (s *Server) ServeStdio(ctx context.Context, r io.ReadCloser, w io.WriteCloser) error {
-	ss, err := s.mcp.Connect(ctx, &mcp.IOTransport{Reader: r, Writer: w, MaxLineLength: MaxMessageBytes}, nil)
+	out := &lockedWriter{w: w}
+	ss, err := s.mcp.Connect(ctx, &mcp.IOTransport{Reader: guardStdin(r, out), Writer: out, MaxLineLength: MaxMessageBytes}, nil)
 	if err != nil {
 		return fmt.Errorf("mcpserver: connect: %w", err)
 	}

@@ -275,6 +275,8 @@ func TestTools_BadInput(t *testing.T) {
 		{"path outside the workspace", "write_file", map[string]any{"session": "one", "path": "../escape.txt", "content": "x"}, "path"},
 		{"absolute path", "read_file", map[string]any{"session": "one", "path": "/etc/passwd"}, "path"},
 		{"write over the cap", "write_file", map[string]any{"session": "one", "path": "big", "content": strings.Repeat("x", MaxWriteBytes+1)}, "write_file takes"},
+		{"path deeper than a workspace holds", "write_file", map[string]any{"session": "one", "path": strings.Repeat("a/", 200) + "f", "content": "x"}, "deeper than 128"},
+		{"name longer than a file system takes", "write_file", map[string]any{"session": "one", "path": strings.Repeat("n", 300), "content": "x"}, "longer than 255"},
 		{"bad base64", "write_file", map[string]any{"session": "one", "path": "b", "content": "%%%", "encoding": "base64"}, "base64"},
 		{"missing run", "get_run", map[string]any{"session": "one", "run": 7}, "no run"},
 	}

@@ -1,14 +1,19 @@
 package playground_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
@@ -106,12 +111,13 @@ func TestPlayground_KeptVariablesAreNeverStale(t *testing.T) {
 	}
 }
 
-// A run that finishes while another one in the same session was running
-// keeps what the other one kept: the variables are merged, not replaced.
-func TestPlayground_ConcurrentRunsMergeVariables(t *testing.T) {
+// Runs in one session take turns: a run asked for while another is in
+// flight starts once that one is recorded, from the variables it kept (and
+// from the disk it left, for the quota).
+func TestPlayground_RunsInASessionTakeTurns(t *testing.T) {
 	needRuntime(t, "python")
 	pg, store := newPlayground(t, run.Overrides{})
-	sess, err := store.Create(sessions.CreateOptions{ID: "merge"})
+	sess, err := store.Create(sessions.CreateOptions{ID: "turns"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,13 +127,16 @@ func TestPlayground_ConcurrentRunsMergeVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python", Code: []byte("b = 3\nc = 3"), KeepVars: yes()})
-	if !fast.Vars.Saved {
-		t.Fatalf("fast run: %+v", fast.Vars)
-	}
+	fast := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python", Code: []byte("print(a)\nb = 3\nc = 3"), KeepVars: yes()})
 	o := slow.Wait()
-	if !o.Vars.Saved || strings.Join(o.Vars.Merged, ",") != "b,c" {
-		t.Fatalf("slow run: saved %v merged %v (want b,c): %s", o.Vars.Saved, o.Vars.Merged, o.Result.Stderr)
+	if !o.Vars.Saved || !fast.Vars.Saved {
+		t.Fatalf("saved: slow %+v, fast %+v", o.Vars, fast.Vars)
+	}
+	if fast.Result.StartedAt.Before(o.Result.FinishedAt) {
+		t.Fatalf("the second run started at %v, before the first ended at %v", fast.Result.StartedAt, o.Result.FinishedAt)
+	}
+	if got := strings.TrimSpace(string(fast.Result.Stdout)); got != "2" {
+		t.Fatalf("the second run saw a = %q, want the first run's 2", got)
 	}
 	check := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python", Code: []byte("print(a, b, c)"), KeepVars: yes()})
 	if got := strings.TrimSpace(string(check.Result.Stdout)); got != "2 3 3" {
@@ -359,5 +368,42 @@ func TestPlayground_WarnsOfShadowedModules(t *testing.T) {
 	}
 	if o := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python", Code: []byte("import mine; print(mine.y)")}); len(o.Warnings) != 0 {
 		t.Fatalf("a run that wrote nothing warned: %q", o.Warnings)
+	}
+}
+
+// The disk quota starts from all the workspace takes, however deep or
+// large (a listing stops at its bounds; the quota must not), and a run
+// that changes more files than a result lists says so.
+func TestPlayground_QuotaCountsTheWholeWorkspace(t *testing.T) {
+	needRuntime(t, "python")
+	pg, store := newPlayground(t, run.Overrides{})
+	sess, err := store.Create(sessions.CreateOptions{ID: "quota"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 MiB at the bottom of a tree deeper than a listing goes.
+	deep := filepath.Join(sess.WorkspaceDir(), strings.Repeat("d/", hostfs.MaxTreeDepth+2))
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(deep, "old"), bytes.Repeat([]byte("x"), 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	disk := uint64(3 << 19) // 1.5 MiB: room for 0.5 MiB more
+	o := mustRun(t, pg, playground.Request{Session: sess, Runtime: "python", Limits: run.Overrides{DiskBytes: &disk},
+		Code: []byte("open('/app/new', 'wb').write(b'y' * (1 << 20))")})
+	if o.Result.Outcome != run.OutcomeDiskLimit {
+		t.Fatalf("a 1 MiB write on top of 1 MiB, quota 1.5 MiB: %s (%s)", o.Result.Outcome, o.Result.Message)
+	}
+
+	many, err := store.Create(sessions.CreateOptions{ID: "many"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = mustRun(t, pg, playground.Request{Session: many, Runtime: "python",
+		Code: []byte(fmt.Sprintf("for i in range(%d): open(f'/app/f{i}', 'w').close()", run.MaxFileChanges+50))})
+	changes := len(o.Result.Files.Created) + len(o.Result.Files.Modified) + len(o.Result.Files.Deleted)
+	if o.Result.Outcome != run.OutcomeOK || changes != run.MaxFileChanges || !o.Result.FilesTruncated {
+		t.Fatalf("%d new files: outcome %s, %d changes listed, truncated %v", run.MaxFileChanges+50, o.Result.Outcome, changes, o.Result.FilesTruncated)
 	}
 }

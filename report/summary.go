@@ -37,8 +37,10 @@ func SummaryLine(res run.Result) string {
 		fmt.Fprintf(&b, " · stderr truncated (kept %s of %s)", run.FormatBytes(uint64(len(res.Stderr))), run.FormatBytes(uint64(res.StderrBytes)))
 	}
 	switch {
-	case res.FilesTruncated:
+	case res.FilesTruncated && res.Files.Empty():
 		b.WriteString(" · files not listed (the workspace holds too many to compare)")
+	case res.FilesTruncated:
+		fmt.Fprintf(&b, " · files: the first %d changes listed of more", len(res.Files.Created)+len(res.Files.Modified)+len(res.Files.Deleted))
 	case !res.Files.Empty():
 		fmt.Fprintf(&b, " · files +%d ~%d -%d", len(res.Files.Created), len(res.Files.Modified), len(res.Files.Deleted))
 	}

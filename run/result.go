@@ -105,6 +105,22 @@ type FileChanges struct {
 	Deleted []FileChange `json:"deleted"`
 }
 
+// MaxFileChanges bounds the changes a Result lists (created, modified and
+// deleted together): each is kept in the history, reports and answers.
+const MaxFileChanges = 1000
+
+// Cap keeps at most n changes, created first, then modified, then
+// deleted, and returns how many it dropped.
+func (c *FileChanges) Cap(n int) (dropped int) {
+	for _, list := range []*[]FileChange{&c.Created, &c.Modified, &c.Deleted} {
+		keep := min(len(*list), n)
+		dropped += len(*list) - keep
+		*list = (*list)[:keep]
+		n -= keep
+	}
+	return dropped
+}
+
 // Empty reports whether the run touched no file.
 func (c FileChanges) Empty() bool {
 	return len(c.Created) == 0 && len(c.Modified) == 0 && len(c.Deleted) == 0
@@ -172,7 +188,8 @@ type Result struct {
 	// Files lists what the run did to the workspace.
 	Files FileChanges `json:"files"`
 	// FilesTruncated is set when the workspace had more entries than can
-	// be listed; Files is then left empty rather than guessed.
+	// be listed (Files is then left empty rather than guessed), or the run
+	// changed more than MaxFileChanges files (Files lists the first ones).
 	FilesTruncated bool `json:"files_truncated,omitempty"`
 	// Disk is what the workspace took when the run ended.
 	Disk DiskUsage `json:"disk"`

@@ -178,11 +178,15 @@ func (r *Runner) runInSlot(ctx context.Context, h *Handle, job run.Job, emit fun
 			Limits: run.LimitsOf(job.Policy), Files: run.EmptyFileChanges()}
 	}
 	job.Workspace = workspace
-	// The listing before gives the disk quota its starting point too. A
-	// tree too large to list whole still counts what was listed: a lower
-	// bound, so the quota is never stricter than it says.
+	// The disk quota starts from what the workspace takes, counted whole
+	// (a listing stops at its bounds: a lower bound would let every run
+	// add a quota's worth). A tree too deep to count is taken as full.
+	usage, usageErr := hostfs.Measure(workspace)
+	if usageErr != nil {
+		usage = hostfs.Usage{Bytes: job.Policy.DiskBytes, Entries: job.Policy.DiskFiles}
+	}
+	job.Usage = run.DiskUsage{Bytes: usage.Bytes, Entries: usage.Entries}
 	before, beforeErr := hostfs.Scan(workspace)
-	job.Usage = run.DiskUsage{Bytes: before.Usage.Bytes, Entries: before.Usage.Entries}
 	res := r.exec.Execute(ctx, h.id, job, run.Hooks{Emit: emit, OnInput: h.attachInput})
 	res.QueuedFor = queuedFor
 	res.Files = run.EmptyFileChanges()
@@ -194,6 +198,9 @@ func (r *Runner) runInSlot(ctx context.Context, h *Handle, job run.Job, emit fun
 		res.FilesTruncated = true
 	case beforeErr == nil && afterErr == nil:
 		res.Files = hostfs.Diff(before, after)
+		if res.Files.Cap(run.MaxFileChanges) > 0 {
+			res.FilesTruncated = true
+		}
 	}
 	return res
 }

@@ -1,17 +1,14 @@
 package sessions
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gofrs/flock"
 	"github.com/wasmplay/wasmplay/hostfs"
-	"golang.org/x/sys/unix"
 )
 
 // Permissions: sessions hold code and output the user may not want others
@@ -123,39 +120,12 @@ func tryLockFile(path string) (fl *flock.Flock, ok bool, err error) {
 
 // dirSize returns the disk space (allocated blocks, so a sparse file
 // counts for what it holds, and a file with several links once) of
-// everything under dir. It walks by descriptor, strictly (hostfs), so a
-// link planted in a workspace cannot make it count files elsewhere, and
-// no path is too long to measure.
+// everything under dir, counted whole (hostfs.Measure): by descriptor and
+// strictly, so a link planted in a workspace cannot make it count files
+// elsewhere, and no number of entries makes it a lower bound.
 func dirSize(dir string) (int64, error) {
-	root, err := hostfs.OpenRoot(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer root.Close()
-	var total int64
-	seen := map[[2]uint64]bool{}
-	err = root.Walk(func(_ string, info fs.FileInfo) error {
-		st, ok := info.Sys().(*unix.Stat_t)
-		if !ok {
-			return nil
-		}
-		if st.Nlink > 1 && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			key := [2]uint64{st.Dev, st.Ino}
-			if seen[key] {
-				return nil
-			}
-			seen[key] = true
-		}
-		total += st.Blocks * 512
-		return nil
-	})
-	if errors.Is(err, hostfs.ErrTreeTooLarge) {
-		err = nil // a lower bound, as far as a listing goes
-	}
-	return total, err
+	u, err := hostfs.Measure(dir)
+	return int64(u.Bytes), err
 }
 
 // isRealDir reports whether path is a directory and not a symlink to one.

@@ -12,23 +12,25 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// A run holds a shared lock on the session's run.lock from before it
-// starts until it is recorded; deleting the session or resetting its
-// workspace needs the exclusive lock and does not wait for it. So a run
-// never loses its workspace or its history entry under it, and whoever
-// deletes is told why it cannot, whichever process runs.
+// A run holds the session's run.lock from before it starts until it is
+// recorded, so runs in one session take turns, whichever process starts
+// them: each is held to the workspace's disk quota from what the last one
+// left, never two of them to the same room. Deleting the session or
+// resetting its workspace needs the lock too and does not wait for it: a
+// run never loses its workspace or its history entry under it, and
+// whoever deletes is told why it cannot.
 
 // runLockRetry is how often BeginRun tries again while a delete or reset
 // holds the lock.
 const runLockRetry = 10 * time.Millisecond
 
 // BeginRun marks a run in progress in the session until end is called:
-// meanwhile Delete, Prune and ResetWorkspace refuse with ErrRunning.
-// While a delete or a reset is under way it waits (until ctx ends); a
-// session deleted meanwhile is ErrNotFound.
+// meanwhile Delete, Prune and ResetWorkspace refuse with ErrRunning. While
+// another run of the session, a delete or a reset is under way it waits
+// (until ctx ends); a session deleted meanwhile is ErrNotFound.
 func (s *Session) BeginRun(ctx context.Context) (end func(), err error) {
 	fl := flock.New(s.path(runLockFile), flock.SetFlag(os.O_CREATE|os.O_RDONLY), flock.SetPermissions(filePerm))
-	ok, err := fl.TryRLockContext(ctx, runLockRetry)
+	ok, err := fl.TryLockContext(ctx, runLockRetry)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, ErrNotFound)

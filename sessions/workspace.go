@@ -70,6 +70,9 @@ func cleanRelPath(p string) (string, error) {
 	if c == "." {
 		return bad("names the workspace itself")
 	}
+	if why := hostfs.PathProblem(c); why != "" {
+		return bad(why)
+	}
 	return c, nil
 }
 

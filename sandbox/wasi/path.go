@@ -13,13 +13,14 @@ import (
 
 // Bounds of what a guest may create, so that every tree it leaves can be
 // listed, exported and deleted by the host.
+// They are the host's rules for every workspace (hostfs.PathProblem).
 const (
 	// MaxPathBytes bounds a path from its preopened directory.
-	MaxPathBytes = 1024
+	MaxPathBytes = hostfs.MaxPathBytes
 	// MaxDepth bounds how many directories deep an entry may be.
-	MaxDepth = 128
+	MaxDepth = hostfs.MaxDepth
 	// maxNameBytes is the longest name of one entry (Linux's NAME_MAX).
-	maxNameBytes = 255
+	maxNameBytes = hostfs.MaxNameBytes
 	// maxPathArg bounds any path argument.
 	maxPathArg = 4096
 )
