@@ -85,3 +85,23 @@ func openDirAt(dir *os.File, name string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }
+
+func TestMountProblem(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want string // "" for none
+	}{
+		{t.TempDir(), ""},
+		{"/proc/self", "proc"},
+		{"/sys", "sysfs"},
+		{"/dev", "devices"},
+		{"/", "mounted beneath"},
+		{"/nonexistent-wasmplay-dir", "no such file"},
+	}
+	for _, tt := range tests {
+		got := MountProblem(tt.dir)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("MountProblem(%s) = %q, want one naming %q", tt.dir, got, tt.want)
+		}
+	}
+}

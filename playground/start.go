@@ -99,7 +99,7 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	if req.Demo != nil && req.Demo.Stdin != "" && !req.Interactive {
 		policy.Stdin = []byte(req.Demo.Stdin)
 	}
-	if err := errors.Join(checkEnv(rt, policy.Env), policy.Validate()); err != nil {
+	if err := errors.Join(checkEnv(rt, policy.Env), policy.Validate(), checkMounts(policy.Mounts)); err != nil {
 		return nil, err
 	}
 	keep, err := keepVars(rt, sess, req.KeepVars)
@@ -156,6 +156,18 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	}
 	r.h = h
 	return r, nil
+}
+
+// checkMounts refuses host directories a guest must not read through:
+// kernel file systems, devices, and trees with other mounts beneath.
+func checkMounts(mounts []run.Mount) error {
+	var errs []error
+	for _, m := range mounts {
+		if why := hostfs.MountProblem(m.HostPath); why != "" {
+			errs = append(errs, &run.FieldError{Field: run.FieldMounts, Problem: fmt.Sprintf("%s: %s", m.GuestPath, why)})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // origin fills in who asked when the front end did not say.
