@@ -244,6 +244,16 @@ func conflicts(all []scanned, self, id, name string, newID bool) error {
 		if name != "" && (strings.EqualFold(o.id, name) || strings.EqualFold(o.sum.Name, name)) {
 			return fmt.Errorf("name %q is already used by session %s: %w", name, displayName(o.id, o.sum.Name), ErrExists)
 		}
+		// A session with a UUID is reached by a prefix of it, as people
+		// abbreviate them; a new ID or name that is such a prefix would
+		// take that reference over (an exact match wins over a prefix).
+		_, uuidErr := uuid.Parse(o.id)
+		for _, ref := range []string{id, name} {
+			if uuidErr == nil && ref != "" && (newID || ref == name) && len(ref) < len(o.id) &&
+				strings.HasPrefix(strings.ToLower(o.id), strings.ToLower(ref)) {
+				return fmt.Errorf("%q begins the ID of session %s, which it would no longer reach by it: %w", ref, displayName(o.id, o.sum.Name), ErrExists)
+			}
+		}
 	}
 	return nil
 }

@@ -543,3 +543,23 @@ func TestStore_LastOpened(t *testing.T) {
 		t.Errorf("the record shows in List: %+v", list)
 	}
 }
+
+// A new name or ID that begins a UUID session's ID would take over the
+// short reference people use for it; it is refused. Prefixes of IDs
+// people chose are not references anyone abbreviates, and stay allowed.
+func TestStore_CreateRefusesAUUIDPrefix(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	u := mustCreate(t, st, CreateOptions{})
+	mustCreate(t, st, CreateOptions{ID: "test2"})
+	prefix := u.ID()[:8]
+	if _, err := st.Create(CreateOptions{Name: prefix}); !errors.Is(err, ErrExists) {
+		t.Errorf("name %s (a prefix of %s): %v", prefix, u.ID(), err)
+	}
+	if _, err := st.Create(CreateOptions{ID: strings.ToUpper(prefix)}); !errors.Is(err, ErrExists) && !errors.Is(err, ErrInvalidID) {
+		t.Errorf("ID %s: %v", prefix, err)
+	}
+	if got, err := st.Resolve(prefix); err != nil || got.ID() != u.ID() {
+		t.Errorf("Resolve(%s) = %v, %v; want %s", prefix, got, err, u.ID())
+	}
+	mustCreate(t, st, CreateOptions{ID: "test"})
+}
