@@ -240,14 +240,18 @@ func TestSweepTemp_OnlyTheDead(t *testing.T) {
 	// A process that has exited: its PID names a directory nobody owns.
 	cmd := exec.Command("true")
 	must(t, cmd.Run())
-	dead := filepath.Join(os.TempDir(), "wasmplay-"+strconv.Itoa(cmd.Process.Pid)+"-workspace-x")
+	dead := filepath.Join(os.TempDir(), "wasmplay-"+pidNamespace()+"."+strconv.Itoa(cmd.Process.Pid)+"-workspace-x")
 	must(t, os.MkdirAll(filepath.Join(dead, "inner"), 0o755))
 	other := filepath.Join(os.TempDir(), "not-wasmplay-1-x")
 	must(t, os.Mkdir(other, 0o755))
+	// The same PID in another PID namespace (another container sharing
+	// the directory) may be alive there: left alone.
+	elsewhere := filepath.Join(os.TempDir(), "wasmplay-1."+strconv.Itoa(cmd.Process.Pid)+"-workspace-x")
+	must(t, os.Mkdir(elsewhere, 0o755))
 	if n := SweepTemp(); n < 1 {
 		t.Errorf("swept %d", n)
 	}
-	for _, p := range []string{mine, other} {
+	for _, p := range []string{mine, other, elsewhere} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s was swept: %v", p, err)
 		}

@@ -9,9 +9,12 @@ import (
 	"syscall"
 )
 
-// Scratch directories are named wasmplay-<pid>-<what>-<random>, so that
-// the leftovers of a process that died (killed, or the machine lost power)
-// can be told apart from those of one still running and swept.
+// Scratch directories are named wasmplay-<pidns>.<pid>-<what>-<random>,
+// so that the leftovers of a process that died (killed, or the machine
+// lost power) can be told apart from those of one still running and
+// swept. The PID namespace is in the name because a PID means nothing in
+// another one (containers sharing /tmp or /dev/shm); a sweep also leaves
+// alone what another user owns.
 const tempPrefix = "wasmplay-"
 
 // ShmDir is where scratch directories that only the host writes go first:
@@ -36,7 +39,22 @@ func ShmTempDir(what string) (string, error) {
 }
 
 func pattern(what string) string {
-	return tempPrefix + strconv.Itoa(os.Getpid()) + "-" + what + "-"
+	return tempPrefix + pidNamespace() + "." + strconv.Itoa(os.Getpid()) + "-" + what + "-"
+}
+
+// pidNamespace names this process's PID namespace by its inode ("0" when
+// it cannot be read).
+func pidNamespace() string {
+	link, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return "0"
+	}
+	// "pid:[4026531836]"
+	ino := strings.TrimSuffix(strings.TrimPrefix(link, "pid:["), "]")
+	if _, err := strconv.ParseUint(ino, 10, 64); err != nil {
+		return "0"
+	}
+	return ino
 }
 
 // SweepTemp removes the scratch directories of wasmplay processes that no
@@ -44,15 +62,20 @@ func pattern(what string) string {
 // many it removed.
 func SweepTemp() int {
 	removed := 0
+	ns, uid := pidNamespace(), uint32(os.Getuid())
 	for _, dir := range []string{os.TempDir(), ShmDir} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue
 		}
 		for _, e := range entries {
-			pid, ok := ownerPID(e.Name())
-			if !ok || pid == os.Getpid() || alive(pid) {
+			pidNS, pid, ok := ownerPID(e.Name())
+			if !ok || pidNS != ns || pid == os.Getpid() || alive(pid) {
 				continue
+			}
+			info, err := e.Info()
+			if st, isUnix := info.Sys().(*syscall.Stat_t); err != nil || !isUnix || st.Uid != uid {
+				continue // another user's: not ours to judge
 			}
 			if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
 				removed++
@@ -62,18 +85,23 @@ func SweepTemp() int {
 	return removed
 }
 
-// ownerPID reads the process ID from a scratch directory's name.
-func ownerPID(name string) (int, bool) {
+// ownerPID reads the PID namespace and the process ID from a scratch
+// directory's name.
+func ownerPID(name string) (ns string, pid int, ok bool) {
 	rest, ok := strings.CutPrefix(name, tempPrefix)
 	if !ok {
-		return 0, false
+		return "", 0, false
 	}
-	digits, _, ok := strings.Cut(rest, "-")
+	owner, _, ok := strings.Cut(rest, "-")
 	if !ok {
-		return 0, false
+		return "", 0, false
+	}
+	ns, digits, ok := strings.Cut(owner, ".")
+	if !ok {
+		return "", 0, false // another wasmplay's naming: left alone
 	}
 	pid, err := strconv.Atoi(digits)
-	return pid, err == nil && pid > 0
+	return ns, pid, err == nil && pid > 0
 }
 
 // alive reports whether a process exists (a zombie counts as gone).

@@ -55,10 +55,11 @@ func (s *Server) HTTPHandler(token string) http.Handler {
 
 // requireToken lets through only requests with the bearer token.
 func requireToken(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		// The scheme is case-insensitive (RFC 9110); the token is not.
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wasmplay"`)
 			http.Error(w, "Unauthorized: give the token from the wasmplay config directory as Authorization: Bearer TOKEN", http.StatusUnauthorized)
 			return

@@ -20,7 +20,7 @@ type bearer struct {
 
 func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
+	r.Header.Set("Authorization", "bearer "+b.token) // the scheme in any case
 	return b.next.RoundTrip(r)
 }
 
@@ -45,6 +45,8 @@ func TestHTTP_Walls(t *testing.T) {
 		{"wrong token", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+strings.Repeat("x", len(token))) },
 			strings.NewReader(initialize), http.StatusUnauthorized, "Unauthorized"},
 		{"token without Bearer", func(r *http.Request) { r.Header.Set("Authorization", token) },
+			strings.NewReader(initialize), http.StatusUnauthorized, "Unauthorized"},
+		{"token after another scheme", func(r *http.Request) { r.Header.Set("Authorization", "Basic "+token) },
 			strings.NewReader(initialize), http.StatusUnauthorized, "Unauthorized"},
 		{"another site", func(r *http.Request) {
 			r.Header.Set("Authorization", "Bearer "+token)
