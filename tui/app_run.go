@@ -81,12 +81,19 @@ func (m *Model) startRun() tea.Cmd {
 	req := playground.Request{Session: sv.sess, Runtime: t.runtime, Code: code, Interactive: true, Demo: demo,
 		Origin: sessions.Origin{Kind: sessions.OriginPerson, Client: "wasmplay app"}}
 	sv.starting = true
+	var waiting tea.Cmd
+	if len(sv.remotes) > 0 {
+		// Runs in a session take turns (one quota, one set of kept
+		// variables): this one starts when the other process's ends.
+		waiting = m.setFlash("another run is in flight in this session ("+originLabel(sv.remotes[0].info.Origin)+
+			"'s): yours starts when it ends", false)
+	}
 	pg, id := m.deps.Playground, sv.sess.ID()
 	start := func() tea.Msg {
 		r, err := pg.Start(context.Background(), req)
 		return runStartedMsg{id: id, tab: t, code: code, demo: demo, run: r, err: err}
 	}
-	return tea.Batch(m.do(start), m.autosaveTab(sv, t))
+	return tea.Batch(m.do(start), m.autosaveTab(sv, t), waiting)
 }
 
 // runStarted shows a run that started (or why it did not) and follows it.
