@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wasmplay/wasmplay/run"
 	"golang.org/x/sys/unix"
@@ -43,6 +44,8 @@ const (
 // ("" when it does not).
 func PathProblem(rel string) string {
 	switch {
+	case !utf8.ValidString(rel):
+		return "not valid UTF-8"
 	case len(rel) > MaxPathBytes:
 		return fmt.Sprintf("longer than %d bytes", MaxPathBytes)
 	case strings.Count(rel, "/")+1 > MaxDepth:

@@ -336,3 +336,21 @@ probe("files through links", many_through_links)
 		t.Errorf("the workspace holds %d entries, past its quota of 60", n)
 	}
 }
+
+// Names that are not UTF-8 are refused (WASI paths are UTF-8): shown as
+// U+FFFD they would look like, and be reached as, another file.
+func TestWalls_NamesAreUTF8(t *testing.T) {
+	needRuntime(t, "python")
+	ws := t.TempDir()
+	got, res := wallProbes(t, ws, probePrelude+`
+probe("invalid name", lambda: open(b"/app/\xff\xfe".decode("utf-8", "surrogateescape"), "w").close())
+probe("valid name", lambda: open("/app/\ufffd\ufffd", "w").close())
+`, run.DefaultPolicy())
+	if got["invalid name"] != "EILSEQ" || got["valid name"] != "ok None" {
+		t.Fatalf("probes %v (%s)", got, res.Stderr)
+	}
+	entries, _ := os.ReadDir(ws)
+	if len(entries) != 1 {
+		t.Fatalf("workspace holds %d entries, want the valid one only", len(entries))
+	}
+}

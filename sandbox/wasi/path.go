@@ -4,6 +4,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
@@ -37,6 +38,11 @@ func pathArg(mem []byte, ptr, n int32) (string, errno) {
 	p := string(b)
 	if strings.IndexByte(p, 0) >= 0 {
 		return "", errInval
+	}
+	if !utf8.ValidString(p) {
+		// WASI paths are UTF-8; a name that is not would show as U+FFFD
+		// in every listing, the same as another file's real name.
+		return "", errIlseq
 	}
 	if p == "" {
 		return "", errNoent
