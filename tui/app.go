@@ -157,6 +157,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleRunEvent(msg)
 	case liveMsg:
 		return m, m.handleLive(msg)
+	case runsDiffLoadedMsg:
+		return m, m.runsDiffLoaded(msg)
+	case startRunMsg:
+		if m.current != nil && m.current.sess.ID() == msg.id {
+			return m, m.startRun()
+		}
+		return m, nil
 	case editRunLoadedMsg:
 		return m, m.editRunLoaded(msg)
 	case askApprovalSetMsg:

@@ -207,7 +207,9 @@ func (m *Model) carryOut(sv *sessionView, in intent, cmd tea.Cmd) tea.Cmd {
 	case openRunIntent:
 		return tea.Batch(cmd, m.do(runRecordCmd(sv.sess, in.n)))
 	case editRunIntent:
-		return tea.Batch(cmd, m.do(editRunCmd(sv.sess, in.n)))
+		return tea.Batch(cmd, m.do(editRunCmd(sv.sess, in)))
+	case diffRunsIntent:
+		return tea.Batch(cmd, m.do(runsDiffCmd(sv.sess, in.a, in.b)))
 	case *filesRequest:
 		return tea.Batch(cmd, m.filesRequest(in))
 	case *outputRequest:

@@ -329,20 +329,25 @@ func approvalDiff(req live.ApprovalRequest) string {
 	return strings.TrimRight(d, "\n")
 }
 
-// editRunIntent asks for a past run's code in the scratch tab.
-type editRunIntent struct{ n int }
-
-// editRunLoadedMsg delivers a run's code to edit.
-type editRunLoadedMsg struct {
-	id  string
-	rec sessions.RunRecord
-	err error
+// editRunIntent asks for a past run's code in the scratch tab, and with
+// rerun to run it again at once.
+type editRunIntent struct {
+	n     int
+	rerun bool
 }
 
-func editRunCmd(sess *sessions.Session, n int) tea.Cmd {
+// editRunLoadedMsg delivers a run's code to edit (or run again).
+type editRunLoadedMsg struct {
+	id    string
+	rec   sessions.RunRecord
+	rerun bool
+	err   error
+}
+
+func editRunCmd(sess *sessions.Session, in editRunIntent) tea.Cmd {
 	return func() tea.Msg {
-		rec, err := sess.Run(n)
-		return editRunLoadedMsg{id: sess.ID(), rec: rec, err: err}
+		rec, err := sess.Run(in.n)
+		return editRunLoadedMsg{id: sess.ID(), rec: rec, rerun: in.rerun, err: err}
 	}
 }
 
@@ -375,10 +380,18 @@ func (m *Model) editRunLoaded(msg editRunLoadedMsg) tea.Cmd {
 	if msg.rec.Origin != nil {
 		by = " (" + originLabel(*msg.rec.Origin) + "'s)"
 	}
+	if msg.rerun {
+		cmds = append(cmds, m.afterEdit(nil), m.setFlash(fmt.Sprintf("running run %d's code%s again, as yours", msg.rec.Number, by), false))
+		return tea.Sequence(tea.Batch(cmds...), func() tea.Msg { return startRunMsg{id: msg.id} })
+	}
 	cmds = append(cmds, m.afterEdit(nil), m.setFlash(fmt.Sprintf("run %d's code%s is in the scratch tab: %s runs it as yours",
 		msg.rec.Number, by, m.keys.Run.Help().Key), false))
 	return tea.Batch(cmds...)
 }
+
+// startRunMsg asks to run the current tab of session id (sent after the
+// tab was filled, so the run takes what is in it).
+type startRunMsg struct{ id string }
 
 // askApprovalSetMsg reports the session's approval switch changed.
 type askApprovalSetMsg struct {

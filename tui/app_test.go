@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmplay/wasmplay/run"
 )
@@ -120,8 +121,11 @@ func TestApp_HelpListsBindings(t *testing.T) {
 	h.waitFor("scratch · python")
 	h.key("f1")
 	h.waitFor("Keys", "Everywhere", "cancel run", "Output", "Files", "Runs")
-	h.key("pgdown")
-	h.key("pgdown")
+	// Page down until the editor's keys show (the list grows with them).
+	for i := 0; i < 8 && !(strings.Contains(h.screen(), "Editor (when focused)") && strings.Contains(h.screen(), "undo")); i++ {
+		h.key("pgdown")
+		time.Sleep(50 * time.Millisecond)
+	}
 	h.waitFor("Editor (when focused)", "undo")
 	h.key("esc")
 	h.waitFor("scratch · python")

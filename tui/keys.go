@@ -33,6 +33,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Open key.Binding
 	Preview, NewFile, Rename, Delete key.Binding
 	Refresh, EditRun                 key.Binding
+	RerunRun, MarkRun, DiffRuns      key.Binding
 
 	// Dialogs.
 	Confirm, Back key.Binding
@@ -95,6 +96,9 @@ func DefaultKeyMap() KeyMap {
 		Delete:   b("d", "delete", "d"),
 		Refresh:  b("R", "refresh", "R"),
 		EditRun:  b("e", "edit the run's code in the scratch tab", "e"),
+		RerunRun: b("r", "run the run's code again, as yours", "r"),
+		MarkRun:  b("space", "mark the run to compare", "space"),
+		DiffRuns: b("d", "compare with the marked (or previous) run", "d"),
 
 		Confirm: b("enter", "confirm", "enter"),
 		Back:    b("esc", "close", "esc"),
@@ -113,6 +117,7 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"apply_budget": &k.ApplyBudget, "copy_report": &k.CopyReport, "copy_json": &k.CopyJSON,
 		"next_tab": &k.NextTab, "prev_tab": &k.PrevTab, "close_tab": &k.CloseTab, "jump_error": &k.JumpError,
 		"demos": &k.Demos, "approvals": &k.Approvals, "ask_approval": &k.AskApproval, "edit_run": &k.EditRun,
+		"rerun_run": &k.RerunRun, "mark_run": &k.MarkRun, "diff_runs": &k.DiffRuns,
 		"output_search": &k.OutSearch, "output_next": &k.OutNext, "output_prev": &k.OutPrev,
 		"output_copy": &k.OutCopy, "output_clear": &k.OutClear, "output_follow": &k.OutFollow,
 		"output_top": &k.OutTop, "output_end": &k.OutEnd, "send_eof": &k.SendEOF,
@@ -184,7 +189,7 @@ func (k KeyMap) Groups() []HelpGroup {
 		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
 			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
 		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
-		{"Runs", []key.Binding{k.Up, k.Down, k.Open, k.EditRun}},
+		{"Runs", []key.Binding{k.Up, k.Down, k.Open, k.EditRun, k.RerunRun, k.MarkRun, k.DiffRuns}},
 		{"Dialogs", []key.Binding{k.Confirm, k.Back}},
 	}
 }

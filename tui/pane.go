@@ -236,11 +236,34 @@ func (r *runsPane) title() string { return "Runs" }
 func (r *runsPane) view(c paneContext) string { return r.render(c.st, c.focused) }
 
 func (r *runsPane) key(msg tea.KeyPressMsg, keys KeyMap) (intent, tea.Cmd, bool) {
-	if key.Matches(msg, keys.EditRun) {
-		if s, ok := r.at(r.cursor); ok {
-			return editRunIntent{n: s.Number}, nil, true
+	s, ok := r.at(r.cursor)
+	switch {
+	case key.Matches(msg, keys.EditRun), key.Matches(msg, keys.RerunRun):
+		if ok {
+			return editRunIntent{n: s.Number, rerun: key.Matches(msg, keys.RerunRun)}, nil, true
 		}
 		return nil, nil, true
+	case key.Matches(msg, keys.MarkRun):
+		switch {
+		case !ok:
+		case r.marked == s.Number:
+			r.marked = 0 // unmarked
+		default:
+			r.marked = s.Number
+		}
+		return nil, nil, true
+	case key.Matches(msg, keys.DiffRuns):
+		if !ok {
+			return nil, nil, true
+		}
+		other := r.marked
+		if other == 0 || other == s.Number {
+			other = s.Number - 1 // no mark: against the run before
+		}
+		if other < 1 {
+			return nil, nil, true
+		}
+		return diffRunsIntent{a: min(other, s.Number), b: max(other, s.Number)}, nil, true
 	}
 	used, n := r.handleKey(msg, keys)
 	if n > 0 {

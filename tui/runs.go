@@ -19,6 +19,7 @@ type runsPane struct {
 	runs   []sessions.RunSummary // oldest first, as the history keeps them
 	cursor int                   // index into the newest-first view
 	offset int
+	marked int // the run marked to compare (its number; 0: none)
 	err    string
 	width  int
 	height int
@@ -124,7 +125,11 @@ func (r *runsPane) render(st Styles, focused bool) string {
 		for j, v := range values {
 			cells[j] = cell(v, runsColumns[j].width, runsColumns[j].right)
 		}
-		number := cell(itoa(s.Number), 4, false)
+		mark := ""
+		if s.Number == r.marked {
+			mark = "*"
+		}
+		number := cell(itoa(s.Number)+mark, 4, false)
 		outcome := cell(outcomeIcon(o)+" "+outcomeLabel(o), 15, false)
 		rest := " " + strings.Join(cells, " ") + " " + sanitize(s.CodeHead, 4)
 		line := fitLine(number+" "+outcome+rest, w)

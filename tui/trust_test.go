@@ -133,3 +133,39 @@ func TestApp_ReopensTheLastSession(t *testing.T) {
 		t.Fatalf("the app reopened %s, not mine, the session it last showed", id)
 	}
 }
+
+// Runs are first-class: compared side by side with the run before or a
+// marked one, and run again with one key.
+func TestApp_RunsCompareAndRerun(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 140, 40, "compare")
+	h.waitFor("scratch · python")
+	h.setCode("print('first version')\n")
+	h.key("ctrl+r")
+	h.waitFor("run 1 · ok")
+	h.setCode("print('second version')\n")
+	h.key("ctrl+r")
+	h.waitFor("run 2 · ok")
+	h.key("alt+5")
+	h.key("d") // the newest run against the one before
+	s := h.waitFor("Run 1 against run 2", "print('first version')", "print('second version')")
+	if !strings.Contains(s, "first version") || !strings.Contains(s, "│") {
+		t.Fatalf("no side-by-side comparison:\n%s", s)
+	}
+	h.key("esc")
+	h.key("down")
+	h.key("r") // run 1 again, as the person's run 3
+	h.waitFor("run 3 · ok")
+	runs, err := h.model.current.sess.Runs()
+	if err != nil || len(runs) != 3 || runs[2].CodeHead != "print('first version')" {
+		t.Fatalf("history after the re-run: %+v, %v", runs, err)
+	}
+	// Mark run 2, move to run 3, compare the two.
+	h.key("alt+5")
+	h.key("down")
+	h.key("space")
+	h.waitFor("2*")
+	h.key("up")
+	h.key("d")
+	h.waitFor("Run 2 against run 3")
+}
