@@ -414,6 +414,16 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 	id := run.ID(0)
 	sv.out.append(lineHeader, id, fmt.Sprintf("◆ run %d from the history · %s · %s", rec.Number, rec.Runtime,
 		rec.StartedAt.Local().Format("2006-01-02 15:04:05")))
+	// Its code and what it read, then what it printed: the whole run.
+	code := strings.Split(strings.TrimRight(rec.Code, "\n"), "\n")
+	for i, l := range code {
+		sv.out.append(lineNote, id, fmt.Sprintf("%4d │ %s", i+1, l))
+	}
+	if rec.Stdin != "" {
+		for _, l := range strings.Split(strings.TrimRight(rec.Stdin, "\n"), "\n") {
+			sv.out.append(lineInput, id, "› "+l)
+		}
+	}
 	if rec.Stdout != "" {
 		sv.out.write(id, run.Stdout, []byte(rec.Stdout))
 		sv.out.closeOpen()
@@ -438,7 +448,8 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 	sv.out.followOut = true
 	sv.out.scrollToEnd()
 	m.setFocus(PaneOutput)
-	return m.setFlash(fmt.Sprintf("run %d: its code is in the history (wasmplay sessions show %s --run %d)", rec.Number, sv.sess.ID(), rec.Number), false)
+	return m.setFlash(fmt.Sprintf("run %d: its code, input and output are in the output pane · in the runs pane %s edits it, %s runs it again, %s compares",
+		rec.Number, m.keys.EditRun.Help().Key, m.keys.RerunRun.Help().Key, m.keys.DiffRuns.Help().Key), false)
 }
 
 // applySuggestedBudget sets the suggested fuel budget and runs again.

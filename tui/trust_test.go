@@ -30,7 +30,7 @@ func TestApp_ReportIsOfTheRunItNames(t *testing.T) {
 	h.key("alt+5")
 	h.key("down")
 	h.key("enter")
-	h.waitFor("run 1 from the history")
+	h.waitFor("run 1 from the history", "1 │ print('first run')")
 	h.key("alt+r")
 	h.waitFor("Markdown report copied")
 	data, err := os.ReadFile(filepath.Join(h.model.current.sess.Dir(), "reports", "run-1-report.md"))
