@@ -258,3 +258,38 @@ func TestErrorLocation_Captured(t *testing.T) {
 		})
 	}
 }
+
+// The call chain of a real traceback, innermost first: the line that
+// raised, then each caller in the user's code.
+func TestUserFrames_Captured(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []int
+	}{
+		{"py_nested_frames", []int{2, 5, 7}},
+		{"js_nested_frames", []int{2, 5, 7}},
+		{"py_name_error", nil}, // checked below: one frame at most
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := loadCaptured(t, tt.name)
+			frames := UserFrames(c.Result.Stderr, c.Runtime)
+			if tt.lines == nil {
+				if len(frames) > 1 {
+					t.Fatalf("frames %+v", frames)
+				}
+				return
+			}
+			var got []int
+			for _, f := range frames {
+				got = append(got, f.Line)
+			}
+			if !slices.Equal(got, tt.lines) {
+				t.Fatalf("frames at lines %v, want %v", got, tt.lines)
+			}
+			if frames[0].Message == "" || frames[1].Message != "" {
+				t.Errorf("the exception belongs to the innermost frame only: %+v", frames)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package guidance
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -267,4 +268,42 @@ func ErrorLocation(stderr string, runtime string) (Location, bool) {
 		return Location{Message: f.exception}, false
 	}
 	return Location{Line: fr.line, Column: fr.column, Message: f.exception}, true
+}
+
+// maxUserFrames bounds the frames UserFrames returns (a deep recursion
+// repeats the same few lines).
+const maxUserFrames = 50
+
+// UserFrames lists every frame of an error report that is in the user's
+// code, innermost first (the line ErrorLocation names, when there is one,
+// comes first), each line once: the call chain a person walks to find the
+// frame that is wrong, usually a caller. The first carries the exception
+// as its Message. runtime is a canonical runtime name.
+func UserFrames(stderr string, runtime string) []Location {
+	tb, known := tracebacks[runtime]
+	if !known {
+		return nil
+	}
+	f := tb.parse(strings.ToValidUTF8(stderr, "\uFFFD"))
+	frames := slices.Clone(f.frames)
+	if runtime == runtimes.Python {
+		slices.Reverse(frames) // Python lists the outermost first
+	}
+	var out []Location
+	seen := map[int]bool{}
+	if first, ok := tb.locate(f); ok {
+		out = append(out, Location{Line: first.line, Column: first.column, Message: f.exception})
+		seen[first.line] = true
+	}
+	for _, fr := range frames {
+		if len(out) >= maxUserFrames {
+			break
+		}
+		if !userFile(fr.file) || fr.line <= 0 || seen[fr.line] {
+			continue
+		}
+		seen[fr.line] = true
+		out = append(out, Location{Line: fr.line, Column: fr.column})
+	}
+	return out
 }

@@ -257,11 +257,26 @@ func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
 			sv.out.append(lineHint, id, "  • "+step)
 		}
 	}
-	if !res.Success {
-		if loc, ok := guidance.ErrorLocation(string(res.Stderr), sv.runRuntime); ok && sv.runTab != nil {
-			sv.runTab.ed.SetMarks([]editor.Mark{{Line: loc.Line, Kind: editor.Error, Message: loc.Message}})
-			sv.out.append(lineHint, id, fmt.Sprintf("line %d is marked in the editor · %s jumps to it", loc.Line, m.keys.JumpError.Help().Key))
+	if frames := guidance.UserFrames(string(res.Stderr), sv.runRuntime); !res.Success && len(frames) > 0 && sv.runTab != nil {
+		// Every frame in the user's code is marked: the line that raised,
+		// and its callers (where the mistake usually is).
+		marks := []editor.Mark{{Line: frames[0].Line, Kind: editor.Error, Message: frames[0].Message}}
+		for i, f := range frames[1:] {
+			marks = append(marks, editor.Mark{Line: f.Line, Kind: editor.Warning,
+				Message: fmt.Sprintf("caller %d of %d on the way to line %d: %s", i+1, len(frames)-1, frames[0].Line, frames[0].Message)})
 		}
+		sv.runTab.ed.SetMarks(marks)
+		sv.runTab.frame = -1
+		hint := fmt.Sprintf("line %d is marked in the editor · %s jumps to it", frames[0].Line, m.keys.JumpError.Help().Key)
+		if n := len(frames) - 1; n > 0 {
+			callers := "callers"
+			if n == 1 {
+				callers = "caller"
+			}
+			hint = fmt.Sprintf("line %d and its %d %s are marked in the editor · %s walks them, innermost first", frames[0].Line,
+				n, callers, m.keys.JumpError.Help().Key)
+		}
+		sv.out.append(lineHint, id, hint)
 	}
 	if fa := o.Fuel; fa.Suggested > 0 {
 		sv.out.append(lineHint, id, fmt.Sprintf("fuel %s: %s applies a budget of %s and runs again",

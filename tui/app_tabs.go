@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
 // autosaveTab saves a tab's text into the session if it changed.
@@ -166,13 +169,27 @@ func (m *Model) jumpToError() tea.Cmd {
 	if sv == nil {
 		return nil
 	}
-	for i, t := range sv.tabs {
-		if marks := t.ed.Marks(); len(marks) > 0 {
-			sv.active = i
-			t.ed.GotoLine(marks[0].Line)
-			m.setFocus(PaneEditor)
-			return m.setFlash(fmt.Sprintf("line %d: %s", marks[0].Line, marks[0].Message), false)
+	// The marked tab: the active one first, then the others.
+	order := []int{sv.active}
+	for i := range sv.tabs {
+		if i != sv.active {
+			order = append(order, i)
 		}
+	}
+	for _, i := range order {
+		t := sv.tabs[i]
+		marks := t.ed.Marks()
+		if len(marks) == 0 {
+			continue
+		}
+		// The error first, then its callers by line; each press the next.
+		slices.SortStableFunc(marks, func(a, b editor.Mark) int { return cmp.Compare(b.Kind, a.Kind) })
+		t.frame = (t.frame + 1) % len(marks)
+		mk := marks[t.frame]
+		sv.active = i
+		t.ed.GotoLine(mk.Line)
+		m.setFocus(PaneEditor)
+		return m.setFlash(fmt.Sprintf("line %d (%d of %d): %s", mk.Line, t.frame+1, len(marks), mk.Message), false)
 	}
 	return m.setFlash("no error line is marked", false)
 }

@@ -31,6 +31,8 @@ type editorTab struct {
 	// approval, for a tab opened to edit an agent's run before it runs,
 	// is the request: running the tab answers it. Never autosaved.
 	approval *live.ApprovalRequest
+	// frame is the mark the jump key last went to (-1: none yet).
+	frame int
 }
 
 // bufferName is the session buffer the tab autosaves into.

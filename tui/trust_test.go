@@ -169,3 +169,18 @@ func TestApp_RunsCompareAndRerun(t *testing.T) {
 	h.key("d")
 	h.waitFor("Run 2 against run 3")
 }
+
+// Every frame of a traceback in the user's code is marked, and the jump
+// key walks them: the line that raised, then its callers.
+func TestApp_TracebackFramesWalked(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "frames")
+	h.waitFor("scratch · python")
+	h.setCode("def g(x):\n    return 1 / x\n\ndef f():\n    return g(0)\n\nf()\n")
+	h.key("ctrl+r")
+	h.waitFor("line 2 and its 2 callers are marked")
+	for _, want := range []string{"line 2 (1 of 3): ZeroDivisionError", "line 5 (2 of 3): caller 1 of 2", "line 7 (3 of 3)", "line 2 (1 of 3)"} {
+		h.key("alt+e")
+		h.waitFor(want)
+	}
+}
