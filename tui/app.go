@@ -82,6 +82,7 @@ type Model struct {
 
 	approvals  []live.ApprovalRequest // agents' runs waiting for the person, oldest first
 	nextRemote uint64                 // names other processes' runs in the output pane
+	findQuery  string                 // what ctrl+f last looked for
 }
 
 type clickInfo struct {

@@ -142,6 +142,12 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, true
 	case key.Matches(msg, k.CloseTab):
 		return m.closeTab(), true
+	case key.Matches(msg, k.Find):
+		return m.openFind(), true
+	case key.Matches(msg, k.FindNext), key.Matches(msg, k.FindPrev):
+		return m.findAgain(key.Matches(msg, k.FindPrev)), true
+	case key.Matches(msg, k.GotoLine):
+		return m.openGotoLine(), true
 	case key.Matches(msg, k.JumpError):
 		return m.jumpToError(), true
 	}

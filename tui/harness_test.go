@@ -181,11 +181,14 @@ func parseKey(s string) tea.KeyPressMsg {
 		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "backspace": tea.KeyBackspace,
 		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
 		"home": tea.KeyHome, "end": tea.KeyEnd, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
-		"f1": tea.KeyF1, "f2": tea.KeyF2, "f4": tea.KeyF4, "f5": tea.KeyF5, "f6": tea.KeyF6, "space": tea.KeySpace,
+		"f1": tea.KeyF1, "f2": tea.KeyF2, "f3": tea.KeyF3, "f4": tea.KeyF4, "f5": tea.KeyF5, "f6": tea.KeyF6, "space": tea.KeySpace,
 	}
 	if r, ok := special[name]; ok {
 		k.Code = r
 	} else {
+		if len([]rune(name)) != 1 {
+			panic("parseKey: no such key in the test harness: " + s) // add it to special
+		}
 		k.Code = []rune(name)[0]
 		if k.Mod == 0 {
 			k.Text = name

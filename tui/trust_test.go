@@ -184,3 +184,33 @@ func TestApp_TracebackFramesWalked(t *testing.T) {
 		h.waitFor(want)
 	}
 }
+
+// Find (with next and previous) and go-to-line in the editor.
+func TestApp_FindAndGotoLine(t *testing.T) {
+	h := newHarness(t, 120, 40, "find")
+	h.waitFor("scratch · python")
+	h.setCode("a = 1\nneedle = 2\nb = 3\nprint(needle)\n")
+	h.key("ctrl+f")
+	h.waitFor("Find in the editor")
+	for _, r := range "needle" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor(`"needle" on line 2`)
+	h.key("f3")
+	h.waitFor(`"needle" on line 4`)
+	h.key("shift+f3")
+	h.waitFor(`"needle" on line 2`)
+	h.key("ctrl+g")
+	h.waitFor("Go to line (1-5)")
+	h.key("9")
+	h.key("enter")
+	h.waitFor("line: give a number from 1 to 5")
+	h.key("backspace")
+	h.key("3")
+	h.key("enter")
+	h.waitFor("scratch · python")
+	if line, _ := h.model.current.activeTab().ed.Cursor(); line != 3 {
+		t.Fatalf("cursor on line %d after going to line 3", line)
+	}
+}
