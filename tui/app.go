@@ -83,6 +83,7 @@ type Model struct {
 	approvals  []live.ApprovalRequest // agents' runs waiting for the person, oldest first
 	nextRemote uint64                 // names other processes' runs in the output pane
 	findQuery  string                 // what ctrl+f last looked for
+	register   string                 // the editor's last copy or cut, pasted where the terminal will not share its clipboard
 }
 
 type clickInfo struct {
@@ -158,6 +159,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleRunEvent(msg)
 	case liveMsg:
 		return m, m.handleLive(msg)
+	case editor.CopiedMsg:
+		return m, m.copiedText(msg)
+	case editor.PasteUnansweredMsg:
+		return m, m.pasteFromRegister()
 	case runsDiffLoadedMsg:
 		return m, m.runsDiffLoaded(msg)
 	case startRunMsg:

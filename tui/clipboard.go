@@ -2,11 +2,14 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/wasmplay/wasmplay/guidance"
 	"github.com/wasmplay/wasmplay/report"
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
 // copyRunOutput copies the shown output of a run to the clipboard.
@@ -56,4 +59,38 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 // the packages the guest could have imported.
 func (m *Model) matchOptions(code []byte) guidance.MatchOptions {
 	return guidance.MatchOptions{AvailablePackages: m.deps.Packages, Code: code}
+}
+
+// copiedText keeps what the editor copied, for pasting where the terminal
+// does not answer clipboard reads, and says what was copied.
+func (m *Model) copiedText(msg editor.CopiedMsg) tea.Cmd {
+	m.register = msg.Text
+	what := "copied"
+	if msg.Cut {
+		what = "cut"
+	}
+	lines := strings.Count(msg.Text, "\n")
+	if !strings.HasSuffix(msg.Text, "\n") {
+		lines++
+	}
+	unit := "lines"
+	if lines == 1 {
+		unit = "line"
+	}
+	return m.setFlash(fmt.Sprintf("%s %d %s (%s) · ctrl+v pastes it here; the system clipboard gets it too where the terminal allows (OSC 52)",
+		what, lines, unit, run.FormatBytes(uint64(len(msg.Text)))), false)
+}
+
+// pasteFromRegister pastes the last copy in the app when the terminal did
+// not answer the clipboard read.
+func (m *Model) pasteFromRegister() tea.Cmd {
+	sv := m.current
+	if sv == nil || sv.activeTab() == nil || m.focus != PaneEditor {
+		return nil
+	}
+	if m.register == "" {
+		return m.setFlash("nothing to paste: this terminal does not share its clipboard; use its own paste (often ctrl+shift+v)", true)
+	}
+	sv.activeTab().ed.Paste(m.register)
+	return tea.Batch(m.afterEdit(nil), m.setFlash("pasted your last copy in wasmplay (the terminal did not share its clipboard)", false))
 }

@@ -214,3 +214,20 @@ func TestApp_FindAndGotoLine(t *testing.T) {
 		t.Fatalf("cursor on line %d after going to line 3", line)
 	}
 }
+
+// Copy and paste work inside the app where the terminal does not answer
+// clipboard reads (the test terminal never does, as tmux often does not).
+func TestApp_CopyPasteWithoutATerminalClipboard(t *testing.T) {
+	h := newHarness(t, 120, 40, "clip")
+	h.waitFor("scratch · python")
+	h.setCode("first = 1\nsecond = 2\n")
+	h.key("ctrl+home")
+	h.key("alt+c") // no selection: the line
+	h.waitFor("copied 1 line")
+	h.key("ctrl+end")
+	h.key("ctrl+v")
+	h.waitFor("pasted your last copy in wasmplay")
+	if got := h.model.current.activeTab().ed.Value(); got != "first = 1\nsecond = 2\nfirst = 1\n" {
+		t.Fatalf("after copy and paste: %q", got)
+	}
+}

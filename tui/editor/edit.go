@@ -2,6 +2,7 @@ package editor
 
 import (
 	"slices"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -217,24 +218,60 @@ func (m *Model) copyText() (text string, from, to pos) {
 	return string(m.buf.line(l)) + "\n", from, to
 }
 
+// CopiedMsg says text was copied (or cut): it went to the system
+// clipboard through OSC 52, which not every terminal honours, so the
+// root keeps it too, to paste where the terminal cannot.
+type CopiedMsg struct {
+	// Text is what was copied.
+	Text string
+	// Cut is true when it was also deleted.
+	Cut bool
+}
+
+// PasteUnansweredMsg says the terminal did not answer a paste's clipboard
+// read within PasteWait: the root pastes what it keeps (see Paste).
+type PasteUnansweredMsg struct{}
+
+// PasteWait is how long a paste waits for the terminal's clipboard.
+const PasteWait = 300 * time.Millisecond
+
+// pasteWaitMsg ends the wait of paste number seq.
+type pasteWaitMsg struct{ seq int }
+
+// copied is the command that reports a copy.
+func copied(text string, cut bool) tea.Cmd {
+	return tea.Batch(tea.SetClipboard(text), func() tea.Msg { return CopiedMsg{Text: text, Cut: cut} })
+}
+
 // copy puts the selection (or line) on the system clipboard.
 func (m *Model) copy() tea.Cmd {
 	text, _, _ := m.copyText()
-	return tea.SetClipboard(text)
+	return copied(text, false)
 }
 
 // cut copies, then deletes the selection (or line).
 func (m *Model) cut() tea.Cmd {
 	text, from, to := m.copyText()
 	if from == to {
-		return tea.SetClipboard(text)
+		return copied(text, false)
 	}
 	m.change(kindOther, from, to, nil)
 	m.selecting = false
 	m.cursor = m.buf.clamp(from)
 	m.commit()
-	return tea.SetClipboard(text)
+	return copied(text, true)
 }
+
+// askPaste reads the terminal's clipboard, and gives up after PasteWait.
+func (m *Model) askPaste() tea.Cmd {
+	m.pastePending = true
+	m.pasteSeq++
+	seq := m.pasteSeq
+	return tea.Batch(tea.ReadClipboard, tea.Tick(PasteWait, func(time.Time) tea.Msg { return pasteWaitMsg{seq: seq} }))
+}
+
+// Paste inserts text at the cursor (replacing a selection), as a paste.
+func (m *Model) Paste(text string) { m.paste(text) }
 
 // indentLines adds one indent level in front of every non-empty line the
 // selection touches; the selection grows to keep covering the same text.

@@ -73,6 +73,7 @@ type Model struct {
 
 	marks        []Mark
 	pastePending bool // a clipboard read was asked for by Paste
+	pasteSeq     int  // numbers the clipboard reads, so a late wait ends only its own
 	dragging     bool // the left mouse button is down in the text
 
 	now func() time.Time // the clock, for undo grouping (tests replace it)

@@ -32,6 +32,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.pastePending = false
 			m.paste(msg.Content)
 		}
+	case pasteWaitMsg:
+		if m.pastePending && msg.seq == m.pasteSeq {
+			m.pastePending = false
+			return func() tea.Msg { return PasteUnansweredMsg{} }
+		}
 	case tea.MouseClickMsg:
 		m.click(msg.Mouse())
 	case tea.MouseMotionMsg:
@@ -144,8 +149,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Cut):
 		return m.cut()
 	case key.Matches(msg, k.Paste):
-		m.pastePending = true
-		return tea.ReadClipboard
+		return m.askPaste()
 	case key.Matches(msg, k.Undo):
 		m.undo()
 	case key.Matches(msg, k.Redo):

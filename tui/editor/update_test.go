@@ -15,12 +15,40 @@ func clipboardText(t *testing.T, cmd tea.Cmd) string {
 	if cmd == nil {
 		t.Fatal("no command")
 	}
-	msg := cmd()
 	want := reflect.TypeOf(tea.SetClipboard("")())
-	if reflect.TypeOf(msg) != want {
-		t.Fatalf("command returned %T, want %v", msg, want)
+	var text string
+	var copied *CopiedMsg
+	for _, msg := range run(cmd) {
+		switch {
+		case reflect.TypeOf(msg) == want:
+			text = reflect.ValueOf(msg).String()
+		default:
+			if c, ok := msg.(CopiedMsg); ok {
+				copied = &c
+			}
+		}
 	}
-	return reflect.ValueOf(msg).String()
+	if copied == nil || copied.Text != text {
+		t.Fatalf("a copy of %q was not reported to the root (%+v)", text, copied)
+	}
+	return text
+}
+
+// run runs a command and those of the batches it returns, and gives
+// their messages.
+func run(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, run(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
 }
 
 func TestMotionKeys(t *testing.T) {
@@ -174,10 +202,14 @@ func TestCopyCutPaste(t *testing.T) {
 	m.SetValue("ab")
 	keys(t, m, "right")
 	cmds = keys(t, m, "ctrl+v")
-	if len(cmds) != 1 || reflect.TypeOf(cmds[0]()) != reflect.TypeOf(tea.ReadClipboard()) {
+	msgs := run(cmds[0]) // the clipboard read, and the end of its wait
+	if len(cmds) != 1 || len(msgs) != 2 || reflect.TypeOf(msgs[0]) != reflect.TypeOf(tea.ReadClipboard()) {
 		t.Fatal("ctrl+v did not ask for the clipboard")
 	}
 	m.Update(tea.ClipboardMsg{Content: "XY", Selection: 'c'})
+	if cmd := m.Update(msgs[1]); cmd != nil {
+		t.Fatal("the end of a wait that was answered reported no answer")
+	}
 	if got := m.Value(); got != "aXYb" {
 		t.Fatalf("clipboard answer: %q", got)
 	}
@@ -185,6 +217,16 @@ func TestCopyCutPaste(t *testing.T) {
 	m.Update(tea.ClipboardMsg{Content: "ZZ", Selection: 'c'})
 	if got := m.Value(); got != "aXYb" {
 		t.Fatalf("unrequested clipboard answer pasted: %q", got)
+	}
+	// A terminal that never answers: the wait ends and the root is told,
+	// to paste what it keeps.
+	msgs = run(keys(t, m, "ctrl+v")[0])
+	if got := run(m.Update(msgs[1])); len(got) != 1 || got[0] != (PasteUnansweredMsg{}) {
+		t.Fatalf("an unanswered paste reported %v", got)
+	}
+	m.Paste("kept")
+	if got := m.Value(); got != "aXYkeptb" {
+		t.Fatalf("Paste: %q", got)
 	}
 }
 
