@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/wasmplay/wasmplay/demos"
 	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
@@ -84,6 +85,9 @@ type Model struct {
 	nextRemote uint64                 // names other processes' runs in the output pane
 	findQuery  string                 // what ctrl+f last looked for
 	register   string                 // the editor's last copy or cut, pasted where the terminal will not share its clipboard
+	// pendingDemo is the gallery's demo to run once the demo session is
+	// open and current.
+	pendingDemo *demos.Demo
 }
 
 type clickInfo struct {
@@ -385,13 +389,21 @@ func (m *Model) switchTo(sv *sessionView) tea.Cmd {
 	m.current = sv
 	m.relayout()
 	m.setFocus(PaneEditor)
+	var demo tea.Cmd
+	if d := m.pendingDemo; d != nil && sv.sess.ID() == DemoSession {
+		m.pendingDemo = nil
+		demo = m.runDemo(*d)
+	}
 	store, id := m.deps.Playground.Store(), sv.sess.ID()
-	return m.do(func() tea.Msg {
+	if id == DemoSession {
+		return demo // the gallery's session is not one to come back to
+	}
+	return tea.Batch(demo, m.do(func() tea.Msg {
 		if err := store.MarkOpened(id); err != nil {
 			return flashMsg{text: "the app will not reopen this session next time: " + err.Error(), err: true}
 		}
 		return nil
-	})
+	}))
 }
 
 // View renders the screen.

@@ -70,12 +70,18 @@ func (d *demoDialog) view(st Styles, w, h int) string {
 	return strings.Join(rows, "\n")
 }
 
-// runDemo loads a demo into the scratch buffer of its runtime and runs
-// it with the demo's limits (the session's own limits are not changed).
+// DemoSession is the session the gallery runs in: demos never write into
+// the person's own workspace or history.
+const DemoSession = "demos"
+
+// runDemo switches to the demo session (opening it, made if missing),
+// loads the demo into the scratch buffer of its runtime there and runs it
+// with the demo's limits (the session's own limits are not changed).
 func (m *Model) runDemo(d demos.Demo) tea.Cmd {
 	sv := m.current
-	if sv == nil {
-		return nil
+	if sv == nil || sv.sess.ID() != DemoSession {
+		m.pendingDemo = &d
+		return tea.Batch(m.openSession(DemoSession), m.setFlash("demos run in their own session, "+DemoSession+": your sessions are left as they are", false))
 	}
 	if sv.run != nil {
 		return m.setFlash("a run is in flight in this session: wait for it or cancel it first", true)

@@ -231,3 +231,26 @@ func TestApp_CopyPasteWithoutATerminalClipboard(t *testing.T) {
 		t.Fatalf("after copy and paste: %q", got)
 	}
 }
+
+// The demo gallery runs in its own session: the person's workspace,
+// scratch buffer and history are left as they were.
+func TestApp_DemosRunInTheirOwnSession(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "mine")
+	h.waitFor("scratch · python")
+	h.setCode("print('my own code')\n")
+	mine := h.model.current
+	h.key("f2")
+	h.waitFor("Demo gallery")
+	h.key("enter")
+	h.waitFor("session "+DemoSession, "run 1 ·")
+	if h.model.current.sess.ID() != DemoSession {
+		t.Fatalf("the demo ran in %s", h.model.current.sess.ID())
+	}
+	if got := mine.scratchTab().ed.Value(); got != "print('my own code')\n" {
+		t.Errorf("the person's scratch buffer became %q", got)
+	}
+	if runs, _ := mine.sess.Runs(); len(runs) != 0 {
+		t.Errorf("the demo was recorded in the person's session: %+v", runs)
+	}
+}
