@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -26,12 +27,21 @@ const (
 	lineInput   // what the user sent to the guest's stdin
 )
 
-// outputLine is one logical line of the output pane. Text is sanitized.
+// outputLine is one logical line of the output pane. Text is plain and
+// safe to draw (sanitized, or rendered by a termStream); spans, when the
+// guest coloured parts of it, say how those are drawn.
 type outputLine struct {
-	text string
-	kind lineKind
-	run  run.ID // 0 for notes
+	text  string
+	spans []span
+	kind  lineKind
+	run   run.ID // 0 for notes
 }
+
+// spanCost is what a span counts against the pane's byte cap.
+const spanCost = 24
+
+// size is what the line counts against the pane's byte cap.
+func (l outputLine) size() int { return len(l.text) + 1 + spanCost*len(l.spans) }
 
 // defaultOutputCap bounds the text the pane keeps across runs.
 const defaultOutputCap = 4 << 20
@@ -44,10 +54,10 @@ type outputPane struct {
 	bytes     int
 	maxBytes  int
 	dropped   bool
-	open      [2]bool // the last line of each stream is still being written
-	lastOpen  int     // index of the open line (if any)
-	openKind  lineKind
-	followOut bool // stick to the bottom
+	open      [2]bool       // the last line of each stream is still being written
+	lastOpen  int           // index of the open line (if any)
+	streams   [2]termStream // stdout and stderr on their way to lines
+	followOut bool          // stick to the bottom
 
 	// Scroll position: the top visible row is row `topRow` of line `top`
 	// (lines wrap to the pane width).
@@ -87,75 +97,80 @@ func (o *outputPane) setSize(w, h int) {
 	}
 }
 
-// append adds a finished line.
+// append adds a finished line of the app's own (a header, a summary, a
+// hint). A run's header starts its output: the pane follows it, however
+// it was scrolled or searched before, so the new run is in view.
 func (o *outputPane) append(kind lineKind, run run.ID, text string) {
 	o.closeOpen()
 	for _, l := range strings.Split(text, "\n") {
 		o.push(outputLine{text: sanitize(l, 4), kind: kind, run: run})
 	}
+	if kind == lineHeader {
+		o.followOut = true
+	}
 	o.afterAppend()
 }
 
-// write adds streamed output. Chunks may split lines; a carriage return
-// rewrites the current line (progress bars), as a terminal would.
+// write adds streamed output, rendered as a terminal would show it (see
+// termStream): chunks may split lines, characters and escape sequences
+// anywhere; a carriage return goes back to the start of the line so later
+// text overwrites it (progress bars); SGR colours are kept, every other
+// sequence is dropped.
 func (o *outputPane) write(id run.ID, stream run.Stream, data []byte) {
-	kind := lineStdout
+	kind, other := lineStdout, lineStderr
 	if stream == run.Stderr {
-		kind = lineStderr
-	}
-	other := lineStderr
-	if kind == lineStderr {
-		other = lineStdout
+		kind, other = lineStderr, lineStdout
 	}
 	// Output of the other stream ends the open line, so the streams stay
 	// apart and in order.
 	if o.open[other] {
 		o.closeOpen()
 	}
-	text := string(data)
-	for len(text) > 0 {
-		nl := strings.IndexByte(text, '\n')
-		piece := text
-		if nl >= 0 {
-			piece = text[:nl]
-		}
-		if cr := strings.LastIndexByte(piece, '\r'); cr >= 0 {
-			// Keep only what follows the last carriage return.
-			if o.open[kind] {
-				o.setOpenText("")
-			}
-			piece = piece[cr+1:]
-		}
-		if o.open[kind] {
-			o.setOpenText(o.lines[o.lastOpen].text + sanitize(piece, 4))
-		} else {
-			o.push(outputLine{text: sanitize(piece, 4), kind: kind, run: id})
-			o.open[kind] = true
-			o.lastOpen = len(o.lines) - 1
-			o.openKind = kind
-		}
-		if nl < 0 {
-			break
-		}
+	t := &o.streams[kind]
+	if t.run != id {
 		o.open[kind] = false
-		text = text[nl+1:]
+		t.reset(id)
+	}
+	t.feed(data, func(text string, spans []span) {
+		o.putStreamLine(kind, id, text, spans)
+		o.open[kind] = false
+	})
+	if o.open[kind] || len(t.cells) > 0 {
+		text, spans := t.line()
+		o.putStreamLine(kind, id, text, spans)
 	}
 	o.afterAppend()
 }
 
-func (o *outputPane) setOpenText(text string) {
+// putStreamLine sets the open line of a stream, or adds it (open) if
+// there is none.
+func (o *outputPane) putStreamLine(kind lineKind, id run.ID, text string, spans []span) {
+	if !o.open[kind] {
+		o.push(outputLine{text: text, spans: spans, kind: kind, run: id})
+		o.open[kind] = true
+		o.lastOpen = len(o.lines) - 1
+		return
+	}
 	l := &o.lines[o.lastOpen]
-	o.bytes += len(text) - len(l.text)
-	l.text = text
+	o.bytes -= l.size()
+	l.text, l.spans = text, spans
+	o.bytes += l.size()
 }
 
+// closeOpen ends the lines being written: what comes next starts a new
+// line. The streams keep their colours and any sequence they are in.
 func (o *outputPane) closeOpen() {
+	for k := range o.open {
+		if o.open[k] {
+			o.streams[k].endLine()
+		}
+	}
 	o.open = [2]bool{}
 }
 
 func (o *outputPane) push(l outputLine) {
 	o.lines = append(o.lines, l)
-	o.bytes += len(l.text) + 1
+	o.bytes += l.size()
 }
 
 // afterAppend enforces the cap (dropping the oldest lines) and follows.
@@ -163,12 +178,13 @@ func (o *outputPane) afterAppend() {
 	if o.bytes > o.maxBytes {
 		drop := 0
 		for drop < len(o.lines)-1 && o.bytes > o.maxBytes*3/4 {
-			o.bytes -= len(o.lines[drop].text) + 1
+			o.bytes -= o.lines[drop].size()
 			drop++
 		}
-		o.lines = append([]outputLine{{text: "[older output dropped: the pane keeps the last " +
-			run.FormatBytes(uint64(o.maxBytes*3/4)) + "; runs keep theirs in the session history]", kind: lineNote}},
-			o.lines[drop:]...)
+		note := outputLine{text: "[older output dropped: the pane keeps the last " +
+			run.FormatBytes(uint64(o.maxBytes*3/4)) + "; runs keep theirs in the session history]", kind: lineNote}
+		o.lines = append([]outputLine{note}, o.lines[drop:]...)
+		o.bytes += note.size()
 		o.dropped = true
 		o.lastOpen -= drop - 1
 		if o.lastOpen < 0 {
@@ -188,20 +204,50 @@ func (o *outputPane) afterAppend() {
 // clear empties the pane.
 func (o *outputPane) clear() {
 	o.lines, o.bytes, o.top, o.topRow = nil, 0, 0, 0
-	o.closeOpen()
+	o.closeOpen() // a run still writing keeps its colours and any sequence it is in
 	o.matches = nil
 	o.followOut = true
 }
 
 // rows wraps a line to the pane width.
 func (o *outputPane) rows(i int) []string {
-	w := max(o.width, 1)
-	text := o.lines[i].text
-	if text == "" {
-		return []string{""}
+	return wrapRows(o.lines[i].text, max(o.width, 1))
+}
+
+// wrapRows cuts plain text (no newlines, no escape sequences) into rows
+// of at most w cells, between grapheme clusters; joined, the rows are the
+// text again. A cluster wider than w gets a row of its own.
+func wrapRows(text string, w int) []string {
+	ascii := true
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
 	}
-	wrapped := ansi.Hardwrap(text, w, true)
-	return strings.Split(wrapped, "\n")
+	if ascii {
+		if len(text) <= w {
+			return []string{text}
+		}
+		rows := make([]string, 0, (len(text)+w-1)/w)
+		for len(text) > w {
+			rows = append(rows, text[:w])
+			text = text[w:]
+		}
+		return append(rows, text)
+	}
+	var rows []string
+	start, width := 0, 0
+	for i := 0; i < len(text); {
+		cluster, cw := ansi.FirstGraphemeCluster(text[i:], ansi.GraphemeWidth)
+		if width+cw > w && i > start {
+			rows = append(rows, text[start:i])
+			start, width = i, 0
+		}
+		width += cw
+		i += len(cluster)
+	}
+	return append(rows, text[start:])
 }
 
 // bodyHeight is the number of rows for output (minus the input or search
@@ -259,11 +305,12 @@ func (o *outputPane) scroll(delta int) {
 	o.followOut = o.atEnd()
 }
 
-// atEnd reports whether the last line is visible at the bottom.
+// atEnd reports whether the last line is visible at the bottom: the rows
+// from the view's top to the end fit in the pane.
 func (o *outputPane) atEnd() bool {
 	need := o.bodyHeight()
 	rows := len(o.rows(o.top)) - o.topRow
-	for i := o.top + 1; i < len(o.lines) && rows < need; i++ {
+	for i := o.top + 1; i < len(o.lines) && rows <= need; i++ {
 		rows += len(o.rows(i))
 	}
 	return rows <= need
@@ -451,16 +498,21 @@ func (o *outputPane) render(st Styles, focused bool) string {
 		matchSet[m] = true
 	}
 	for i, skip := o.top, o.topRow; i < len(o.lines) && len(rows) < h; i++ {
-		style := o.styleOf(st, o.lines[i].kind)
-		for _, r := range o.rows(i)[skip:] {
+		l := o.lines[i]
+		style := o.styleOf(st, l.kind)
+		off := 0
+		for k, r := range o.rows(i) {
 			if len(rows) == h {
 				break
 			}
-			if matchSet[i] && o.query != "" {
-				rows = append(rows, highlightMatches(r, o.query, style, st.Highlight))
-			} else {
-				rows = append(rows, style.Render(r))
+			if k >= skip {
+				q := ""
+				if matchSet[i] {
+					q = o.query
+				}
+				rows = append(rows, renderRow(r, off, l.spans, q, style, st))
 			}
+			off += len(r)
 		}
 		skip = 0
 	}
