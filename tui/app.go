@@ -193,7 +193,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.sessionOpened(msg)
 	case sessionOpenFailedMsg:
 		m.loading = false
-		cmd := m.setFlash("could not open the session: "+msg.err.Error(), true)
+		cmd := m.setFlash(openFailedText(msg.err), true)
 		if msg.showPicker || m.current == nil {
 			return m, tea.Batch(cmd, m.openPicker())
 		}
@@ -242,6 +242,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.fileRead(msg)
 	case pickerListMsg:
 		if p, ok := m.dialog.(*pickerDialog); ok {
+			p.held = msg.held
 			p.setList(msg.list, msg.err, m.currentID())
 		}
 		return m, nil

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +16,8 @@ import (
 // pickerListMsg delivers the session list to the picker.
 type pickerListMsg struct {
 	list []sessions.Summary
+	// held maps the sessions another wasmplay app has open to its PID.
+	held map[string]int
 	err  error
 }
 
@@ -32,6 +35,8 @@ type pickerDialog struct {
 	height  int
 	// agents names who runs code in each session now (other processes).
 	agents map[string]string
+	// held maps the sessions another app has open to its PID.
+	held map[string]int
 }
 
 func newPickerDialog() *pickerDialog {
@@ -56,7 +61,15 @@ func (m *Model) openPicker() tea.Cmd {
 	store := m.deps.Playground.Store()
 	return m.do(func() tea.Msg {
 		list, err := store.List()
-		return pickerListMsg{list: list, err: err}
+		held := map[string]int{}
+		for _, s := range list {
+			if sess, rerr := store.Resolve(s.ID); rerr == nil {
+				if pid, ok := sess.HeldElsewhere(); ok {
+					held[s.ID] = pid
+				}
+			}
+		}
+		return pickerListMsg{list: list, held: held, err: err}
 	})
 }
 
@@ -253,6 +266,9 @@ func (d *pickerDialog) view(st Styles, w, h int) string {
 		if who := d.agents[s.ID]; who != "" {
 			line += "  ▶ " + who + " running now"
 		}
+		if pid, ok := d.held[s.ID]; ok && s.ID != d.current {
+			line += "  ⊘ open in another app" + pidNote(pid)
+		}
 		if s.Error != "" {
 			line = fmt.Sprintf("%s %-22s unreadable: %s", mark, name, s.Error)
 		}
@@ -269,6 +285,29 @@ func (d *pickerDialog) view(st Styles, w, h int) string {
 		rows = append(rows, "", st.Error.Render(d.err))
 	}
 	return strings.Join(rows, "\n")
+}
+
+// openFailedText says why a session did not open; one another app holds
+// is explained with what to do.
+func openFailedText(err error) string {
+	var inUse *sessions.InUseError
+	if !errors.As(err, &inUse) {
+		return "could not open the session: " + err.Error()
+	}
+	name := inUse.Name
+	if name == "" {
+		name = inUse.ID
+	}
+	return fmt.Sprintf("session %s is open in another wasmplay app%s: close it there to open it here, or pick another",
+		sanitize(name, 4), pidNote(inUse.PID))
+}
+
+// pidNote is " (PID n)", or "" when the PID is not known.
+func pidNote(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (PID %d)", pid)
 }
 
 func dashIfEmpty(s string) string {

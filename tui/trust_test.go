@@ -254,3 +254,31 @@ func TestApp_DemosRunInTheirOwnSession(t *testing.T) {
 		t.Errorf("the demo was recorded in the person's session: %+v", runs)
 	}
 }
+
+// A session another app has open is marked in the picker, and choosing it
+// says why it does not open and what to do.
+func TestApp_SessionHeldByAnotherApp(t *testing.T) {
+	root := sessionsDir(t)
+	other, err := sessions.Open(root, sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := other.Create(sessions.CreateOptions{ID: "theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := held.AcquireOwner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	h := newHarnessAt(t, 140, 40, "mine", root)
+	h.waitFor("scratch · python")
+	h.key("ctrl+o")
+	h.waitFor("theirs", "open in another app")
+	for _, r := range "theirs" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("session theirs is open in another wasmplay app")
+}
