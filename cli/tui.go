@@ -50,9 +50,7 @@ func runTUI(g *globals, o appOptions) error {
 		return usageError("config: %v", err)
 	}
 	keys := tui.DefaultKeyMap()
-	if err := keys.Remap(cfg.Keys); err != nil {
-		return usageError("config: %v", err)
-	}
+	keyWarnings := keys.Remap(cfg.Keys)
 	configLayer, err := cfg.Policy.Layer()
 	if err != nil {
 		return usageError("config: %v", err)
@@ -78,6 +76,9 @@ func runTUI(g *globals, o appOptions) error {
 	defer stopServing()
 	served := make(chan error, 1)
 	var notice strings.Builder
+	for _, w := range keyWarnings {
+		fmt.Fprintf(&notice, "config: %s\n", w)
+	}
 	if o.mcp != "" {
 		srv, hub, err := g.mcpServerOver(cfg, reg, store, rn, "wasmplay app")
 		if err != nil {
@@ -227,8 +228,8 @@ func newKeysCommand(g *globals) *cobra.Command {
 				return err
 			}
 			keys := tui.DefaultKeyMap()
-			if err := keys.Remap(cfg.Keys); err != nil {
-				return usageError("config: %v", err)
+			for _, w := range keys.Remap(cfg.Keys) {
+				fmt.Fprintln(g.stderr, "wasmplay: config: "+w)
 			}
 			for _, line := range keys.Describe() {
 				fmt.Fprintln(g.stdout, line)

@@ -3,7 +3,9 @@ package tui
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 )
@@ -154,8 +156,11 @@ func (k KeyMap) Describe() []string {
 	return out
 }
 
-// Remap applies the config file's [keys] table: action = [keys].
-func (k *KeyMap) Remap(remap map[string][]string) error {
+// Remap applies the config file's [keys] table: action = [keys]. What it
+// cannot apply (an unknown action, no keys, a key name no terminal sends)
+// is left at its default and named in the warnings it returns, so a typo
+// in the config never keeps the app from starting.
+func (k *KeyMap) Remap(remap map[string][]string) (warnings []string) {
 	binds := k.bindings()
 	names := make([]string, 0, len(remap))
 	for name := range remap {
@@ -165,16 +170,57 @@ func (k *KeyMap) Remap(remap map[string][]string) error {
 	for _, name := range names {
 		b, ok := binds[name]
 		if !ok {
-			return fmt.Errorf("keys: unknown action %q (known: %s)", name, strings.Join(k.Actions(), ", "))
+			warnings = append(warnings, fmt.Sprintf("keys: unknown action %q, ignored (wasmplay keys lists them)", name))
+			continue
 		}
-		keys := remap[name]
+		var keys []string
+		for _, key := range remap[name] {
+			if why := keyNameProblem(key); why != "" {
+				warnings = append(warnings, fmt.Sprintf("keys: %s: %q %s, ignored", name, key, why))
+				continue
+			}
+			keys = append(keys, key)
+		}
 		if len(keys) == 0 {
-			return fmt.Errorf("keys: %s: give at least one key", name)
+			warnings = append(warnings, fmt.Sprintf("keys: %s: no usable key given, %s kept", name, strings.Join(b.Keys(), "/")))
+			continue
 		}
 		b.SetKeys(keys...)
 		b.SetHelp(strings.Join(keys, "/"), b.Help().Desc)
 	}
-	return nil
+	return warnings
+}
+
+// namedKeys are the key names besides single characters, as Bubble Tea
+// spells them.
+var namedKeys = map[string]bool{
+	"enter": true, "esc": true, "tab": true, "space": true, "backspace": true, "delete": true, "insert": true,
+	"home": true, "end": true, "pgup": true, "pgdown": true, "up": true, "down": true, "left": true, "right": true,
+}
+
+// keyNameProblem says why a key name is not one a terminal sends ("" when
+// it is): modifiers, then one character, a function key or a named key.
+func keyNameProblem(name string) string {
+	parts := strings.Split(name, "+")
+	base := parts[len(parts)-1]
+	if name == "+" || strings.HasSuffix(name, "++") {
+		base = "+"
+		parts = parts[:len(parts)-1]
+	}
+	for _, mod := range parts[:len(parts)-1] {
+		switch mod {
+		case "ctrl", "alt", "shift", "meta", "super", "hyper":
+		default:
+			return fmt.Sprintf("has an unknown modifier %q (ctrl, alt, shift)", mod)
+		}
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(base, "f")); strings.HasPrefix(base, "f") && err == nil && n >= 1 && n <= 63 {
+		return ""
+	}
+	if namedKeys[base] || utf8.RuneCountInString(base) == 1 {
+		return ""
+	}
+	return "is not a key name (a character, f1-f63, or enter, esc, tab, space, backspace, delete, insert, home, end, pgup, pgdown, up, down, left, right)"
 }
 
 // HelpGroup is one section of the help screen.

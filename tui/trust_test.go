@@ -282,3 +282,26 @@ func TestApp_SessionHeldByAnotherApp(t *testing.T) {
 	h.key("enter")
 	h.waitFor("session theirs is open in another wasmplay app")
 }
+
+func TestKeyMap_RemapWarnsAndKeepsGoing(t *testing.T) {
+	k := DefaultKeyMap()
+	warnings := k.Remap(map[string][]string{
+		"run":         {"f9", "ctrl+shift+x"},
+		"no_such":     {"f1"},
+		"save":        {"ctlr+s"},
+		"quit":        {"banana"},
+		"copy_report": {},
+	})
+	if got := strings.Join(k.Run.Keys(), ","); got != "f9,ctrl+shift+x" {
+		t.Errorf("run remapped to %s", got)
+	}
+	if got := strings.Join(k.Save.Keys(), ","); got != "ctrl+s" {
+		t.Errorf("a bad key replaced save's: %s", got)
+	}
+	joined := strings.Join(warnings, "\n")
+	for _, want := range []string{`unknown action "no_such"`, `"ctlr+s" has an unknown modifier "ctlr"`, `"banana" is not a key name`, "copy_report: no usable key"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q lack %q", joined, want)
+		}
+	}
+}
