@@ -6,7 +6,7 @@
 #
 # 1. types a Python program that writes /app/out.txt, runs it with ctrl+r,
 #    and checks that its output, the fuel figure and out.txt in the file
-#    browser all appear;
+#    browser all appear, and that lines ending in \r\n are shown;
 # 2. runs `while True: pass`, checks that its fuel moves live, cancels it
 #    with ctrl+c, and checks the app is still usable (a third run works);
 # 3. keeps variables between runs and imports a package;
@@ -78,14 +78,18 @@ keys M-a
 type_line 'import pathlib'
 type_line 'p = pathlib.Path("/app/out.txt")'
 type_line 'p.write_text("written by e2e")'
+# Lines ending in \r\n (Windows CSV, much LLM code) are shown, not blanked
+# by their \r. The text is split in the code, so only the output pane (at
+# the screen's left edge, after its border) has it whole.
+type_line 'import sys; sys.stdout.write("crlf" + " one\r\n" + "crlf" + " two\r\n")'
 keys -l 'print("e2e says", p.read_text())'
 keys C-r
-WAIT=60 wait_for "e2e says written by e2e" "run 1 · ok" "out.txt"
+WAIT=60 wait_for "e2e says written by e2e" "run 1 · ok" "out.txt" "│crlf one" "│crlf two"
 s=$(screen)
 grep -qE 'fuel [0-9.]+[kMG]? of 1\.0T' <<<"$s" || { screen >&2; die "no fuel figure in the run summary"; }
 grep -qE '[0-9.]+[kMG]? / 1\.0T' <<<"$s" || { screen >&2; die "no fuel figure in the metrics pane"; }
 [ -f "$WORK/sessions"/*/workspace/out.txt ] || die "out.txt is not in the session workspace"
-echo "e2e: output, fuel and out.txt shown"
+echo "e2e: output, \\r\\n lines, fuel and out.txt shown"
 
 # 2. An endless loop, canceled.
 keys M-a
