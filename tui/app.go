@@ -6,6 +6,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,7 @@ type Model struct {
 	nextRemote uint64                 // names other processes' runs in the output pane
 	findQuery  string                 // what ctrl+f last looked for
 	register   string                 // the editor's last copy or cut, pasted where the terminal will not share its clipboard
+	messages   []loggedMessage        // the footer's messages, oldest first (the message log)
 	// pendingDemo is the gallery's demo to run once the demo session is
 	// open and current.
 	pendingDemo *demos.Demo
@@ -309,6 +311,10 @@ func (m *Model) currentID() string {
 // setFlash shows a message in the footer for a few seconds.
 func (m *Model) setFlash(text string, isErr bool) tea.Cmd {
 	m.flash, m.flashErr = text, isErr
+	m.messages = append(m.messages, loggedMessage{at: time.Now(), text: text, err: isErr})
+	if len(m.messages) > maxMessages {
+		m.messages = m.messages[len(m.messages)-maxMessages:]
+	}
 	m.flashSeq++
 	seq := m.flashSeq
 	d := 4 * time.Second
@@ -513,7 +519,13 @@ func (m *Model) renderFooter() string {
 		if m.flashErr {
 			st = m.st.Error
 		}
-		return fitLine(" "+st.Render(sanitize(m.flash, 4)), m.width)
+		text := " " + sanitize(m.flash, 4)
+		if ansi.StringWidth(text) > m.width {
+			// Too long for the row: the log has it whole.
+			more := " … " + m.keys.Messages.Help().Key + " shows it all"
+			text = ansi.Truncate(text, max(m.width-ansi.StringWidth(more), 0), "") + more
+		}
+		return fitLine(st.Render(text), m.width)
 	}
 	k := m.keys
 	hints := [][2]string{{k.Run.Help().Key, "run"}}
@@ -533,12 +545,29 @@ func (m *Model) renderFooter() string {
 		hints = append(hints, [2]string{"enter", "open"}, [2]string{"space", "preview"}, [2]string{"n", "new"},
 			[2]string{"r", "rename"}, [2]string{"d", "delete"})
 	case PaneRuns:
-		hints = append(hints, [2]string{"enter", "show run"})
+		hints = append(hints, [2]string{"enter", "show run"}, [2]string{k.EditRun.Help().Key, "edit"},
+			[2]string{k.RerunRun.Help().Key, "run again"}, [2]string{k.DiffRuns.Help().Key, "compare"})
 	case PaneMetrics:
 		hints = append(hints, [2]string{k.Policy.Help().Key, "limits"}, [2]string{k.ApplyBudget.Help().Key, "apply suggestion"})
 	}
-	hints = append(hints, [2]string{k.Sessions.Help().Key, "sessions"}, [2]string{k.Help.Help().Key, "help"},
-		[2]string{k.Quit.Help().Key, "quit"})
+	hints = append(hints, [2]string{k.Sessions.Help().Key, "sessions"})
+	// Help and quit are always shown: the hints before them are dropped,
+	// last first, until the row fits.
+	tail := [][2]string{{k.Help.Help().Key, "help"}, {k.Quit.Help().Key, "quit"}}
+	width := func(hs [][2]string) int {
+		n := 1
+		for i, h := range hs {
+			if i > 0 {
+				n += 3
+			}
+			n += ansi.StringWidth(h[0]) + 1 + ansi.StringWidth(h[1])
+		}
+		return n
+	}
+	for len(hints) > 0 && width(append(slices.Clone(hints), tail...)) > m.width {
+		hints = hints[:len(hints)-1]
+	}
+	hints = append(hints, tail...)
 	var b strings.Builder
 	b.WriteString(" ")
 	for i, h := range hints {
@@ -548,4 +577,20 @@ func (m *Model) renderFooter() string {
 		b.WriteString(m.st.FooterKey.Render(h[0]) + " " + m.st.FooterDesc.Render(h[1]))
 	}
 	return fitLine(b.String(), m.width)
+}
+
+// maxMessages bounds the message log.
+const maxMessages = 200
+
+// loggedMessage is one message the footer showed.
+type loggedMessage struct {
+	at   time.Time
+	text string
+	err  bool
+}
+
+// openMessages shows the message log, newest last, each message whole.
+func (m *Model) openMessages() tea.Cmd {
+	m.dialog = &messagesDialog{messages: slices.Clone(m.messages)}
+	return nil
 }

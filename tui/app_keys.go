@@ -142,6 +142,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, true
 	case key.Matches(msg, k.CloseTab):
 		return m.closeTab(), true
+	case key.Matches(msg, k.Messages):
+		return m.openMessages(), true
 	case key.Matches(msg, k.Find):
 		return m.openFind(), true
 	case key.Matches(msg, k.FindNext), key.Matches(msg, k.FindPrev):

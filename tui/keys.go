@@ -24,6 +24,7 @@ type KeyMap struct {
 	ApplyBudget, CopyReport, CopyJSON     key.Binding
 	NextTab, PrevTab, CloseTab, JumpError key.Binding
 	Find, FindNext, FindPrev, GotoLine    key.Binding
+	Messages                              key.Binding
 	Demos, KeepState                      key.Binding
 	Approvals, AskApproval                key.Binding
 
@@ -77,6 +78,7 @@ func DefaultKeyMap() KeyMap {
 		FindNext:    b("f3", "find next", "f3"),
 		FindPrev:    b("shift+f3", "find previous", "shift+f3"),
 		GotoLine:    b("ctrl+g", "go to line", "ctrl+g"),
+		Messages:    b("alt+m", "message log", "alt+m"),
 		Demos:       b("f2", "demo gallery", "f2"),
 		KeepState:   b("alt+k", "keep variables between runs (on/off)", "alt+k"),
 		Approvals:   b("alt+p", "agent runs waiting for approval", "alt+p"),
@@ -123,7 +125,7 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"theme": &k.Theme, "runtime": &k.Runtime, "help": &k.Help, "zoom": &k.Zoom, "policy": &k.Policy,
 		"apply_budget": &k.ApplyBudget, "copy_report": &k.CopyReport, "copy_json": &k.CopyJSON,
 		"next_tab": &k.NextTab, "prev_tab": &k.PrevTab, "close_tab": &k.CloseTab, "jump_error": &k.JumpError,
-		"find": &k.Find, "find_next": &k.FindNext, "find_prev": &k.FindPrev, "goto_line": &k.GotoLine,
+		"messages": &k.Messages, "find": &k.Find, "find_next": &k.FindNext, "find_prev": &k.FindPrev, "goto_line": &k.GotoLine,
 		"demos": &k.Demos, "approvals": &k.Approvals, "ask_approval": &k.AskApproval, "edit_run": &k.EditRun,
 		"rerun_run": &k.RerunRun, "mark_run": &k.MarkRun, "diff_runs": &k.DiffRuns,
 		"output_search": &k.OutSearch, "output_next": &k.OutNext, "output_prev": &k.OutPrev,
@@ -237,7 +239,7 @@ func (k KeyMap) Groups() []HelpGroup {
 		{"Everywhere", []key.Binding{k.Run, k.Cancel, k.Quit, k.Save, k.NextPane, k.PrevPane,
 			k.FocusEditor, k.FocusOutput, k.FocusMetric, k.FocusFiles, k.FocusRuns, k.Zoom,
 			k.Sessions, k.NewSession, k.Runtime, k.Theme, k.Policy, k.ApplyBudget, k.CopyReport, k.CopyJSON,
-			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.Find, k.FindNext, k.FindPrev, k.GotoLine, k.KeepState, k.Approvals, k.AskApproval, k.Demos, k.Help}},
+			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.Find, k.FindNext, k.FindPrev, k.GotoLine, k.Messages, k.KeepState, k.Approvals, k.AskApproval, k.Demos, k.Help}},
 		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
 			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
 		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},

@@ -305,3 +305,31 @@ func TestKeyMap_RemapWarnsAndKeepsGoing(t *testing.T) {
 		}
 	}
 }
+
+// At 80x24 the footer keeps help and quit, and a message too long for it
+// can be read whole in the message log.
+func TestApp_SmallTerminalFooterAndMessageLog(t *testing.T) {
+	h := newHarness(t, 80, 24, "small")
+	h.waitFor("scratch · python")
+	for _, focus := range []string{"alt+1", "alt+2", "alt+4", "alt+5"} {
+		h.key(focus)
+		lines := strings.Split(h.waitFor("help"), "\n")
+		if footer := lines[len(lines)-1]; !strings.Contains(footer, "help") || !strings.Contains(footer, "quit") {
+			t.Fatalf("after %s the footer lost help or quit: %q", focus, footer)
+		}
+	}
+	h.key("alt+1")
+	h.key("ctrl+f")
+	h.waitFor("Find in the editor")
+	long := "a-search-term-long-enough-that-the-message-about-it-cannot-fit-in-eighty-columns"
+	for _, r := range long {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("alt+m shows it all")
+	h.key("alt+m")
+	s := h.waitFor("Messages")
+	if !strings.Contains(strings.ReplaceAll(s, "\n", ""), "is not in this tab") {
+		t.Fatalf("the log does not hold the whole message:\n%s", s)
+	}
+}
