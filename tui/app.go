@@ -349,7 +349,7 @@ func (m *Model) setFocus(p Pane) {
 			}
 		}
 	}
-	if m.zoomed {
+	if m.zoomed || m.layout.Cramped {
 		m.relayout()
 	}
 }
@@ -437,7 +437,7 @@ func (m *Model) render() string {
 	}
 	if m.layout.TooSmall {
 		msg := fmt.Sprintf("The terminal is %dx%d; wasmplay needs at least %dx%d.\nEnlarge the window, or press ctrl+q to quit.",
-			m.width, m.height, MinWidth, MinHeight)
+			m.width, m.height, FloorWidth, FloorHeight)
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, m.st.Warn.Render(msg))
 	}
 	layers := []*lipgloss.Layer{
@@ -500,6 +500,9 @@ func (m *Model) renderHeader() string {
 		}
 		if busy := len(m.runs); busy > 0 {
 			parts = append(parts, fmt.Sprintf("%d running", busy))
+		}
+		if m.layout.Cramped {
+			parts = append([]string{fmt.Sprintf("one pane at a time below %dx%d: alt+1-5 switch", MinWidth, MinHeight)}, parts...)
 		}
 	}
 	right := m.st.Header.Render(m.st.Theme.Name + " ")

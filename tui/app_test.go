@@ -113,7 +113,15 @@ func TestApp_NewAndSwitchSession(t *testing.T) {
 
 func TestApp_TooSmall(t *testing.T) {
 	h := newHarness(t, 70, 20, "")
-	h.waitFor("needs at least 80x24")
+	// Below 80x24 one pane at a time, switched as usual.
+	h.waitFor("one pane at a time", "Editor")
+	h.key("alt+2")
+	s := h.waitFor("Output")
+	if strings.Contains(s, "Editor") {
+		t.Fatalf("two panes at 70x20:\n%s", s)
+	}
+	tiny := newHarness(t, 25, 6, "")
+	tiny.waitFor("needs at least 30x8")
 }
 
 func TestApp_HelpListsBindings(t *testing.T) {

@@ -34,6 +34,10 @@ func (p Pane) String() string {
 const (
 	MinWidth  = 80
 	MinHeight = 24
+	// FloorWidth x FloorHeight is the least the app draws at all: below
+	// MinWidth x MinHeight (and above this) it shows one pane at a time.
+	FloorWidth  = 30
+	FloorHeight = 8
 )
 
 // Rect is a screen rectangle in cells. A pane's rectangle includes its
@@ -54,9 +58,12 @@ func (r Rect) Contains(x, y int) bool {
 type Layout struct {
 	// Width and Height are the terminal size.
 	Width, Height int
-	// TooSmall is set when the terminal is below MinWidth x MinHeight;
-	// nothing else is placed then.
+	// TooSmall is set when the terminal is below FloorWidth x
+	// FloorHeight; nothing else is placed then.
 	TooSmall bool
+	// Cramped is set below MinWidth x MinHeight: only the focused pane is
+	// placed, as when zoomed.
+	Cramped bool
 	// Header is the top row; Footer the bottom row.
 	Header, Footer Rect
 	// Panes holds each pane's rectangle; an empty one is hidden (zoom).
@@ -68,9 +75,12 @@ type Layout struct {
 // runs. zoomed gives the whole body to the focused pane.
 func ComputeLayout(width, height int, focused Pane, zoomed bool) Layout {
 	l := Layout{Width: width, Height: height}
-	if width < MinWidth || height < MinHeight {
+	if width < FloorWidth || height < FloorHeight {
 		l.TooSmall = true
 		return l
+	}
+	if width < MinWidth || height < MinHeight {
+		l.Cramped, zoomed = true, true
 	}
 	l.Header = Rect{X: 0, Y: 0, W: width, H: 1}
 	l.Footer = Rect{X: 0, Y: height - 1, W: width, H: 1}

@@ -55,9 +55,22 @@ func TestComputeLayout(t *testing.T) {
 }
 
 func TestComputeLayout_TooSmall(t *testing.T) {
-	for _, sz := range []struct{ w, h int }{{79, 24}, {80, 23}, {40, 10}, {0, 0}} {
+	// Below the floor nothing is placed.
+	for _, sz := range []struct{ w, h int }{{29, 24}, {80, 7}, {0, 0}} {
 		if l := ComputeLayout(sz.w, sz.h, PaneEditor, false); !l.TooSmall {
 			t.Errorf("%dx%d should be too small", sz.w, sz.h)
+		}
+	}
+	// Between the floor and the minimum, the focused pane alone.
+	for _, sz := range []struct{ w, h int }{{79, 24}, {80, 23}, {40, 10}, {30, 8}} {
+		l := ComputeLayout(sz.w, sz.h, PaneOutput, false)
+		if l.TooSmall || !l.Cramped {
+			t.Errorf("%dx%d: too small %v, cramped %v", sz.w, sz.h, l.TooSmall, l.Cramped)
+		}
+		for p := Pane(0); p < paneCount; p++ {
+			if (p == PaneOutput) == l.Panes[p].Empty() {
+				t.Errorf("%dx%d: %s visible=%v", sz.w, sz.h, p, !l.Panes[p].Empty())
+			}
 		}
 	}
 }
