@@ -88,6 +88,9 @@ func renderDialog(st Styles, d dialog, screenW, screenH int) (string, int, int) 
 type confirmDialog struct {
 	question string
 	yes      action
+	// back, if set, is the dialog the question was asked from: "no"
+	// returns to it, closing only the question.
+	back dialog
 }
 
 func (d *confirmDialog) title() string { return "Confirm" }
@@ -101,6 +104,9 @@ func (d *confirmDialog) update(msg tea.Msg) dialogResult {
 	case "y", "Y", "enter":
 		return closeWith(d.yes)
 	case "n", "N", "esc", "q":
+		if back := d.back; back != nil {
+			return closeWith(func(m *Model) tea.Cmd { m.dialog = back; return nil })
+		}
 		return closeWith(nil)
 	}
 	return stay(nil)

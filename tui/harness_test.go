@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -182,6 +183,9 @@ func parseKey(s string) tea.KeyPressMsg {
 		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
 		"home": tea.KeyHome, "end": tea.KeyEnd, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
 		"f1": tea.KeyF1, "f2": tea.KeyF2, "f3": tea.KeyF3, "f4": tea.KeyF4, "f5": tea.KeyF5, "f6": tea.KeyF6, "space": tea.KeySpace,
+	}
+	for i := 1; i <= 12; i++ {
+		special["f"+strconv.Itoa(i)] = tea.KeyF1 + rune(i-1)
 	}
 	if r, ok := special[name]; ok {
 		k.Code = r

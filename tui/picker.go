@@ -152,7 +152,7 @@ func (d *pickerDialog) update(msg tea.Msg) dialogResult {
 				d.err = "this is the open session: switch to another one first"
 				return stay(nil)
 			}
-			return closeWith(func(m *Model) tea.Cmd { return m.confirmDeleteSession(s) })
+			return closeWith(func(m *Model) tea.Cmd { return m.confirmDeleteSession(s, d) })
 		}
 	}
 	var cmd tea.Cmd
@@ -199,12 +199,14 @@ func (m *Model) renameSession(s sessions.Summary) tea.Cmd {
 	return nil
 }
 
-// confirmDeleteSession asks before deleting a session.
-func (m *Model) confirmDeleteSession(s sessions.Summary) tea.Cmd {
+// confirmDeleteSession asks before deleting a session; "no" goes back to
+// the picker it was asked from.
+func (m *Model) confirmDeleteSession(s sessions.Summary, picker *pickerDialog) tea.Cmd {
 	m.dialog = &confirmDialog{
 		question: fmt.Sprintf("Delete session %s%s with its workspace and %d runs? This cannot be undone.",
-			s.ID, nameSuffix(s.Name), s.Runs),
-		yes: func(m *Model) tea.Cmd { return m.deleteSession(s.ID) },
+			sanitize(s.ID, 4), sanitize(nameSuffix(s.Name), 4), s.Runs),
+		yes:  func(m *Model) tea.Cmd { return m.deleteSession(s.ID) },
+		back: picker,
 	}
 	return nil
 }

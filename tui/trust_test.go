@@ -333,3 +333,33 @@ func TestApp_SmallTerminalFooterAndMessageLog(t *testing.T) {
 		t.Fatalf("the log does not hold the whole message:\n%s", s)
 	}
 }
+
+// "n" on a confirmation asked from the picker closes only the question:
+// the picker is still there.
+func TestApp_NoClosesOnlyTheConfirmation(t *testing.T) {
+	root := sessionsDir(t)
+	store, err := sessions.Open(root, sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Create(sessions.CreateOptions{ID: "spare"}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessAt(t, 140, 40, "mine", root)
+	h.waitFor("scratch · python")
+	h.key("ctrl+o")
+	h.waitFor("spare")
+	for _, r := range "spare" {
+		h.key(string(r))
+	}
+	h.key("f8")
+	h.waitFor("Delete session spare")
+	h.key("n")
+	s := h.waitFor("filter ›")
+	if strings.Contains(s, "Delete session spare") {
+		t.Fatalf("the question is still open:\n%s", s)
+	}
+	if _, err := store.Resolve("spare"); err != nil {
+		t.Fatalf("the session went: %v", err)
+	}
+}
