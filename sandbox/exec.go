@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sandbox/wasi"
-	"github.com/wasmplay/wasmplay/textsafe"
 )
 
 // flushInterval is how often a run's output is batched into an Output
@@ -634,10 +634,17 @@ func checkImports(mod *wasmtime.Module) error {
 		}
 		if imp.Module() != runtimes.WASIModule && (imp.Module() != runtimes.HostModule || name != runtimes.HostFuelTick) {
 			return &invalidModuleError{fmt.Errorf("wat: the module imports %s.%s; only %s functions (and %s.%s) are provided",
-				textsafe.Line(imp.Module()), textsafe.Line(name), runtimes.WASIModule, runtimes.HostModule, runtimes.HostFuelTick)}
+				escaped(imp.Module()), escaped(name), runtimes.WASIModule, runtimes.HostModule, runtimes.HostFuelTick)}
 		}
 	}
 	return nil
+}
+
+// escaped is a name from the guest with control and invisible characters
+// written as Go escapes, so it can be shown.
+func escaped(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // isGuestError reports whether err came from running guest code (a trap,
