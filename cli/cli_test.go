@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmplay/wasmplay/config"
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
@@ -303,5 +304,33 @@ raise ValueError("\x1b]52;c;AAAA\x07")`
 				t.Errorf("%s: a file name forged a line: %q", name, line)
 			}
 		}
+	}
+}
+
+// The theme chosen in the app is remembered beside the config file and
+// wins over the configured one; a stale name falls back to the config.
+func TestPickTheme_Remembered(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	dirs := config.Dirs{ConfigFile: filepath.Join(t.TempDir(), "wasmplay", "config.toml")}
+	cfg := config.Config{Theme: "light"}
+	pick := func() string {
+		th, err := pickTheme(cfg, dirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return th.Name
+	}
+	if got := pick(); got != "light" {
+		t.Fatalf("nothing remembered: %s", got)
+	}
+	if err := saveTheme(dirs, "dracula"); err != nil {
+		t.Fatal(err)
+	}
+	if got := pick(); got != "dracula" {
+		t.Fatalf("remembered dracula: %s", got)
+	}
+	os.WriteFile(filepath.Join(filepath.Dir(dirs.ConfigFile), themeFile), []byte("no-such-theme\n"), 0o600)
+	if got := pick(); got != "light" {
+		t.Fatalf("a stale name: %s", got)
 	}
 }

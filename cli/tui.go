@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/wasmplay/wasmplay/config"
 	"github.com/wasmplay/wasmplay/demos"
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/live"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/report"
@@ -45,7 +47,7 @@ func runTUI(g *globals, o appOptions) error {
 	if err != nil {
 		return err
 	}
-	theme, err := pickTheme(cfg)
+	theme, err := pickTheme(cfg, g.dirs)
 	if err != nil {
 		return usageError("config: %v", err)
 	}
@@ -100,6 +102,7 @@ func runTUI(g *globals, o appOptions) error {
 		Session:    o.session,
 		ShowDemos:  o.showDemos,
 		Packages:   g.pythonModules(),
+		SaveTheme:  func(name string) error { return saveTheme(g.dirs, name) },
 		Prepare: func(rt string) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
@@ -170,17 +173,35 @@ func (g *globals) newPoolRunner(cfg config.Config, reg *runtimes.Registry) (*wor
 	return pool, rn, nil
 }
 
-// pickTheme chooses the theme: none at all under NO_COLOR, else the
-// configured one.
-func pickTheme(cfg config.Config) (themes.Theme, error) {
+// themeFile, beside the config file, remembers the theme last chosen with
+// ctrl+t.
+const themeFile = "theme"
+
+// pickTheme chooses the theme: none at all under NO_COLOR, else the one
+// last chosen in the app (when it still exists), else the configured one.
+func pickTheme(cfg config.Config, dirs config.Dirs) (themes.Theme, error) {
 	if os.Getenv("NO_COLOR") != "" {
 		return themes.Mono(), nil
+	}
+	if data, err := hostfs.ReadFile(filepath.Join(filepath.Dir(dirs.ConfigFile), themeFile), 256); err == nil {
+		if t, err := themes.Lookup(strings.TrimSpace(string(data))); err == nil {
+			return t, nil
+		}
 	}
 	name := cfg.Theme
 	if name == "" {
 		name = themes.Default
 	}
 	return themes.Lookup(name)
+}
+
+// saveTheme remembers the theme chosen in the app for its next start.
+func saveTheme(dirs config.Dirs, name string) error {
+	dir := filepath.Dir(dirs.ConfigFile)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, themeFile), []byte(name+"\n"), 0o600)
 }
 
 // newWorkerCommand is the hidden command a worker process runs: it serves

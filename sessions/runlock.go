@@ -20,9 +20,14 @@ import (
 // run never loses its workspace or its history entry under it, and
 // whoever deletes is told why it cannot.
 
-// runLockRetry is how often BeginRun tries again while a delete or reset
-// holds the lock.
-const runLockRetry = 10 * time.Millisecond
+// BeginRun tries the lock again after runLockFirstRetry, then at twice
+// the wait each time up to runLockMaxRetry: a run that follows another
+// closely (the lock is let go a moment after its output is shown) starts
+// at once, and a long wait costs a few syscalls a second.
+const (
+	runLockFirstRetry = 250 * time.Microsecond
+	runLockMaxRetry   = 20 * time.Millisecond
+)
 
 // BeginRun marks a run in progress in the session until end is called:
 // meanwhile Delete, Prune and ResetWorkspace refuse with ErrRunning. While
@@ -30,14 +35,25 @@ const runLockRetry = 10 * time.Millisecond
 // (until ctx ends); a session deleted meanwhile is ErrNotFound.
 func (s *Session) BeginRun(ctx context.Context) (end func(), err error) {
 	fl := flock.New(s.path(runLockFile), flock.SetFlag(os.O_CREATE|os.O_RDONLY), flock.SetPermissions(filePerm))
-	ok, err := fl.TryLockContext(ctx, runLockRetry)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, ErrNotFound)
-	case err != nil:
-		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, err)
-	case !ok:
-		return nil, fmt.Errorf("sessions: run in %s: %w", s.id, context.Cause(ctx))
+	for wait := runLockFirstRetry; ; wait = min(2*wait, runLockMaxRetry) {
+		ok, err := fl.TryLock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sessions: run in %s: %w", s.id, ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sessions: run in %s: %w", s.id, err)
+		}
+		if ok {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			fl.Close()
+			return nil, fmt.Errorf("sessions: run in %s: %w", s.id, context.Cause(ctx))
+		case <-t.C:
+		}
 	}
 	// The lock may be on a session that was removed while this waited.
 	if ok, err := isRealDir(s.dir); err != nil || !ok {

@@ -101,7 +101,7 @@ func TestSession_BeginRunDuringDelete(t *testing.T) {
 		began <- err
 	}()
 	// The session goes while the lock is held, as in remove.
-	time.Sleep(3 * runLockRetry)
+	time.Sleep(3 * runLockMaxRetry)
 	if err := os.Rename(s.Dir(), filepath.Join(st.Root(), trashPrefix+"going")); err != nil {
 		t.Fatal(err)
 	}

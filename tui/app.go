@@ -29,6 +29,9 @@ type Deps struct {
 	Playground *playground.Playground
 	// Theme is the starting theme.
 	Theme themes.Theme
+	// SaveTheme, if set, remembers the theme chosen with ctrl+t for the
+	// next start (it runs in a command).
+	SaveTheme func(name string) error
 	// Keys are the bindings (defaults, remapped by the config).
 	Keys KeyMap
 	// Session is the session to open ("" = the most recently used).

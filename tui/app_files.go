@@ -48,6 +48,7 @@ func (m *Model) filesRequest(req *filesRequest) tea.Cmd {
 				return nil, errors.New("close its editor tab first")
 			}
 			return func(*Model) tea.Cmd {
+				sv.files.follow = name // the cursor goes with the file
 				return tea.Sequence(m.do(fileOpCmd(sv.sess, "renamed to /app/"+name, func() error { return sv.sess.RenameFile(old, name) })),
 					m.do(listFilesCmd(sv.sess)))
 			}, nil

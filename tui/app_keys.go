@@ -185,7 +185,17 @@ func (m *Model) nextTheme() tea.Cmd {
 			tab.ed.SetStyles(m.st.editorStyles())
 		}
 	}
-	return m.setFlash("theme: "+t.Title, false)
+	flash := m.setFlash("theme: "+t.Title, false)
+	save := m.deps.SaveTheme
+	if save == nil {
+		return flash
+	}
+	return tea.Batch(flash, m.do(func() tea.Msg {
+		if err := save(t.Name); err != nil {
+			return flashMsg{text: "the theme will not be remembered: " + err.Error(), err: true}
+		}
+		return nil
+	}))
 }
 
 // newSession asks for a name and opens a new session.

@@ -24,6 +24,14 @@ type filesPane struct {
 	offset    int             // first visible row
 	created   map[string]bool
 	modified  map[string]bool
+	deleted   []string // what the last run deleted, shown after the tree
+	// follow, when set, is the path the cursor goes to at the next
+	// listing (a file just renamed).
+	follow string
+	// filter keeps only the paths holding it (and their folders);
+	// filtering is set while it is being typed.
+	filter    string
+	filtering bool
 	err       string
 	partial   bool // the workspace had more entries than a listing holds
 	loaded    bool
@@ -43,6 +51,9 @@ func (f *filesPane) setSize(w, h int) {
 // setEntries replaces the listing, keeping the cursor on the same path.
 func (f *filesPane) setEntries(entries []sessions.FileEntry, err error) {
 	keep := f.selectedPath()
+	if f.follow != "" {
+		keep, f.follow = f.follow, ""
+	}
 	f.loaded = true
 	f.partial = errors.Is(err, hostfs.ErrTreeTooLarge)
 	if err != nil && !f.partial {
@@ -62,19 +73,36 @@ func (f *filesPane) setEntries(entries []sessions.FileEntry, err error) {
 
 // markRun records what a run changed, for the markers.
 func (f *filesPane) markRun(ch run.FileChanges) {
-	f.created, f.modified = map[string]bool{}, map[string]bool{}
+	f.created, f.modified, f.deleted = map[string]bool{}, map[string]bool{}, nil
 	for _, c := range ch.Created {
 		f.created[c.Path] = true
 	}
 	for _, c := range ch.Modified {
 		f.modified[c.Path] = true
 	}
+	for _, c := range ch.Deleted {
+		f.deleted = append(f.deleted, c.Path)
+	}
 }
 
 // rebuild computes the visible rows from the entries and folded dirs.
 func (f *filesPane) rebuild() {
 	f.visible = f.visible[:0]
+	// With a filter: the matching paths, and the folders on their way.
+	keep := map[string]bool{}
+	if q := strings.ToLower(f.filter); q != "" {
+		for _, e := range f.entries {
+			if strings.Contains(strings.ToLower(e.Path), q) {
+				for p := e.Path; p != "." && p != "/"; p = path.Dir(p) {
+					keep[p] = true
+				}
+			}
+		}
+	}
 	for i, e := range f.entries {
+		if f.filter != "" && !keep[e.Path] {
+			continue
+		}
 		hidden := false
 		for dir := path.Dir(e.Path); dir != "." && dir != "/"; dir = path.Dir(dir) {
 			if f.collapsed[dir] {
@@ -147,7 +175,36 @@ type filesRequest struct {
 
 // handleKey processes a key while the pane is focused.
 func (f *filesPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, *filesRequest) {
+	if f.filtering {
+		switch k := msg.String(); {
+		case k == "esc":
+			f.filter, f.filtering = "", false
+		case k == "enter":
+			f.filtering = false
+		case k == "backspace":
+			if r := []rune(f.filter); len(r) > 0 {
+				f.filter = string(r[:len(r)-1])
+			}
+		case msg.Text != "":
+			f.filter += msg.Text
+		default:
+			return true, nil
+		}
+		f.cursor, f.offset = 0, 0
+		f.rebuild()
+		f.keepCursorVisible()
+		return true, nil
+	}
 	switch {
+	case key.Matches(msg, keys.FilesFilter):
+		f.filtering = true
+	case msg.String() == "esc" && f.filter != "":
+		f.filter = ""
+		f.rebuild()
+	case msg.String() == "home", msg.String() == "g":
+		f.move(-len(f.visible))
+	case msg.String() == "end", msg.String() == "G":
+		f.move(len(f.visible))
 	case key.Matches(msg, keys.Up):
 		f.move(-1)
 	case key.Matches(msg, keys.Down):
@@ -156,16 +213,16 @@ func (f *filesPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, *filesReq
 		f.move(-max(f.height, 1))
 	case key.Matches(msg, keys.PageDown):
 		f.move(max(f.height, 1))
-	case key.Matches(msg, keys.Open), msg.String() == "right", msg.String() == "left", msg.String() == "l", msg.String() == "h":
+	case key.Matches(msg, keys.Open), key.Matches(msg, keys.Fold), key.Matches(msg, keys.Unfold):
 		e, ok := f.selected()
 		if !ok {
 			return true, nil
 		}
 		if e.Kind == sessions.KindDir {
-			switch msg.String() {
-			case "right", "l":
+			switch {
+			case key.Matches(msg, keys.Unfold):
 				f.collapsed[e.Path] = false
-			case "left", "h":
+			case key.Matches(msg, keys.Fold):
 				f.collapsed[e.Path] = true
 			default:
 				f.collapsed[e.Path] = !f.collapsed[e.Path]
@@ -219,13 +276,21 @@ func (f *filesPane) render(st Styles, focused bool) string {
 	if !f.loaded {
 		return st.Subtle.Render("reading /app …")
 	}
-	if len(f.entries) == 0 {
+	if len(f.entries) == 0 && len(f.deleted) == 0 {
 		return st.Subtle.Render("/app is empty.\nFiles the code writes\nappear here. n: new file")
 	}
 	var rows []string
 	height := f.listRows()
 	if height < f.height {
 		rows = append(rows, st.Warn.Render(fitLine("⚠ too many entries: the first "+itoa(hostfs.MaxTreeEntries)+" are listed", f.width)))
+	}
+	if f.filtering || f.filter != "" {
+		cursor := ""
+		if f.filtering {
+			cursor = "▏"
+		}
+		rows = append(rows, st.Accent.Render(fitLine("filter › "+sanitize(f.filter, 4)+cursor+"  ("+itoa(len(f.visible))+" shown, esc clears)", f.width)))
+		height--
 	}
 	for row := 0; row < height && f.offset+row < len(f.visible); row++ {
 		i := f.offset + row
@@ -265,6 +330,16 @@ func (f *filesPane) render(st Styles, focused bool) string {
 			line = st.Bold.Render(left) + " " + markStyle.Render(mark) + " " + st.Muted.Render(size)
 		}
 		rows = append(rows, line)
+	}
+	// What the last run deleted: no longer in the tree, still worth seeing.
+	for i, p := range f.deleted {
+		if len(rows) >= f.height {
+			break
+		}
+		if i == 0 && len(rows) < f.height-1 {
+			rows = append(rows, st.Subtle.Render(fitLine("deleted by the last run:", f.width)))
+		}
+		rows = append(rows, st.Error.Render(fitLine("- "+sanitize(p, 4), f.width)))
 	}
 	return strings.Join(rows, "\n")
 }

@@ -25,6 +25,7 @@ type KeyMap struct {
 	NextTab, PrevTab, CloseTab, JumpError key.Binding
 	Find, FindNext, FindPrev, GotoLine    key.Binding
 	Messages                              key.Binding
+	Fold, Unfold, FilesFilter             key.Binding
 	Demos, KeepState                      key.Binding
 	Approvals, AskApproval                key.Binding
 
@@ -94,20 +95,23 @@ func DefaultKeyMap() KeyMap {
 		OutEnd:    b("G/end", "bottom", "G", "end"),
 		SendEOF:   b("ctrl+d", "end of input", "ctrl+d"),
 
-		Up:       b("↑/k", "up", "up", "k"),
-		Down:     b("↓/j", "down", "down", "j"),
-		PageUp:   b("pgup", "page up", "pgup"),
-		PageDown: b("pgdown", "page down", "pgdown"),
-		Open:     b("enter", "open", "enter"),
-		Preview:  b("space", "preview", "space"),
-		NewFile:  b("n", "new file", "n"),
-		Rename:   b("r", "rename", "r"),
-		Delete:   b("d", "delete", "d"),
-		Refresh:  b("R", "refresh", "R"),
-		EditRun:  b("e", "edit the run's code in the scratch tab", "e"),
-		RerunRun: b("r", "run the run's code again, as yours", "r"),
-		MarkRun:  b("space", "mark the run to compare", "space"),
-		DiffRuns: b("d", "compare with the marked (or previous) run", "d"),
+		Up:          b("↑/k", "up", "up", "k"),
+		Down:        b("↓/j", "down", "down", "j"),
+		PageUp:      b("pgup", "page up", "pgup"),
+		PageDown:    b("pgdown", "page down", "pgdown"),
+		Open:        b("enter", "open", "enter"),
+		Preview:     b("space", "preview", "space"),
+		NewFile:     b("n", "new file", "n"),
+		Rename:      b("r", "rename", "r"),
+		Delete:      b("d", "delete", "d"),
+		Refresh:     b("R", "refresh", "R"),
+		Fold:        b("left/h", "fold the folder", "left", "h"),
+		Unfold:      b("right/l", "unfold the folder", "right", "l"),
+		FilesFilter: b("/", "filter by path (esc clears)", "/"),
+		EditRun:     b("e", "edit the run's code in the scratch tab", "e"),
+		RerunRun:    b("r", "run the run's code again, as yours", "r"),
+		MarkRun:     b("space", "mark the run to compare", "space"),
+		DiffRuns:    b("d", "compare with the marked (or previous) run", "d"),
 
 		Confirm: b("enter", "confirm", "enter"),
 		Back:    b("esc", "close", "esc"),
@@ -125,7 +129,7 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"theme": &k.Theme, "runtime": &k.Runtime, "help": &k.Help, "zoom": &k.Zoom, "policy": &k.Policy,
 		"apply_budget": &k.ApplyBudget, "copy_report": &k.CopyReport, "copy_json": &k.CopyJSON,
 		"next_tab": &k.NextTab, "prev_tab": &k.PrevTab, "close_tab": &k.CloseTab, "jump_error": &k.JumpError,
-		"messages": &k.Messages, "find": &k.Find, "find_next": &k.FindNext, "find_prev": &k.FindPrev, "goto_line": &k.GotoLine,
+		"messages": &k.Messages, "fold": &k.Fold, "unfold": &k.Unfold, "files_filter": &k.FilesFilter, "find": &k.Find, "find_next": &k.FindNext, "find_prev": &k.FindPrev, "goto_line": &k.GotoLine,
 		"demos": &k.Demos, "approvals": &k.Approvals, "ask_approval": &k.AskApproval, "edit_run": &k.EditRun,
 		"rerun_run": &k.RerunRun, "mark_run": &k.MarkRun, "diff_runs": &k.DiffRuns,
 		"output_search": &k.OutSearch, "output_next": &k.OutNext, "output_prev": &k.OutPrev,
@@ -242,7 +246,7 @@ func (k KeyMap) Groups() []HelpGroup {
 			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.Find, k.FindNext, k.FindPrev, k.GotoLine, k.Messages, k.KeepState, k.Approvals, k.AskApproval, k.Demos, k.Help}},
 		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
 			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
-		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
+		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Fold, k.Unfold, k.FilesFilter, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
 		{"Runs", []key.Binding{k.Up, k.Down, k.Open, k.EditRun, k.RerunRun, k.MarkRun, k.DiffRuns}},
 		{"Dialogs", []key.Binding{k.Confirm, k.Back}},
 	}

@@ -363,3 +363,61 @@ func TestApp_NoClosesOnlyTheConfirmation(t *testing.T) {
 		t.Fatalf("the session went: %v", err)
 	}
 }
+
+// The files pane: a filter, home and end, the cursor following a renamed
+// file, and the files the last run deleted.
+func TestApp_FilesPaneFilterRenameDeleted(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 140, 40, "files")
+	h.waitFor("scratch · python")
+	sess := h.model.current.sess
+	for _, name := range []string{"alpha.txt", "beta.csv", "sub/gamma.txt", "zeta.txt"} {
+		if err := sess.WriteFile(name, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitFor("zeta.txt")
+	h.key("alt+4")
+	h.key("/")
+	for _, r := range "gam" {
+		h.key(string(r))
+	}
+	s := h.waitFor("filter › gam", "gamma.txt")
+	if strings.Contains(s, "alpha.txt") || strings.Contains(s, "beta.csv") {
+		t.Fatalf("the filter left other files:\n%s", s)
+	}
+	h.key("esc")
+	h.waitFor("alpha.txt", "beta.csv")
+	h.key("end")
+	h.until("end selects the last file", func() bool { return h.model.current.files.selectedPath() == "zeta.txt" })
+	h.key("home")
+	h.until("home selects the first file", func() bool { return h.model.current.files.selectedPath() == "alpha.txt" })
+	h.key("r")
+	h.waitFor("Rename /app/alpha.txt")
+	h.key("ctrl+a")
+	h.key("ctrl+k")
+	for _, r := range "omega.txt" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.waitFor("omega.txt")
+	h.until("the cursor follows the renamed file", func() bool { return h.model.current.files.selectedPath() == "omega.txt" })
+	h.key("alt+1")
+	h.setCode("import os\nos.remove('/app/beta.csv')\n")
+	h.key("ctrl+r")
+	h.waitFor("run 1 · ok", "deleted by the last run:", "- beta.csv")
+}
+
+// until waits (up to 5 s) for cond, checked between the app's messages.
+func (h *harness) until(what string, cond func() bool) {
+	h.t.Helper()
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		h.screen() // the app has handled what was sent before
+		if cond() {
+			return
+		}
+		if time.Since(start) > 5*time.Second {
+			h.t.Fatalf("never: %s", what)
+		}
+	}
+}
