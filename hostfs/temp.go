@@ -74,7 +74,10 @@ func SweepTemp() int {
 				continue
 			}
 			info, err := e.Info()
-			if st, isUnix := info.Sys().(*syscall.Stat_t); err != nil || !isUnix || st.Uid != uid {
+			if err != nil {
+				continue // gone meanwhile (another sweep)
+			}
+			if st, isUnix := info.Sys().(*syscall.Stat_t); !isUnix || st.Uid != uid {
 				continue // another user's: not ours to judge
 			}
 			if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {

@@ -54,6 +54,10 @@ func (g *lineGuard) pump(pw *io.PipeWriter) {
 		case tooLong:
 			g.out.reply(rpcInvalidRequest, fmt.Sprintf("message longer than %d MiB: refused", MaxMessageBytes>>20))
 		case len(trimmed) == 0:
+		case trimmed[0] == '[':
+			// The SDK ends the session on a batch in the current protocol
+			// revisions (and on a malformed one in any): refused here.
+			g.out.reply(rpcInvalidRequest, "JSON-RPC batches are not supported: send one message per line")
 		case !isMessage(trimmed):
 			g.out.reply(rpcParseError, "parse error: the line is not a JSON-RPC message")
 		default:
@@ -90,21 +94,8 @@ func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) 
 	}
 }
 
-// isMessage reports whether data decodes as a JSON-RPC message or a
-// non-empty batch of them.
+// isMessage reports whether data decodes as one JSON-RPC message.
 func isMessage(data []byte) bool {
-	if data[0] == '[' {
-		var batch []json.RawMessage
-		if json.Unmarshal(data, &batch) != nil || len(batch) == 0 {
-			return false
-		}
-		for _, raw := range batch {
-			if _, err := jsonrpc.DecodeMessage(raw); err != nil {
-				return false
-			}
-		}
-		return true
-	}
 	_, err := jsonrpc.DecodeMessage(data)
 	return err == nil
 }

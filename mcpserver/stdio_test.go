@@ -64,6 +64,11 @@ func TestServeStdio_BadLinesAnsweredNotFatal(t *testing.T) {
 		t.Fatalf("initialize after bad lines: %v", m)
 	}
 	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	// A batch after the handshake ended the session in the SDK.
+	send(`[{"jsonrpc":"2.0","id":5,"method":"tools/list"}]`)
+	if m := next("a batch"); m["error"] == nil {
+		t.Fatalf("a batch: %v", m)
+	}
 	send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
 	if m := next("tools/list"); m["result"] == nil {
 		t.Fatalf("tools/list after bad lines: %v", m)

@@ -84,11 +84,13 @@ func (st *Store) Prune(olderThan time.Duration, dryRun bool) (PruneReport, error
 // checkPrunable is the dry-run half of remove: it fails as remove would if
 // the session is in use, and measures it.
 func (st *Store) checkPrunable(id string) (int64, error) {
-	fl, err := st.takeOwnerForRemoval(id)
+	fl, mine, err := st.takeOwnerForRemoval(id)
 	if err != nil {
 		return 0, err
 	}
-	defer st.releaseOwner(id, fl)
+	if !mine {
+		defer st.releaseOwner(id, fl)
+	}
 	noRuns, err := holdNoRuns(filepath.Join(st.root, id), id, st.nameOf(id))
 	if err != nil {
 		return 0, err

@@ -108,3 +108,29 @@ func TestSession_BeginRunDuringDelete(t *testing.T) {
 	hold.Close()
 	wantErrIs(t, <-began, ErrNotFound)
 }
+
+// A delete refused because a run is in flight leaves the owner lock of the
+// Store that has the session open (the app, serving MCP itself) held.
+func TestStore_FailedDeleteKeepsTheOwnersLock(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	s := mustCreate(t, st, CreateOptions{ID: "open"})
+	release, err := s.AcquireOwner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	end, err := s.BeginRun(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErrIs(t, st.Delete("open"), ErrRunning)
+	end()
+	other, _ := openTestStore(t, st.Root(), Options{})
+	o, err := other.Resolve("open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, held := o.HeldElsewhere(); !held {
+		t.Fatal("the failed delete let go of the owner's lock")
+	}
+}

@@ -468,11 +468,18 @@ func (st *Store) remove(id string) (int64, error) {
 	if ok, err := isRealDir(dir); err != nil || !ok {
 		return 0, fmt.Errorf("session %s: %w", id, ErrNotFound)
 	}
-	fl, err := st.takeOwnerForRemoval(id)
+	fl, mine, err := st.takeOwnerForRemoval(id)
 	if err != nil {
 		return 0, err
 	}
-	defer st.releaseOwner(id, fl)
+	removed := false
+	defer func() {
+		// A lock this Store already held (the app's own session) stays
+		// held unless the session is gone.
+		if removed || !mine {
+			st.releaseOwner(id, fl)
+		}
+	}()
 
 	noRuns, err := holdNoRuns(dir, id, st.nameOf(id))
 	if err != nil {
@@ -494,6 +501,7 @@ func (st *Store) remove(id string) (int64, error) {
 	if err := os.Rename(dir, trash); err != nil {
 		return 0, err
 	}
+	removed = true
 	if err := st.syncDir(st.root); err != nil {
 		return 0, err
 	}
@@ -515,23 +523,23 @@ func (st *Store) nameOf(id string) string {
 // takeOwnerForRemoval returns the session's owner lock: the one this Store
 // already holds, or a freshly taken one. It fails with *InUseError if
 // someone else holds it.
-func (st *Store) takeOwnerForRemoval(id string) (*flock.Flock, error) {
+func (st *Store) takeOwnerForRemoval(id string) (fl *flock.Flock, mine bool, err error) {
 	st.mu.Lock()
-	fl := st.owned[id]
+	fl = st.owned[id]
 	st.mu.Unlock()
 	if fl != nil {
-		return fl, nil
+		return fl, true, nil
 	}
 	lockPath := filepath.Join(st.root, id, ownerLockFile)
 	fl, ok, err := tryLockFile(lockPath)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !ok {
-		return nil, &InUseError{ID: id, Name: st.nameOf(id), PID: readOwnerPID(lockPath)}
+		return nil, false, &InUseError{ID: id, Name: st.nameOf(id), PID: readOwnerPID(lockPath)}
 	}
 	st.mu.Lock()
 	st.owned[id] = fl
 	st.mu.Unlock()
-	return fl, nil
+	return fl, false, nil
 }

@@ -198,6 +198,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.sessionOpened(msg)
 	case sessionOpenFailedMsg:
 		m.loading = false
+		m.pendingDemo = nil // its session did not open: it is not run later by surprise
 		cmd := m.setFlash(openFailedText(msg.err), true)
 		if msg.showPicker || m.current == nil {
 			return m, tea.Batch(cmd, m.openPicker())

@@ -40,6 +40,11 @@ func (m *Model) quitNow() tea.Cmd {
 	for r := range m.runs {
 		r.Cancel()
 	}
+	for _, sv := range m.views {
+		if sv.withdrawStart != nil {
+			sv.withdrawStart()
+		}
+	}
 	var saves []tea.Cmd
 	for _, sv := range m.views {
 		for _, t := range sv.tabs {

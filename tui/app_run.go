@@ -89,8 +89,12 @@ func (m *Model) startRun() tea.Cmd {
 			"'s): yours starts when it ends", false)
 	}
 	pg, id := m.deps.Playground, sv.sess.ID()
+	// Starting may wait for another run of the session (runs take turns):
+	// the cancel key, closing the session and quitting withdraw it.
+	ctx, withdraw := context.WithCancel(context.Background())
+	sv.withdrawStart = withdraw
 	start := func() tea.Msg {
-		r, err := pg.Start(context.Background(), req)
+		r, err := pg.Start(ctx, req)
 		return runStartedMsg{id: id, tab: t, code: code, demo: demo, run: r, err: err}
 	}
 	return tea.Batch(m.do(start), m.autosaveTab(sv, t), waiting)
@@ -106,6 +110,10 @@ func (m *Model) runStarted(msg runStartedMsg) tea.Cmd {
 		return nil
 	}
 	sv.starting = false
+	sv.withdrawStart = nil
+	if msg.err != nil && errors.Is(msg.err, context.Canceled) {
+		return m.setFlash("the run you asked for was withdrawn before it started", false)
+	}
 	if msg.err != nil {
 		return m.setFlash("cannot run: "+limitsMessage(msg.err), true)
 	}
@@ -184,6 +192,10 @@ func (m *Model) cancelRun() tea.Cmd {
 	sv := m.current
 	if sv != nil && sv.run == nil && sv.shownRemote() != nil {
 		return m.cancelRemote(sv)
+	}
+	if sv != nil && sv.run == nil && sv.withdrawStart != nil {
+		sv.withdrawStart()
+		return m.setFlash("withdrawing the run that waits for its turn…", false)
 	}
 	if sv == nil || sv.run == nil {
 		return m.setFlash("nothing is running · "+m.keys.Quit.Help().Key+" quits", false)
@@ -266,7 +278,10 @@ func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
 				Message: fmt.Sprintf("caller %d of %d on the way to line %d: %s", i+1, len(frames)-1, frames[0].Line, frames[0].Message)})
 		}
 		sv.runTab.ed.SetMarks(marks)
-		sv.runTab.frame = -1
+		sv.runTab.frames, sv.runTab.frame = nil, -1
+		for _, f := range frames {
+			sv.runTab.frames = append(sv.runTab.frames, f.Line)
+		}
 		hint := fmt.Sprintf("line %d is marked in the editor · %s jumps to it", frames[0].Line, m.keys.JumpError.Help().Key)
 		if n := len(frames) - 1; n > 0 {
 			callers := "callers"

@@ -182,8 +182,25 @@ func (m *Model) jumpToError() tea.Cmd {
 		if len(marks) == 0 {
 			continue
 		}
-		// The error first, then its callers by line; each press the next.
+		// In the traceback's order (innermost first) when the marks are
+		// its frames, else the error first, then by line; each press the
+		// next.
 		slices.SortStableFunc(marks, func(a, b editor.Mark) int { return cmp.Compare(b.Kind, a.Kind) })
+		if len(t.frames) == len(marks) {
+			byLine := map[int]editor.Mark{}
+			for _, mk := range marks {
+				byLine[mk.Line] = mk
+			}
+			ordered := make([]editor.Mark, 0, len(marks))
+			for _, l := range t.frames {
+				if mk, ok := byLine[l]; ok {
+					ordered = append(ordered, mk)
+				}
+			}
+			if len(ordered) == len(marks) {
+				marks = ordered
+			}
+		}
 		t.frame = (t.frame + 1) % len(marks)
 		mk := marks[t.frame]
 		sv.active = i

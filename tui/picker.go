@@ -222,6 +222,9 @@ func nameSuffix(name string) string {
 func (m *Model) deleteSession(id string) tea.Cmd {
 	sv := m.views[id]
 	delete(m.views, id)
+	if sv != nil && sv.withdrawStart != nil {
+		sv.withdrawStart() // a run waiting to start there
+	}
 	store := m.deps.Playground.Store()
 	return m.do(func() tea.Msg {
 		if sv != nil {

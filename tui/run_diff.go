@@ -14,11 +14,12 @@ import (
 // diffRunsIntent asks to compare two runs of the session, older first.
 type diffRunsIntent struct{ a, b int }
 
-// runsDiffLoadedMsg delivers the two runs to compare.
+// runsDiffLoadedMsg delivers the comparison of two runs, built in the
+// command (matching lines is work for outputs of megabytes).
 type runsDiffLoadedMsg struct {
-	id   string
-	a, b sessions.RunRecord
-	err  error
+	id     string
+	dialog *runDiffDialog
+	err    error
 }
 
 func runsDiffCmd(sess *sessions.Session, a, b int) tea.Cmd {
@@ -28,9 +29,15 @@ func runsDiffCmd(sess *sessions.Session, a, b int) tea.Cmd {
 			return runsDiffLoadedMsg{id: sess.ID(), err: err}
 		}
 		rb, err := sess.Run(b)
-		return runsDiffLoadedMsg{id: sess.ID(), a: ra, b: rb, err: err}
+		if err != nil {
+			return runsDiffLoadedMsg{id: sess.ID(), err: err}
+		}
+		return runsDiffLoadedMsg{id: sess.ID(), dialog: newRunDiffDialog(ra, rb)}
 	}
 }
+
+// maxDiffLines bounds the lines of each text compared.
+const maxDiffLines = 2000
 
 // runsDiffLoaded opens the comparison.
 func (m *Model) runsDiffLoaded(msg runsDiffLoadedMsg) tea.Cmd {
@@ -40,7 +47,7 @@ func (m *Model) runsDiffLoaded(msg runsDiffLoadedMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setFlash("compare runs: "+msg.err.Error(), true)
 	}
-	m.dialog = newRunDiffDialog(msg.a, msg.b)
+	m.dialog = msg.dialog
 	return nil
 }
 
@@ -64,8 +71,12 @@ func newRunDiffDialog(a, b sessions.RunRecord) *runDiffDialog {
 	d := &runDiffDialog{a: a, b: b}
 	d.rows = append(d.rows, diffRow{left: "code", right: "code", hasLeft: true, hasRight: true, kind: 'h'})
 	d.rows = append(d.rows, sideBySide(a.Code, b.Code)...)
-	d.rows = append(d.rows, diffRow{left: "output", right: "output", hasLeft: true, hasRight: true, kind: 'h'})
-	d.rows = append(d.rows, sideBySide(a.Stdout+a.Stderr, b.Stdout+b.Stderr)...)
+	d.rows = append(d.rows, diffRow{left: "stdout", right: "stdout", hasLeft: true, hasRight: true, kind: 'h'})
+	d.rows = append(d.rows, sideBySide(a.Stdout, b.Stdout)...)
+	if a.Stderr != "" || b.Stderr != "" {
+		d.rows = append(d.rows, diffRow{left: "stderr", right: "stderr", hasLeft: true, hasRight: true, kind: 'h'})
+		d.rows = append(d.rows, sideBySide(a.Stderr, b.Stderr)...)
+	}
 	return d
 }
 
@@ -104,12 +115,17 @@ func sideBySide(a, b string) []diffRow {
 	return rows
 }
 
-// splitKeep splits text into lines without their newlines ("" is none).
+// splitKeep splits text into lines without their newlines ("" is none),
+// at most maxDiffLines of them (then a line saying how many were left out).
 func splitKeep(s string) []string {
 	if s == "" {
 		return nil
 	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if len(lines) > maxDiffLines {
+		lines = append(lines[:maxDiffLines:maxDiffLines], fmt.Sprintf("… %d more lines not compared", len(lines)-maxDiffLines))
+	}
+	return lines
 }
 
 func (d *runDiffDialog) title() string {

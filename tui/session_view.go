@@ -31,8 +31,11 @@ type editorTab struct {
 	// approval, for a tab opened to edit an agent's run before it runs,
 	// is the request: running the tab answers it. Never autosaved.
 	approval *live.ApprovalRequest
-	// frame is the mark the jump key last went to (-1: none yet).
-	frame int
+	// frames are the lines of a traceback's frames in the user's code,
+	// innermost first, and frame the one the jump key last went to (-1:
+	// none yet).
+	frames []int
+	frame  int
 }
 
 // bufferName is the session buffer the tab autosaves into.
@@ -83,14 +86,17 @@ type sessionView struct {
 	runs    *runsPane
 	watcher *workspaceWatcher
 
-	demo        *demos.Demo     // the gallery demo to run next (its limits apply)
-	starting    bool            // a run is being started
-	run         *playground.Run // in flight, nil when none
-	runCode     []byte
-	runRuntime  string
-	runTab      *editorTab
-	inputFocus  bool // focus moved to the stdin line for this run
-	focusBefore Pane
+	demo     *demos.Demo // the gallery demo to run next (its limits apply)
+	starting bool        // a run is being started
+	// withdrawStart cancels a start still waiting (for another run of the
+	// session to end); nil when none is.
+	withdrawStart func()
+	run           *playground.Run // in flight, nil when none
+	runCode       []byte
+	runRuntime    string
+	runTab        *editorTab
+	inputFocus    bool // focus moved to the stdin line for this run
+	focusBefore   Pane
 
 	// last is the run the reports and copies are of: the last finished
 	// one, or the one reopened from the history since.

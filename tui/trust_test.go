@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -419,5 +420,34 @@ func (h *harness) until(what string, cond func() bool) {
 		if time.Since(start) > 5*time.Second {
 			h.t.Fatalf("never: %s", what)
 		}
+	}
+}
+
+// A run that waits for its turn (another process runs in the session) can
+// be withdrawn with the cancel key; it never runs.
+func TestApp_WaitingRunWithdrawn(t *testing.T) {
+	root := sessionsDir(t)
+	h := newHarnessAt(t, 120, 40, "turns", root)
+	h.waitFor("scratch · python")
+	other, err := sessions.Open(root, sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := other.Resolve("turns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := sess.BeginRun(context.Background()) // as a CLI run in flight would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer end()
+	h.setCode("print('must not run')\n")
+	h.key("ctrl+r")
+	h.key("ctrl+c")
+	h.waitFor("withdrawn before it started")
+	end()
+	if runs, _ := sess.Runs(); len(runs) != 0 {
+		t.Fatalf("the withdrawn run ran: %+v", runs)
 	}
 }
