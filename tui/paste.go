@@ -69,10 +69,12 @@ func (m *Model) useBlock(b codeblocks.Block, text, from string) tea.Cmd {
 		return nil
 	}
 	if err := codeblocks.Runnable(b); err != nil {
-		return tea.Batch(m.pasteAsIs(text), m.setFlash(err.Error()+" — pasted the whole text instead", true))
+		// Prose and fences never go into code: the buffer stays as it was.
+		return m.setFlash(fmt.Sprintf("the editor is unchanged: code block %d of %s: %v", b.Index, from, err), true)
 	}
 	var cmds []tea.Cmd
 	t := sv.activeTab()
+	where := "was inserted at the cursor of /app/" + sanitize(t.path, 4)
 	if t.path == "" || m.focus != PaneEditor {
 		// Code goes to the scratch buffer of its language.
 		for i, x := range sv.tabs {
@@ -87,6 +89,7 @@ func (m *Model) useBlock(b codeblocks.Block, text, from string) tea.Cmd {
 		m.setFocus(PaneEditor)
 		t.ed.ReplaceAll(b.Code) // one undoable step
 		cmds = append(cmds, m.afterEdit(nil))
+		where = "replaced the " + b.Runtime + " scratch buffer"
 	} else {
 		cmds = append(cmds, m.afterEdit(t.ed.Update(tea.PasteMsg{Content: b.Code})))
 	}
@@ -94,7 +97,7 @@ func (m *Model) useBlock(b codeblocks.Block, text, from string) tea.Cmd {
 	if b.Guessed {
 		what += " (guessed: the block had no language tag; ctrl+l changes it)"
 	}
-	cmds = append(cmds, m.setFlash(fmt.Sprintf("code block %d of %s in the editor · %s · ctrl+z undoes", b.Index, from, what), false))
+	cmds = append(cmds, m.setFlash(fmt.Sprintf("code block %d of %s (%s) %s · ctrl+z undoes it", b.Index, from, what, where), false))
 	return tea.Batch(cmds...)
 }
 

@@ -451,3 +451,22 @@ func TestApp_WaitingRunWithdrawn(t *testing.T) {
 		t.Fatalf("the withdrawn run ran: %+v", runs)
 	}
 }
+
+// Pasting an answer with fenced code says it replaced the buffer; a block
+// in a language wasmplay cannot run leaves the buffer as it was, prose and
+// fences never entering the code.
+func TestApp_PasteFencedCode(t *testing.T) {
+	h := newHarness(t, 140, 40, "paste")
+	h.waitFor("scratch · python")
+	h.setCode("keep = 1\n")
+	h.paste("Here is the fix:\n\n```rust\nfn main() {}\n```\n")
+	h.waitFor("the editor is unchanged")
+	if got := h.model.current.activeTab().ed.Value(); got != "keep = 1\n" {
+		t.Fatalf("an unsupported block changed the buffer: %q", got)
+	}
+	h.paste("Try this:\n\n```python\nprint('fixed')\n```\nIt should work.")
+	h.waitFor("replaced the python scratch buffer", "ctrl+z undoes it")
+	if got := h.model.current.activeTab().ed.Value(); got != "print('fixed')\n" {
+		t.Fatalf("the buffer: %q", got)
+	}
+}
