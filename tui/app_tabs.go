@@ -210,3 +210,31 @@ func (m *Model) jumpToError() tea.Cmd {
 	}
 	return m.setFlash("no error line is marked", false)
 }
+
+// gotoCodeLine shows line n of the code that ran (the tab of the last run,
+// else the scratch tab) in the editor; n < 0 says the output in view names
+// no line.
+func (m *Model) gotoCodeLine(n int) tea.Cmd {
+	sv := m.current
+	if sv == nil {
+		return nil
+	}
+	if n < 0 {
+		return m.setFlash("no traceback line of your code (File \"/code/…\", line N) is in view", false)
+	}
+	t := sv.runTab
+	if t == nil {
+		t = sv.scratchTab()
+	}
+	if t == nil {
+		return nil
+	}
+	for i, x := range sv.tabs {
+		if x == t {
+			sv.active = i
+		}
+	}
+	t.ed.GotoLine(n)
+	m.setFocus(PaneEditor)
+	return m.setFlash(fmt.Sprintf("line %d, named by the traceback", n), false)
+}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -445,10 +447,46 @@ func (o *outputPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, tea.Cmd,
 		o.scroll(o.bodyHeight())
 	case key.Matches(msg, keys.OutCopy):
 		return true, nil, &outputRequest{copyRun: o.lastRun()}
+	case key.Matches(msg, keys.Open):
+		if line, ok := o.frameInView(); ok {
+			return true, nil, &outputRequest{gotoLine: line}
+		}
+		return true, nil, &outputRequest{gotoLine: -1}
 	default:
 		return false, nil, nil
 	}
 	return true, nil, nil
+}
+
+// userFrame finds a traceback's place in the user's code in an output
+// line: Python's `File "/code/main.py", line N` or a JavaScript stack's
+// `/code/main.js:N`.
+var userFrame = regexp.MustCompile(`(?:File "/code/[^"]+", line (\d+))|(?:/code/[^\s:()]+\.(?:js|mjs|cjs):(\d+))`)
+
+// frameInView is the line of the user's code that the traceback line in
+// view names: the current search match when it is one, else the lowest
+// such line on screen (the innermost frame of a Python traceback).
+func (o *outputPane) frameInView() (int, bool) {
+	lineOf := func(i int) (int, bool) {
+		m := userFrame.FindStringSubmatch(o.lines[i].text)
+		if m == nil {
+			return 0, false
+		}
+		n, err := strconv.Atoi(m[1] + m[2])
+		return n, err == nil && n > 0
+	}
+	if len(o.matches) > 0 && o.match < len(o.matches) && o.matches[o.match] < len(o.lines) {
+		if n, ok := lineOf(o.matches[o.match]); ok {
+			return n, true
+		}
+	}
+	end := min(o.top+o.bodyHeight(), len(o.lines))
+	for i := end - 1; i >= o.top && i >= 0; i-- {
+		if n, ok := lineOf(i); ok {
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 // isEditingKey reports keys a text input uses that carry no text.
@@ -466,6 +504,9 @@ type outputRequest struct {
 	send    string // write to the guest's stdin
 	eof     bool   // close the guest's stdin
 	copyRun run.ID // copy a run's output
+	// gotoLine is a line of the user's code a traceback names, to show in
+	// the editor (-1: the view holds no such line).
+	gotoLine int
 }
 
 // setInput shows or hides the stdin line.

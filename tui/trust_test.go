@@ -470,3 +470,28 @@ func TestApp_PasteFencedCode(t *testing.T) {
 		t.Fatalf("the buffer: %q", got)
 	}
 }
+
+// Enter in the output pane goes to the line of the user's code that the
+// traceback line in view names: a search match, else the innermost.
+func TestApp_TracebackLineFromTheOutput(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "jump")
+	h.waitFor("scratch · python")
+	h.setCode("def g(x):\n    return 1 / x\n\ndef f():\n    return g(0)\n\nf()\n")
+	h.key("ctrl+r")
+	h.waitFor("ZeroDivisionError")
+	h.key("alt+2")
+	h.key("enter")
+	h.waitFor("line 2, named by the traceback")
+	h.key("alt+2")
+	h.key("/")
+	for _, r := range "line 5" {
+		h.key(string(r))
+	}
+	h.key("enter")
+	h.key("enter")
+	h.waitFor("line 5, named by the traceback")
+	if line, _ := h.model.current.activeTab().ed.Cursor(); line != 5 {
+		t.Fatalf("the cursor is on line %d", line)
+	}
+}
