@@ -14,7 +14,9 @@
 #    CLI) appears live in the app, marked as the agent's; with approval on,
 #    one run is approved, one refused with a note, and one edited by the
 #    person before it runs, and the agent gets each answer;
-# 5. quits with ctrl+q.
+# 5. goes from a traceback line in the output to the code, compares two
+#    runs side by side and runs one again;
+# 6. quits with ctrl+q.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -182,7 +184,25 @@ grep -qF '+print(\"as the person changed it\")' "$WORK/edited.json" || die "the 
 wait_for "run 8 · ok"
 echo "e2e: the person edited the agent's code, ran theirs, and the agent got its result and the diff"
 
-# 5. Quit.
+# 5. Debugging by hand: from a traceback in the output to the code, then
+#    the runs compared and one run again.
+keys M-1
+keys M-a
+keys -l 'print(1 / 0)'
+keys C-r
+wait_for "ZeroDivisionError" "run 9 ·"
+keys M-2
+keys Enter
+wait_for "line 1, named by the traceback"
+keys M-5
+keys d
+wait_for "Run 8 against run 9" "print(1 / 0)"
+keys q # (Escape then r would reach the app as alt+r)
+keys r
+wait_for "run 10 · exit_nonzero"
+echo "e2e: a traceback line reached from the output; runs compared and one run again"
+
+# 6. Quit.
 keys C-q
 wait_for "wasmplay-exited-0"
 echo "e2e: PASS"
