@@ -337,7 +337,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	switch {
 	case o.report != "":
 		in := report.NewInput(code, res, guidance.MatchOptions{AvailablePackages: pg.Packages()})
-		in.Runtime, in.MaxOutputBytes, in.Origin = rt.Name, reportMax, out.Origin.String()
+		in.Runtime, in.MaxOutputBytes, in.Origin, in.Stdin = rt.Name, reportMax, out.Origin.String(), out.Stdin
 		if out.Number > 0 {
 			in.Session, in.Run = sess.String(), out.Number
 		}

@@ -52,6 +52,9 @@ type Report struct {
 	Error *ErrorJSON `json:"error"`
 	// Code is the code that ran.
 	Code CodeJSON `json:"code"`
+	// Stdin is what the run read on standard input (at most 64 KiB);
+	// absent when it read nothing.
+	Stdin string `json:"stdin,omitempty"`
 	// Stdout is the standard output, trimmed.
 	Stdout StreamJSON `json:"stdout"`
 	// Stderr is the standard error, trimmed.
@@ -271,6 +274,9 @@ func NewReport(in Input) Report {
 		Advice: adviceJSON(in.Advice),
 	}
 	r.Code.Text, r.Code.TextBase64 = textAndExact(in.Code)
+	if stdin := in.Stdin; len(stdin) > 0 {
+		r.Stdin = strings.ToValidUTF8(string(stdin[:min(len(stdin), maxReportStdin)]), "\uFFFD")
+	}
 	if v.location.Message != "" || v.location.Line > 0 {
 		r.Error = &ErrorJSON{Message: v.location.Message, Line: v.location.Line, Column: v.location.Column}
 	}

@@ -27,6 +27,7 @@ func Markdown(in Input) string {
 	b.WriteString(v.headline.tail + "\n\n")
 	writeFacts(&b, v)
 	writeCode(&b, v)
+	writeStdin(&b, v.in.Stdin)
 	writeStream(&b, "Standard error", v.stderr)
 	writeStream(&b, "Standard output", v.stdout)
 	writeLimits(&b, v)
@@ -94,6 +95,26 @@ func writeCode(b *strings.Builder, v view) {
 		fmt.Fprintf(&code, "%s%*d | %s\n", marker, width, i+1, line)
 	}
 	writeFenced(b, v.runtime, textsafe.Text(code.String()))
+}
+
+// maxReportStdin bounds the standard input a report shows.
+const maxReportStdin = 64 << 10
+
+// writeStdin writes what the run read on standard input, when it read
+// anything: the output is the answer to it.
+func writeStdin(b *strings.Builder, stdin []byte) {
+	if len(stdin) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "### Standard input (%s)\n\n", run.FormatBytes(uint64(len(stdin))))
+	shown := stdin
+	if len(shown) > maxReportStdin {
+		shown = shown[:maxReportStdin]
+	}
+	writeFenced(b, "text", textsafe.Text(strings.ToValidUTF8(string(shown), "\uFFFD")))
+	if len(stdin) > maxReportStdin {
+		fmt.Fprintf(b, "(the first %s shown)\n\n", run.FormatBytes(maxReportStdin))
+	}
 }
 
 // writeStream writes one output stream with its sizes and trim notes.

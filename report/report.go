@@ -32,6 +32,9 @@ type Input struct {
 	Runtime string
 	// Code is the code that ran.
 	Code []byte
+	// Stdin is what the run read on standard input (typed while it ran,
+	// or given); nil for none.
+	Stdin []byte
 	// Result is the run's result.
 	Result run.Result
 	// Session is the session's name or ID; empty when the run was not in

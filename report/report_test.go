@@ -243,3 +243,25 @@ func TestReports_GuestStringsCannotForge(t *testing.T) {
 		t.Errorf("summary line %q holds a control character", line)
 	}
 }
+
+// What the run read on stdin is in the report: the output answers it.
+func TestReport_Stdin(t *testing.T) {
+	now := time.Now()
+	res := run.Result{Runtime: "python", Outcome: run.OutcomeOK, StartedAt: now, FinishedAt: now, Files: run.EmptyFileChanges(),
+		Stdout: []byte("hello, Ada\n")}
+	in := Input{Code: []byte("print('hello,', input())"), Stdin: []byte("Ada\n"), Result: res}
+	md := Markdown(in)
+	if !strings.Contains(md, "### Standard input (4 B)") || !strings.Contains(md, "Ada") {
+		t.Errorf("Markdown lacks the input:\n%s", md)
+	}
+	data, err := JSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"stdin": "Ada\n"`) {
+		t.Errorf("JSON lacks the input:\n%s", data)
+	}
+	if data, _ := JSON(Input{Code: []byte("1"), Result: res}); strings.Contains(string(data), `"stdin"`) {
+		t.Error("a run without input has a stdin field")
+	}
+}

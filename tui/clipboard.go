@@ -36,7 +36,7 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 	}
 	last := sv.last
 	in := report.NewInput(last.Code, last.Result, m.matchOptions(last.Code))
-	in.Session, in.Run = sv.sess.String(), last.Number
+	in.Session, in.Run, in.Stdin = sv.sess.String(), last.Number, last.Stdin
 	if last.Origin.Kind != "" {
 		in.Origin = last.Origin.String()
 	}
