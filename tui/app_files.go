@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -105,7 +106,7 @@ func (m *Model) fileRead(msg fileReadMsg) tea.Cmd {
 		return nil
 	}
 	rt := runtimeForPath(msg.path, sv.scratchTab().runtime)
-	t := &editorTab{path: msg.path, runtime: rt}
+	t := &editorTab{path: msg.path, runtime: rt, crlf: bytes.Contains(msg.data, []byte("\r\n"))}
 	t.ed = newEditor(m.st, m.edKeys, rt, string(msg.data))
 	t.ed.MarkSaved()
 	t.autosaved = t.ed.Revision()

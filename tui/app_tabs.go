@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -61,7 +62,11 @@ func (m *Model) save() tea.Cmd {
 		return nil
 	}
 	if t.path != "" {
-		return m.do(saveFileCmd(sv.sess, t, t.path, t.ed.Value(), t.ed.Revision()))
+		text := t.ed.Value()
+		if t.crlf {
+			text = strings.ReplaceAll(text, "\n", "\r\n") // the file's own line endings
+		}
+		return m.do(saveFileCmd(sv.sess, t, t.path, text, t.ed.Revision()))
 	}
 	rev := t.ed.Revision()
 	return tea.Batch(m.do(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev)),

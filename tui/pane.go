@@ -89,6 +89,9 @@ func (e *editorPane) note() string {
 		return msg
 	}
 	line, col := t.ed.Cursor()
+	if t.crlf {
+		return fmt.Sprintf("%s · CRLF · %d:%d", t.runtime, line, col)
+	}
 	return fmt.Sprintf("%s · %d:%d", t.runtime, line, col)
 }
 

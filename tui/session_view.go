@@ -31,6 +31,9 @@ type editorTab struct {
 	// approval, for a tab opened to edit an agent's run before it runs,
 	// is the request: running the tab answers it. Never autosaved.
 	approval *live.ApprovalRequest
+	// crlf is set for a file whose lines end in "\r\n": the editor works
+	// in "\n", and saving writes "\r\n" back.
+	crlf bool
 	// frames are the lines of a traceback's frames in the user's code,
 	// innermost first, and frame the one the jump key last went to (-1:
 	// none yet).

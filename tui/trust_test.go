@@ -495,3 +495,28 @@ func TestApp_TracebackLineFromTheOutput(t *testing.T) {
 		t.Fatalf("the cursor is on line %d", line)
 	}
 }
+
+// A file with CRLF line endings keeps them when saved, and the editor's
+// border says so.
+func TestApp_CRLFFileKeepsItsLineEndings(t *testing.T) {
+	h := newHarness(t, 120, 40, "crlf")
+	h.waitFor("scratch · python")
+	sess := h.model.current.sess
+	if err := sess.WriteFile("table.csv", []byte("a,b\r\n1,2\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("table.csv")
+	h.key("alt+4")
+	h.key("enter")
+	h.waitFor(" table.csv ", "CRLF")
+	h.key("ctrl+end")
+	for _, r := range "3,4" {
+		h.key(string(r))
+	}
+	h.key("ctrl+s")
+	h.waitFor("saved /app/table.csv")
+	data, err := sess.ReadFile("table.csv")
+	if err != nil || string(data) != "a,b\r\n1,2\r\n3,4" {
+		t.Fatalf("saved %q, %v", data, err)
+	}
+}
