@@ -80,7 +80,19 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 		return nil, requestError(run.FieldStdin, "an interactive run takes its input as it runs, not fixed stdin")
 	}
 	sess := req.Session
+	var endSessionRun func()
 	if sess != nil {
+		// The run's turn in the session first (runs take turns; the
+		// session is neither deleted nor reset until it is recorded), so
+		// what the run before it changed counts.
+		if endSessionRun, err = sess.BeginRun(ctx); err != nil {
+			return nil, &RequestError{Field: FieldSession, Err: err}
+		}
+		defer func() {
+			if endSessionRun != nil {
+				endSessionRun() // refused before the Run took it over
+			}
+		}()
 		// What another process changed (limits, the keep switch) counts.
 		if err := sess.Reload(); err != nil {
 			return nil, &RequestError{Field: FieldSession, Err: err}
@@ -108,14 +120,10 @@ func (p *Playground) Start(ctx context.Context, req Request) (*Run, error) {
 	}
 
 	r := &Run{p: p, req: req, rt: rt, policy: policy, keep: keep, done: make(chan struct{}), feed: newFeed()}
+	r.endSessionRun, endSessionRun = endSessionRun, nil // the Run lets it go (cleanUp)
 	workspace := req.Workspace
 	switch {
 	case sess != nil:
-		// The session is neither deleted nor reset until the run is
-		// recorded.
-		if r.endSessionRun, err = sess.BeginRun(ctx); err != nil {
-			return nil, &RequestError{Field: FieldSession, Err: err}
-		}
 		workspace = sess.WorkspaceDir()
 	case workspace == "":
 		dir, err := hostfs.TempDir("workspace")
