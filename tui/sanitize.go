@@ -1,24 +1,24 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
-// sanitize makes untrusted text (guest output, file contents, pasted code
-// shown outside the editor) safe to draw: escape sequences are removed so
-// a guest cannot move the cursor, set the title or write the clipboard
-// through OSC 52; other control characters become visible symbols; tabs
-// become spaces; invalid UTF-8 becomes U+FFFD.
+// sanitize makes untrusted text (file names, messages, pasted code shown
+// outside the editor) safe to draw, and visibly so: an escape sequence
+// cannot act (ESC is shown as ␛, with the rest of the sequence as plain
+// text), so a guest cannot move the cursor, set the title or write the
+// clipboard through OSC 52, and two names that differ by one never look
+// the same; other control characters become control pictures; C1
+// controls and format characters (bidi overrides, zero-width joiners)
+// become escapes such as ⟨U+202E⟩; tabs become spaces; invalid UTF-8
+// becomes U+FFFD.
 func sanitize(s string, tabWidth int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if strings.IndexByte(s, 0x1b) >= 0 || strings.ContainsRune(s, 0x9b) {
-		s = ansi.Strip(s)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -32,14 +32,13 @@ func sanitize(s string, tabWidth int) string {
 		case r < 0x20 || r == 0x7f:
 			b.WriteRune(controlPicture(r))
 			col++
-		case r >= 0x80 && r < 0xa0: // C1 controls
-			b.WriteRune('\uFFFD')
-			col++
-		case !unicode.IsPrint(r) && !unicode.IsSpace(r) && unicode.Is(unicode.Cf, r):
+		case r >= 0x80 && r < 0xa0, // C1 controls
+			!unicode.IsPrint(r) && !unicode.IsSpace(r) && unicode.Is(unicode.Cf, r):
 			// Format characters (bidi overrides, zero-width joiners) can make
-			// text read differently from what it is: show a marker instead.
-			b.WriteRune('\uFFFD')
-			col++
+			// text read differently from what it is: shown as what they are.
+			esc := fmt.Sprintf("⟨U+%04X⟩", r)
+			b.WriteString(esc)
+			col += utf8.RuneCountInString(esc)
 		default:
 			b.WriteRune(r)
 			col++

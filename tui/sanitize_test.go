@@ -11,15 +11,17 @@ func TestSanitize(t *testing.T) {
 		name, in, want string
 	}{
 		{"plain", "hello", "hello"},
-		{"colour codes removed", "\x1b[31mred\x1b[0m", "red"},
-		{"osc 52 clipboard write removed", "a\x1b]52;c;ZXZpbA==\x07b", "ab"},
-		{"cursor movement removed", "x\x1b[2J\x1b[Hy", "xy"},
-		{"title removed", "\x1b]0;pwned\x1b\\ok", "ok"},
+		{"colour codes shown, inert", "\x1b[31mred\x1b[0m", "␛[31mred␛[0m"},
+		{"osc 52 clipboard write shown, inert", "a\x1b]52;c;ZXZpbA==\x07b", "a␛]52;c;ZXZpbA==␇b"},
+		{"cursor movement shown, inert", "x\x1b[2J\x1b[Hy", "x␛[2J␛[Hy"},
+		{"title shown, inert", "\x1b]0;pwned\x1b\\ok", "␛]0;pwned␛\\ok"},
+		{"c1 csi shown", "a\u009b2Jb", "a⟨U+009B⟩2Jb"},
+		{"zero-width space shown", "a\u200bb", "a⟨U+200B⟩b"},
 		{"bell shown", "ding\a", "ding␇"},
 		{"nul shown", "a\x00b", "a␀b"},
 		{"tab expanded", "a\tb", "a   b"},
 		{"invalid utf-8", "a\xffb", "a\uFFFDb"},
-		{"bidi override marked", "abc\u202edef", "abc\uFFFDdef"},
+		{"bidi override shown", "abc\u202edef", "abc⟨U+202E⟩def"},
 		{"wide runes kept", "日本語", "日本語"},
 	}
 	for _, tc := range tests {
