@@ -479,10 +479,13 @@ func TestApp_TracebackLineFromTheOutput(t *testing.T) {
 	h.waitFor("scratch · python")
 	h.setCode("def g(x):\n    return 1 / x\n\ndef f():\n    return g(0)\n\nf()\n")
 	h.key("ctrl+r")
-	h.waitFor("ZeroDivisionError")
+	h.waitFor("ZeroDivisionError", "line 2 and its 2 callers are marked") // the run is over
 	h.key("alt+2")
 	h.key("enter")
-	h.waitFor("line 2, named by the traceback")
+	h.until("enter in the output goes to line 2", func() bool {
+		line, _ := h.model.current.activeTab().ed.Cursor()
+		return line == 2
+	})
 	h.key("alt+2")
 	h.key("/")
 	for _, r := range "line 5" {
@@ -490,10 +493,10 @@ func TestApp_TracebackLineFromTheOutput(t *testing.T) {
 	}
 	h.key("enter")
 	h.key("enter")
-	h.waitFor("line 5, named by the traceback")
-	if line, _ := h.model.current.activeTab().ed.Cursor(); line != 5 {
-		t.Fatalf("the cursor is on line %d", line)
-	}
+	h.until("enter on the search match goes to line 5", func() bool {
+		line, _ := h.model.current.activeTab().ed.Cursor()
+		return line == 5
+	})
 }
 
 // A file with CRLF line endings keeps them when saved, and the editor's
