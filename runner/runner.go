@@ -178,15 +178,19 @@ func (r *Runner) runInSlot(ctx context.Context, h *Handle, job run.Job, emit fun
 			Limits: run.LimitsOf(job.Policy), Files: run.EmptyFileChanges()}
 	}
 	job.Workspace = workspace
-	// The disk quota starts from what the workspace takes, counted whole
-	// (a listing stops at its bounds: a lower bound would let every run
-	// add a quota's worth). A tree too deep to count is taken as full.
-	usage, usageErr := hostfs.Measure(workspace)
-	if usageErr != nil {
-		usage = hostfs.Usage{Bytes: job.Policy.DiskBytes, Entries: job.Policy.DiskFiles}
+	// The listing before is the diff's starting point and, when whole, the
+	// disk quota's. A listing stops at its bounds, and a lower bound would
+	// let every run add a quota's worth: then the workspace is counted
+	// whole, and a tree too deep to count is taken as full.
+	before, beforeErr := hostfs.Scan(workspace)
+	usage := before.Usage
+	if beforeErr != nil || before.Truncated {
+		var err error
+		if usage, err = hostfs.Measure(workspace); err != nil {
+			usage = hostfs.Usage{Bytes: job.Policy.DiskBytes, Entries: job.Policy.DiskFiles}
+		}
 	}
 	job.Usage = run.DiskUsage{Bytes: usage.Bytes, Entries: usage.Entries}
-	before, beforeErr := hostfs.Scan(workspace)
 	res := r.exec.Execute(ctx, h.id, job, run.Hooks{Emit: emit, OnInput: h.attachInput})
 	res.QueuedFor = queuedFor
 	res.Files = run.EmptyFileChanges()

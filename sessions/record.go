@@ -277,16 +277,21 @@ func codeHead(code string) string {
 		if line == "" {
 			continue
 		}
-		if len(line) > maxCodeHead {
-			cut := maxCodeHead
-			for cut > 0 && !utf8.RuneStart(line[cut]) {
-				cut--
-			}
-			line = line[:cut] + "…"
-		}
-		return line
+		return clip(line, maxCodeHead)
 	}
 	return ""
+}
+
+// clip cuts valid UTF-8 s to at most n bytes on a character boundary,
+// marking a cut with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // maxSummaryMessage bounds RunSummary.Message.
@@ -295,13 +300,7 @@ const maxSummaryMessage = 200
 // Summary returns the record's RunSummary.
 func (r *RunRecord) Summary() RunSummary {
 	msg, _, _ := strings.Cut(strings.ToValidUTF8(r.Message, "\uFFFD"), "\n")
-	if len(msg) > maxSummaryMessage {
-		cut := maxSummaryMessage
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "…"
-	}
+	msg = clip(msg, maxSummaryMessage)
 	return RunSummary{
 		Number:          r.Number,
 		RunID:           r.RunID,

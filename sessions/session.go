@@ -332,27 +332,8 @@ func (s *Session) touchLocked(m *Meta) {
 }
 
 // HeldElsewhere reports whether another process (or another Store) owns
-// the session, with its PID (0 when it cannot be read). It probes the
-// owner lock without waiting and lets it go at once.
-func (s *Session) HeldElsewhere() (pid int, held bool) {
-	st := s.st
-	st.mu.Lock()
-	_, mine := st.owned[s.id]
-	st.mu.Unlock()
-	if mine {
-		return 0, false
-	}
-	lockPath := s.path(ownerLockFile)
-	fl, ok, err := tryLockFile(lockPath)
-	if err != nil {
-		return 0, false
-	}
-	if !ok {
-		return readOwnerPID(lockPath), true
-	}
-	fl.Close()
-	return 0, false
-}
+// the session, with its PID (see Store.HeldElsewhere).
+func (s *Session) HeldElsewhere() (pid int, held bool) { return s.st.HeldElsewhere(s.id) }
 
 // AcquireOwner takes the session's long-lived owner lock: the interactive
 // app calls it when it opens a session and calls release when it closes

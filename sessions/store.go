@@ -511,6 +511,29 @@ func (st *Store) remove(id string) (int64, error) {
 	return size, nil
 }
 
+// HeldElsewhere reports whether another process (or another Store) owns
+// session id, with its PID (0 when it cannot be read). It probes the
+// owner lock without waiting and lets it go at once; it reads nothing
+// else of the session.
+func (st *Store) HeldElsewhere(id string) (pid int, held bool) {
+	st.mu.Lock()
+	_, mine := st.owned[id]
+	st.mu.Unlock()
+	if mine {
+		return 0, false
+	}
+	lockPath := filepath.Join(st.root, id, ownerLockFile)
+	fl, ok, err := tryLockFile(lockPath)
+	if err != nil {
+		return 0, false
+	}
+	if !ok {
+		return readOwnerPID(lockPath), true
+	}
+	fl.Close()
+	return 0, false
+}
+
 // nameOf is session id's name, for messages ("" when it has none or its
 // metadata cannot be read).
 func (st *Store) nameOf(id string) string {

@@ -123,7 +123,7 @@ func (t *Terminal) utf8Byte(out *strings.Builder, c byte) {
 	switch {
 	case len(t.seq) > 0: // a continuation byte of the character in t.seq
 		t.seq = append(t.seq, c)
-		if len(t.seq) < utf8Len(t.seq[0]) {
+		if len(t.seq) < UTF8Len(t.seq[0]) {
 			return
 		}
 		if !utf8.Valid(t.seq) {
@@ -138,7 +138,7 @@ func (t *Terminal) utf8Byte(out *strings.Builder, c byte) {
 		t.seq = t.seq[:0]
 	case c < 0x80:
 		t.ground(out, c)
-	case utf8Len(c) > 1:
+	case UTF8Len(c) > 1:
 		t.seq = append(t.seq[:0], c)
 	default:
 		escapeByte(out, c)
@@ -153,9 +153,9 @@ func (t *Terminal) flushPartial(out *strings.Builder) {
 	t.seq = t.seq[:0]
 }
 
-// utf8Len is the length of the character a lead byte starts (0 for a byte
+// UTF8Len is the length of the character a lead byte starts (0 for a byte
 // that starts none).
-func utf8Len(c byte) int {
+func UTF8Len(c byte) int {
 	switch {
 	case c >= 0xc2 && c <= 0xdf:
 		return 2

@@ -72,6 +72,10 @@ func (d *approvalDialog) update(msg tea.Msg) dialogResult {
 	if !isKey {
 		return stay(nil)
 	}
+	if delta, ok := scrollDelta(k.String()); ok {
+		d.scroll = max(d.scroll+delta, 0)
+		return stay(nil)
+	}
 	id, code := d.req.ID, d.req.Code
 	switch k.String() {
 	case "a", "y":
@@ -84,14 +88,6 @@ func (d *approvalDialog) update(msg tea.Msg) dialogResult {
 	case "e":
 		req := d.req
 		return closeWith(func(m *Model) tea.Cmd { return m.editApproval(req) })
-	case "up", "k":
-		d.scroll = max(d.scroll-1, 0)
-	case "down", "j":
-		d.scroll++
-	case "pgup":
-		d.scroll = max(d.scroll-10, 0)
-	case "pgdown", " ":
-		d.scroll += 10
 	case "esc":
 		// Left open: the request waits (until its deadline) for an answer.
 		r := d.req

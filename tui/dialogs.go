@@ -38,6 +38,22 @@ type dialogResult struct {
 	act   action  // what the app should do, after closing it
 }
 
+// scrollDelta is how many rows a scrolling key moves a dialog's text
+// (up, k, down, j, pgup, pgdown, space); ok is false for other keys.
+func scrollDelta(key string) (delta int, ok bool) {
+	switch key {
+	case "up", "k":
+		return -1, true
+	case "down", "j":
+		return 1, true
+	case "pgup":
+		return -10, true
+	case "pgdown", " ", "space":
+		return 10, true
+	}
+	return 0, false
+}
+
 // stay keeps the dialog open.
 func stay(cmd tea.Cmd) dialogResult { return dialogResult{cmd: cmd} }
 

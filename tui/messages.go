@@ -22,17 +22,13 @@ func (d *messagesDialog) update(msg tea.Msg) dialogResult {
 	if !ok {
 		return stay(nil)
 	}
+	if delta, ok := scrollDelta(k.String()); ok {
+		d.scroll = max(d.scroll-delta, 0) // counted up from the end
+		return stay(nil)
+	}
 	switch k.String() {
 	case "esc", "q", "enter":
 		return closeWith(nil)
-	case "up", "k":
-		d.scroll++
-	case "down", "j":
-		d.scroll = max(d.scroll-1, 0)
-	case "pgup":
-		d.scroll += 10
-	case "pgdown", " ":
-		d.scroll = max(d.scroll-10, 0)
 	}
 	return stay(nil)
 }

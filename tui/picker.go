@@ -63,10 +63,8 @@ func (m *Model) openPicker() tea.Cmd {
 		list, err := store.List()
 		held := map[string]int{}
 		for _, s := range list {
-			if sess, rerr := store.Resolve(s.ID); rerr == nil {
-				if pid, ok := sess.HeldElsewhere(); ok {
-					held[s.ID] = pid
-				}
+			if pid, ok := store.HeldElsewhere(s.ID); ok {
+				held[s.ID] = pid
 			}
 		}
 		return pickerListMsg{list: list, held: held, err: err}

@@ -137,17 +137,13 @@ func (d *runDiffDialog) update(msg tea.Msg) dialogResult {
 	if !ok {
 		return stay(nil)
 	}
+	if delta, ok := scrollDelta(k.String()); ok {
+		d.scroll = max(d.scroll+delta, 0)
+		return stay(nil)
+	}
 	switch k.String() {
 	case "esc", "q", "enter":
 		return closeWith(nil)
-	case "up", "k":
-		d.scroll = max(d.scroll-1, 0)
-	case "down", "j":
-		d.scroll++
-	case "pgup":
-		d.scroll = max(d.scroll-10, 0)
-	case "pgdown", " ":
-		d.scroll += 10
 	case "home":
 		d.scroll = 0
 	}

@@ -294,7 +294,7 @@ func (t *termStream) eraseLine(n int) {
 // character and must be looked at again.
 func (t *termStream) utf8Byte(c byte) bool {
 	if len(t.seq) == 0 {
-		if utf8SeqLen(c) == 0 {
+		if textsafe.UTF8Len(c) == 0 {
 			t.putMarker(fmt.Sprintf("0x%02X", c))
 			return false
 		}
@@ -306,7 +306,7 @@ func (t *termStream) utf8Byte(c byte) bool {
 		return true
 	}
 	t.seq = append(t.seq, c)
-	if len(t.seq) < utf8SeqLen(t.seq[0]) {
+	if len(t.seq) < textsafe.UTF8Len(t.seq[0]) {
 		return false
 	}
 	if !utf8.Valid(t.seq) {
@@ -326,20 +326,6 @@ func (t *termStream) flushPartial() {
 		t.putMarker(fmt.Sprintf("0x%02X", b))
 	}
 	t.seq = t.seq[:0]
-}
-
-// utf8SeqLen is the length of the UTF-8 sequence a lead byte starts, or 0
-// for a byte that cannot start one.
-func utf8SeqLen(c byte) int {
-	switch {
-	case c >= 0xc2 && c <= 0xdf:
-		return 2
-	case c >= 0xe0 && c <= 0xef:
-		return 3
-	case c >= 0xf0 && c <= 0xf4:
-		return 4
-	}
-	return 0
 }
 
 // invisible reports whether r would not show as itself on a terminal, or
