@@ -53,10 +53,9 @@ type Deps struct {
 
 // Model is the app's one tea.Model.
 type Model struct {
-	deps   Deps
-	st     Styles
-	keys   KeyMap
-	edKeys editor.KeyMap
+	deps Deps
+	st   Styles
+	keys KeyMap
 
 	width, height int
 	layout        Layout
@@ -106,7 +105,6 @@ func New(deps Deps) *Model {
 		deps:     deps,
 		st:       NewStyles(deps.Theme),
 		keys:     deps.Keys,
-		edKeys:   editor.DefaultKeyMap(),
 		focus:    PaneEditor,
 		views:    map[string]*sessionView{},
 		runs:     map[*playground.Run]*sessionView{},
@@ -374,7 +372,7 @@ func (m *Model) sessionOpened(msg sessionOpenedMsg) tea.Cmd {
 		}
 		return tea.Batch(focus, m.do(func() tea.Msg { release(); return nil }))
 	}
-	sv := newSessionView(o, m.st, m.edKeys)
+	sv := newSessionView(o, m.st, m.keys.Editor)
 	m.views[o.sess.ID()] = sv
 	cmds := []tea.Cmd{listenWorkspace(o.sess.ID(), o.watcher)}
 	if msg.focus || m.current == nil {

@@ -107,7 +107,7 @@ func (m *Model) fileRead(msg fileReadMsg) tea.Cmd {
 	}
 	rt := runtimeForPath(msg.path, sv.scratchTab().runtime)
 	t := &editorTab{path: msg.path, runtime: rt, crlf: bytes.Contains(msg.data, []byte("\r\n"))}
-	t.ed = newEditor(m.st, m.edKeys, rt, string(msg.data))
+	t.ed = newEditor(m.st, m.keys.Editor, rt, string(msg.data))
 	t.ed.MarkSaved()
 	t.autosaved = t.ed.Revision()
 	sv.tabs = append(sv.tabs, t)

@@ -163,7 +163,7 @@ func (m *Model) cycleFocus(dir int) {
 
 func (m *Model) openHelp() {
 	var extra []string
-	for _, group := range m.edKeys.FullHelp() {
+	for _, group := range m.keys.Editor.FullHelp() {
 		for _, b := range group {
 			h := b.Help()
 			if h.Key != "" {

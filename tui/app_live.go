@@ -282,7 +282,7 @@ func (m *Model) editApproval(req live.ApprovalRequest) tea.Cmd {
 	}
 	focus := m.switchTo(sv)
 	t := &editorTab{runtime: req.Runtime, approval: &req}
-	t.ed = newEditor(m.st, m.edKeys, req.Runtime, req.Code)
+	t.ed = newEditor(m.st, m.keys.Editor, req.Runtime, req.Code)
 	sv.tabs = append(sv.tabs, t)
 	sv.active = len(sv.tabs) - 1
 	m.relayout()

@@ -109,7 +109,7 @@ func (m *Model) setTabRuntime(sv *sessionView, t *editorTab, rt string) tea.Cmd 
 		text := t.scratch[rt]
 		delete(t.scratch, rt)
 		t.runtime = rt
-		t.ed = newEditor(m.st, m.edKeys, rt, text)
+		t.ed = newEditor(m.st, m.keys.Editor, rt, text)
 		m.relayout()
 		m.setFocus(m.focus)
 		cmds = append(cmds, m.do(saveRuntimeCmd(sv.sess, rt)))

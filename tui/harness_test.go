@@ -77,6 +77,13 @@ func newHarness(t testing.TB, w, h int, session string) *harness {
 // after the other, can share it).
 func newHarnessAt(t testing.TB, w, h int, session, root string) *harness {
 	t.Helper()
+	return newHarnessKeys(t, w, h, session, root, DefaultKeyMap())
+}
+
+// newHarnessKeys is newHarnessAt with the key map keys (one a config
+// file remapped, say).
+func newHarnessKeys(t testing.TB, w, h int, session, root string, keys KeyMap) *harness {
+	t.Helper()
 	store, err := sessions.Open(root, sessions.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +92,7 @@ func newHarnessAt(t testing.TB, w, h int, session, root string) *harness {
 	pg, rn := testPlayground(t, store, 2)
 	theme, _ := themes.Lookup("dark")
 	m := New(Deps{
-		Playground: pg, Theme: theme, Keys: DefaultKeyMap(), Session: session,
+		Playground: pg, Theme: theme, Keys: keys, Session: session,
 		Prepare: func(rt string) error { _, err := local.Prepare(rt, nil); return err },
 	})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))

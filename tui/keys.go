@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
+
+	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
 // KeyMap holds every binding of the app, grouped by where it applies. It
@@ -42,6 +44,10 @@ type KeyMap struct {
 
 	// Dialogs.
 	Confirm, Back key.Binding
+
+	// Editor is the editor pane's own keys, remapped as "editor_" plus
+	// the editor's action name (editor_undo, editor_word_left, ...).
+	Editor editor.KeyMap
 }
 
 // DefaultKeyMap returns the default bindings.
@@ -115,12 +121,17 @@ func DefaultKeyMap() KeyMap {
 
 		Confirm: b("enter", "confirm", "enter"),
 		Back:    b("esc", "close", "esc"),
+
+		Editor: editor.DefaultKeyMap(),
 	}
 }
 
+// editorActionPrefix starts the config file's names of the editor's keys.
+const editorActionPrefix = "editor_"
+
 // bindings maps the config file's action names to the bindings.
 func (k *KeyMap) bindings() map[string]*key.Binding {
-	return map[string]*key.Binding{
+	binds := map[string]*key.Binding{
 		"run": &k.Run, "cancel": &k.Cancel, "quit": &k.Quit,
 		"next_pane": &k.NextPane, "prev_pane": &k.PrevPane,
 		"focus_editor": &k.FocusEditor, "focus_output": &k.FocusOutput, "focus_metrics": &k.FocusMetric,
@@ -137,8 +148,12 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"output_top": &k.OutTop, "output_end": &k.OutEnd, "send_eof": &k.SendEOF,
 		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown, "open": &k.Open,
 		"preview": &k.Preview, "new_file": &k.NewFile, "rename": &k.Rename, "delete": &k.Delete,
-		"refresh": &k.Refresh,
+		"refresh": &k.Refresh, "keep_state": &k.KeepState, "confirm": &k.Confirm, "back": &k.Back,
 	}
+	for _, nb := range k.Editor.Named() {
+		binds[editorActionPrefix+nb.Name] = nb.Binding
+	}
+	return binds
 }
 
 // Actions lists the action names the config file's [keys] table accepts.
@@ -157,7 +172,7 @@ func (k KeyMap) Describe() []string {
 	var out []string
 	for _, name := range k.Actions() {
 		b := binds[name]
-		out = append(out, fmt.Sprintf("%-14s %-22s %s", name, strings.Join(b.Keys(), ", "), b.Help().Desc))
+		out = append(out, fmt.Sprintf("%-27s %-22s %s", name, strings.Join(b.Keys(), ", "), b.Help().Desc))
 	}
 	return out
 }
@@ -181,6 +196,10 @@ func (k *KeyMap) Remap(remap map[string][]string) (warnings []string) {
 		}
 		var keys []string
 		for _, key := range remap[name] {
+			if strings.HasPrefix(name, editorActionPrefix) && editor.Reserved(key) {
+				warnings = append(warnings, fmt.Sprintf("keys: %s: %q is one of the app's own keys, which the editor never takes, ignored", name, key))
+				continue
+			}
 			if why := keyNameProblem(key); why != "" {
 				warnings = append(warnings, fmt.Sprintf("keys: %s: %q %s, ignored", name, key, why))
 				continue

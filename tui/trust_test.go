@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"charm.land/bubbles/v2/key"
 
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
@@ -522,4 +525,41 @@ func TestApp_CRLFFileKeepsItsLineEndings(t *testing.T) {
 	if err != nil || string(data) != "a,b\r\n1,2\r\n3,4" {
 		t.Fatalf("saved %q, %v", data, err)
 	}
+}
+
+// Every binding of the key map, the editor's included, has a name the
+// config file can remap it by.
+func TestKeyMap_EveryActionIsNamed(t *testing.T) {
+	k := DefaultKeyMap()
+	named := map[*key.Binding]bool{}
+	for _, b := range k.bindings() {
+		named[b] = true
+	}
+	v := reflect.ValueOf(&k).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if p, ok := v.Field(i).Addr().Interface().(*key.Binding); ok && !named[p] {
+			t.Errorf("binding %s cannot be remapped: no action name", v.Type().Field(i).Name)
+		}
+	}
+	if !named[&k.Editor.Undo] || !named[&k.KeepState] {
+		t.Error("the editor's undo or keep_state has no action name")
+	}
+}
+
+// An editor key remapped in the config file is the one the editor
+// answers to, and the app's own keys cannot be given to the editor.
+func TestApp_EditorKeysRemap(t *testing.T) {
+	keys := DefaultKeyMap()
+	warnings := keys.Remap(map[string][]string{"editor_undo": {"f9", "ctrl+r"}})
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `"ctrl+r" is one of the app's own keys`) {
+		t.Fatalf("warnings %q", warnings)
+	}
+	h := newHarnessKeys(t, 100, 30, "edkeys", sessionsDir(t), keys)
+	h.waitFor("scratch · python")
+	h.setCode("print('xyzzy')")
+	h.waitFor("xyzzy")
+	h.key("ctrl+z") // no longer undo
+	h.waitFor("xyzzy")
+	h.key("f9")
+	h.until("the remapped undo to take the paste back", func() bool { return !strings.Contains(h.screen(), "xyzzy") })
 }

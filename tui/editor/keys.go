@@ -139,3 +139,36 @@ func Reserved(s string) bool {
 	}
 	return false
 }
+
+// NamedBinding is one editor action as the config file names it.
+type NamedBinding struct {
+	// Name is the action's name, such as "word_left".
+	Name string
+	// Binding is the binding itself, to read or to remap.
+	Binding *key.Binding
+}
+
+// Named returns every binding with its action name, in the order the help
+// screen lists them, so a config file can remap them by name.
+func (k *KeyMap) Named() []NamedBinding {
+	return []NamedBinding{
+		{"left", &k.Left}, {"right", &k.Right}, {"up", &k.Up}, {"down", &k.Down},
+		{"word_left", &k.WordLeft}, {"word_right", &k.WordRight},
+		{"line_start", &k.LineStart}, {"line_end", &k.LineEnd},
+		{"page_up", &k.PageUp}, {"page_down", &k.PageDown},
+		{"buffer_start", &k.BufferStart}, {"buffer_end", &k.BufferEnd},
+		{"select_left", &k.SelectLeft}, {"select_right", &k.SelectRight},
+		{"select_up", &k.SelectUp}, {"select_down", &k.SelectDown},
+		{"select_word_left", &k.SelectWordLeft}, {"select_word_right", &k.SelectWordRight},
+		{"select_line_start", &k.SelectLineStart}, {"select_line_end", &k.SelectLineEnd},
+		{"select_page_up", &k.SelectPageUp}, {"select_page_down", &k.SelectPageDown},
+		{"select_buffer_start", &k.SelectBufferStart}, {"select_buffer_end", &k.SelectBufferEnd},
+		{"select_all", &k.SelectAll},
+		{"copy", &k.Copy}, {"cut", &k.Cut}, {"paste", &k.Paste}, {"undo", &k.Undo}, {"redo", &k.Redo},
+		{"backspace", &k.Backspace}, {"delete", &k.Delete},
+		{"delete_word_backward", &k.DeleteWordBackward}, {"delete_word_forward", &k.DeleteWordForward},
+		{"delete_line", &k.DeleteLine}, {"newline", &k.Newline},
+		{"indent", &k.Indent}, {"dedent", &k.Dedent},
+		{"next_mark", &k.NextMark}, {"prev_mark", &k.PrevMark},
+	}
+}
