@@ -15,7 +15,8 @@
 #    one run is approved, one refused with a note, and one edited by the
 #    person before it runs, and the agent gets each answer;
 # 5. goes from a traceback line in the output to the code, compares two
-#    runs side by side and runs one again;
+#    runs side by side and runs one again; reopens a past run, restores
+#    its code and runs it again;
 # 6. quits with ctrl+q.
 set -euo pipefail
 
@@ -201,6 +202,18 @@ keys q # (Escape then r would reach the app as alt+r)
 keys r
 wait_for "run 10 · exit_nonzero"
 echo "e2e: a traceback line reached from the output; runs compared and one run again"
+
+# 5b. A past run reopened: its code in a read-only tab, restored into the
+#     scratch tab, and run again.
+keys M-5
+keys End # the oldest run, number 1
+keys Enter
+wait_for "run 1 · read-only" "run 1 from the history" "e2e says written by e2e"
+keys e
+wait_for "is in the scratch tab"
+keys C-r
+wait_for "run 11 · ok"
+echo "e2e: run 1 reopened in a read-only tab, its code restored and run again"
 
 # 6. Quit.
 keys C-q

@@ -168,6 +168,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleLive(msg)
 	case editor.CopiedMsg:
 		return m, m.copiedText(msg)
+	case editor.ReadOnlyMsg:
+		if sv := m.current; sv != nil {
+			if t := sv.activeTab(); t != nil && t.pastRun != 0 {
+				return m, m.setFlash(m.pastRunHint(t), false)
+			}
+		}
+		return m, nil
 	case editor.PasteUnansweredMsg:
 		return m, m.pasteFromRegister()
 	case runsDiffLoadedMsg:

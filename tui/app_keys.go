@@ -232,7 +232,7 @@ func (m *Model) carryOut(sv *sessionView, in intent, cmd tea.Cmd) tea.Cmd {
 		return tea.Batch(cmd, m.filesRequest(in))
 	case *outputRequest:
 		if in.gotoLine != 0 {
-			return tea.Batch(cmd, m.gotoCodeLine(in.gotoLine))
+			return tea.Batch(cmd, m.gotoCodeLine(in.gotoLine, in.pastRun))
 		}
 		if in.copyRun != 0 || (in.send == "" && !in.eof) {
 			return tea.Batch(cmd, m.copyRunOutput(in))

@@ -63,6 +63,11 @@ func (m *Model) startRun() tea.Cmd {
 	if t.approval != nil {
 		return m.answerWithTab(sv, t, true) // it runs in the agent's process, shown here live
 	}
+	if t.pastRun != 0 {
+		// A run from the history runs again as the person's own, from the
+		// scratch tab; its record stays as it was.
+		return m.do(editRunCmd(sv.sess, editRunIntent{n: t.pastRun, rerun: true}))
+	}
 	if _, code := m.deps.Playground.Registry().ForPath(t.path); t.path != "" && !code {
 		// A data or text file (Markdown, CSV, ...) is never run as the
 		// scratch buffer's language.
@@ -270,14 +275,7 @@ func (m *Model) runFinished(sv *sessionView, o playground.Outcome) tea.Cmd {
 		}
 	}
 	if frames := guidance.UserFrames(string(res.Stderr), sv.runRuntime); !res.Success && len(frames) > 0 && sv.runTab != nil {
-		// Every frame in the user's code is marked: the line that raised,
-		// and its callers (where the mistake usually is).
-		marks := []editor.Mark{{Line: frames[0].Line, Kind: editor.Error, Message: frames[0].Message}}
-		for i, f := range frames[1:] {
-			marks = append(marks, editor.Mark{Line: f.Line, Kind: editor.Warning,
-				Message: fmt.Sprintf("caller %d of %d on the way to line %d: %s", i+1, len(frames)-1, frames[0].Line, frames[0].Message)})
-		}
-		sv.runTab.ed.SetMarks(marks)
+		sv.runTab.ed.SetMarks(frameMarks(frames))
 		sv.runTab.frames, sv.runTab.frame = nil, -1
 		for _, f := range frames {
 			sv.runTab.frames = append(sv.runTab.frames, f.Line)
@@ -429,8 +427,9 @@ func (m *Model) sendInput(req *outputRequest) tea.Cmd {
 	return m.do(sendInputCmd(sv.run, req.send, false))
 }
 
-// showRecord shows a past run from the history in the output and
-// metrics panes.
+// showRecord shows a past run from the history: its code in a read-only
+// tab, what it read and printed in the output pane, its figures in the
+// metrics pane.
 func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 	sv := m.views[msg.id]
 	if sv == nil {
@@ -442,13 +441,15 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 	rec := msg.rec
 	res := rec.Result()
 	id := run.ID(0)
+	sv.out.pastRun = rec.Number
+	defer func() { sv.out.pastRun = 0 }()
 	sv.out.append(lineHeader, id, fmt.Sprintf("◆ run %d from the history · %s · %s", rec.Number, rec.Runtime,
 		rec.StartedAt.Local().Format("2006-01-02 15:04:05")))
-	// Its code and what it read, then what it printed: the whole run.
-	code := strings.Split(strings.TrimRight(rec.Code, "\n"), "\n")
-	for i, l := range code {
-		sv.out.append(lineNote, id, fmt.Sprintf("%4d │ %s", i+1, l))
-	}
+	l := rec.Limits
+	sv.out.append(lineNote, id, fmt.Sprintf("limits: fuel %s · memory %s · time %s · stdout %s · stderr %s · code in the tab \"run %d\"",
+		run.FormatFuel(l.FuelBudget), run.FormatBytes(l.MemoryBytes), run.FormatDuration(time.Duration(l.TimeoutMS)*time.Millisecond),
+		run.FormatBytes(uint64(max(l.StdoutMaxBytes, 0))), run.FormatBytes(uint64(max(l.StderrMaxBytes, 0))), rec.Number))
+	// What it read, then what it printed: the whole run.
 	if rec.Stdin != "" {
 		for _, l := range strings.Split(strings.TrimRight(rec.Stdin, "\n"), "\n") {
 			sv.out.append(lineInput, id, "› "+l)
@@ -477,8 +478,8 @@ func (m *Model) showRecord(msg runRecordMsg) tea.Cmd {
 	}
 	sv.out.followOut = true
 	sv.out.scrollToEnd()
-	m.setFocus(PaneOutput)
-	return m.setFlash(fmt.Sprintf("run %d: its code, input and output are in the output pane · in the runs pane %s edits it, %s runs it again, %s compares",
+	m.showPastRunTab(sv, rec)
+	return m.setFlash(fmt.Sprintf("run %d: its code is in a read-only tab, its input and output in the output pane · %s edits it, %s runs it again (%s compares, in the runs pane)",
 		rec.Number, m.keys.EditRun.Help().Key, m.keys.RerunRun.Help().Key, m.keys.DiffRuns.Help().Key), false)
 }
 
@@ -588,4 +589,15 @@ func runnableExtensions(reg *runtimes.Registry) string {
 		exts = append(exts, rt.Extensions...)
 	}
 	return strings.Join(exts, ", ")
+}
+
+// frameMarks marks every frame of a traceback in the user's code: the
+// line that raised, and its callers (where the mistake usually is).
+func frameMarks(frames []guidance.Location) []editor.Mark {
+	marks := []editor.Mark{{Line: frames[0].Line, Kind: editor.Error, Message: frames[0].Message}}
+	for i, f := range frames[1:] {
+		marks = append(marks, editor.Mark{Line: f.Line, Kind: editor.Warning,
+			Message: fmt.Sprintf("caller %d of %d on the way to line %d: %s", i+1, len(frames)-1, frames[0].Line, frames[0].Message)})
+	}
+	return marks
 }

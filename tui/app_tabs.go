@@ -8,14 +8,17 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/wasmplay/wasmplay/guidance"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
+	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
 // autosaveTab saves a tab's text into the session if it changed.
 func (m *Model) autosaveTab(sv *sessionView, t *editorTab) tea.Cmd {
 	rev := t.ed.Revision()
-	if rev == t.autosaved || t.approval != nil {
+	if rev == t.autosaved || t.approval != nil || t.pastRun != 0 {
 		return nil
 	}
 	if t.path != "" && !t.ed.Dirty() {
@@ -61,6 +64,9 @@ func (m *Model) save() tea.Cmd {
 	if t == nil {
 		return nil
 	}
+	if t.pastRun != 0 {
+		return m.setFlash(m.pastRunHint(t), false)
+	}
 	if t.path != "" {
 		text := t.ed.Value()
 		if t.crlf {
@@ -86,6 +92,9 @@ func (m *Model) switchRuntime() tea.Cmd {
 	}
 	if t.approval != nil {
 		return m.setFlash("the agent chose the language of its code", false)
+	}
+	if t.pastRun != 0 {
+		return m.setFlash(fmt.Sprintf("run %d ran as %s: %s", t.pastRun, t.runtime, m.pastRunHint(t)), false)
 	}
 	var names []string
 	for _, lang := range runtimes.Languages() {
@@ -141,7 +150,7 @@ func (m *Model) closeTab() tea.Cmd {
 	if t != nil && t.approval != nil {
 		return m.answerWithTab(sv, t, false) // closing the agent's code refuses it
 	}
-	if t == nil || t.path == "" {
+	if t == nil || t.path == "" && t.pastRun == 0 {
 		return m.setFlash("the scratch tab stays open", false)
 	}
 	remove := func(m *Model, discard bool) tea.Cmd {
@@ -159,7 +168,7 @@ func (m *Model) closeTab() tea.Cmd {
 		}
 		return nil
 	}
-	if t.ed.Dirty() {
+	if t.ed.Dirty() && t.pastRun == 0 {
 		m.dialog = &confirmDialog{
 			question: "/app/" + t.path + " has unsaved edits. Close it and discard them?",
 			yes:      func(m *Model) tea.Cmd { return remove(m, true) },
@@ -219,7 +228,7 @@ func (m *Model) jumpToError() tea.Cmd {
 // gotoCodeLine shows line n of the code that ran (the tab of the last run,
 // else the scratch tab) in the editor; n < 0 says the output in view names
 // no line.
-func (m *Model) gotoCodeLine(n int) tea.Cmd {
+func (m *Model) gotoCodeLine(n, pastRun int) tea.Cmd {
 	sv := m.current
 	if sv == nil {
 		return nil
@@ -228,6 +237,14 @@ func (m *Model) gotoCodeLine(n int) tea.Cmd {
 		return m.setFlash("no traceback line of your code (File \"/code/…\", line N) is in view", false)
 	}
 	t := sv.runTab
+	if pastRun != 0 {
+		// The line is in the output of a run reopened from the history:
+		// its code is in that run's tab.
+		if t = sv.pastRunTab(pastRun); t == nil {
+			return m.setFlash(fmt.Sprintf("run %d's tab is closed: open the run again from the runs pane (%s)", pastRun,
+				m.keys.FocusRuns.Help().Key), false)
+		}
+	}
 	if t == nil {
 		t = sv.scratchTab()
 	}
@@ -242,4 +259,50 @@ func (m *Model) gotoCodeLine(n int) tea.Cmd {
 	t.ed.GotoLine(n)
 	m.setFocus(PaneEditor)
 	return m.setFlash(fmt.Sprintf("line %d, named by the traceback", n), false)
+}
+
+// pastRunHint says what a read-only tab of a past run offers.
+func (m *Model) pastRunHint(t *editorTab) string {
+	return fmt.Sprintf("run %d's code is read-only: %s puts it in the scratch tab to edit, %s runs it again as yours, %s closes the tab",
+		t.pastRun, m.keys.EditRun.Help().Key, m.keys.RerunRun.Help().Key, m.keys.CloseTab.Help().Key)
+}
+
+// maxPastRunTabs is how many runs from the history stay open as tabs;
+// opening one more closes the oldest.
+const maxPastRunTabs = 4
+
+// showPastRunTab opens run rec's code in a read-only tab (or brings its
+// open tab forward) and makes it the active tab.
+func (m *Model) showPastRunTab(sv *sessionView, rec sessions.RunRecord) *editorTab {
+	t := sv.pastRunTab(rec.Number)
+	if t == nil {
+		var open []int
+		for i, x := range sv.tabs {
+			if x.pastRun != 0 {
+				open = append(open, i)
+			}
+		}
+		if len(open) >= maxPastRunTabs {
+			sv.tabs = append(sv.tabs[:open[0]], sv.tabs[open[0]+1:]...)
+		}
+		ed := editor.New(editor.Options{TabWidth: 4, Syntax: syntaxOf(rec.Runtime), Styles: m.st.editorStyles(),
+			Keys: m.keys.Editor, ReadOnly: true})
+		ed.SetValue(rec.Code)
+		t = &editorTab{runtime: rec.Runtime, ed: ed, pastRun: rec.Number, frame: -1}
+		if frames := guidance.UserFrames(rec.Stderr, rec.Runtime); rec.Outcome != run.OutcomeOK && len(frames) > 0 {
+			ed.SetMarks(frameMarks(frames))
+			for _, f := range frames {
+				t.frames = append(t.frames, f.Line)
+			}
+		}
+		sv.tabs = append(sv.tabs, t)
+		m.relayout()
+	}
+	for i, x := range sv.tabs {
+		if x == t {
+			sv.active = i
+		}
+	}
+	m.setFocus(PaneEditor)
+	return t
 }

@@ -91,6 +91,9 @@ func (m *Model) pasteFromRegister() tea.Cmd {
 	if m.register == "" {
 		return m.setFlash("nothing to paste: this terminal does not share its clipboard; use its own paste (often ctrl+shift+v)", true)
 	}
+	if t := sv.activeTab(); t.pastRun != 0 {
+		return m.setFlash(m.pastRunHint(t), false)
+	}
 	sv.activeTab().ed.Paste(m.register)
 	return tea.Batch(m.afterEdit(nil), m.setFlash("pasted your last copy in wasmplay (the terminal did not share its clipboard)", false))
 }

@@ -86,11 +86,7 @@ func (m *Model) runDemo(d demos.Demo) tea.Cmd {
 	if sv.run != nil {
 		return m.setFlash("a run is in flight in this session: wait for it or cancel it first", true)
 	}
-	for i, t := range sv.tabs {
-		if t.path == "" {
-			sv.active = i
-		}
-	}
+	sv.active = max(sv.scratchIndex(), 0)
 	t := sv.activeTab()
 	var cmds []tea.Cmd
 	if t.runtime != d.Runtime {

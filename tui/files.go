@@ -201,9 +201,9 @@ func (f *filesPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, *filesReq
 	case msg.String() == "esc" && f.filter != "":
 		f.filter = ""
 		f.rebuild()
-	case msg.String() == "home", msg.String() == "g":
+	case key.Matches(msg, keys.ListTop):
 		f.move(-len(f.visible))
-	case msg.String() == "end", msg.String() == "G":
+	case key.Matches(msg, keys.ListBottom):
 		f.move(len(f.visible))
 	case key.Matches(msg, keys.Up):
 		f.move(-1)

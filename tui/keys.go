@@ -38,6 +38,7 @@ type KeyMap struct {
 
 	// Lists (files, runs, pickers).
 	Up, Down, PageUp, PageDown, Open key.Binding
+	ListTop, ListBottom              key.Binding
 	Preview, NewFile, Rename, Delete key.Binding
 	Refresh, EditRun                 key.Binding
 	RerunRun, MarkRun, DiffRuns      key.Binding
@@ -106,6 +107,8 @@ func DefaultKeyMap() KeyMap {
 		PageUp:      b("pgup", "page up", "pgup"),
 		PageDown:    b("pgdown", "page down", "pgdown"),
 		Open:        b("enter", "open", "enter"),
+		ListTop:     b("home/g", "first", "home", "g"),
+		ListBottom:  b("end/G", "last", "end", "G"),
 		Preview:     b("space", "preview", "space"),
 		NewFile:     b("n", "new file", "n"),
 		Rename:      b("r", "rename", "r"),
@@ -147,6 +150,7 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"output_copy": &k.OutCopy, "output_clear": &k.OutClear, "output_follow": &k.OutFollow,
 		"output_top": &k.OutTop, "output_end": &k.OutEnd, "send_eof": &k.SendEOF,
 		"up": &k.Up, "down": &k.Down, "page_up": &k.PageUp, "page_down": &k.PageDown, "open": &k.Open,
+		"list_top": &k.ListTop, "list_bottom": &k.ListBottom,
 		"preview": &k.Preview, "new_file": &k.NewFile, "rename": &k.Rename, "delete": &k.Delete,
 		"refresh": &k.Refresh, "keep_state": &k.KeepState, "confirm": &k.Confirm, "back": &k.Back,
 	}
@@ -265,8 +269,8 @@ func (k KeyMap) Groups() []HelpGroup {
 			k.NextTab, k.PrevTab, k.CloseTab, k.JumpError, k.Find, k.FindNext, k.FindPrev, k.GotoLine, k.Messages, k.KeepState, k.Approvals, k.AskApproval, k.Demos, k.Help}},
 		{"Output", []key.Binding{k.OutSearch, k.OutNext, k.OutPrev, k.OutCopy, k.OutClear, k.OutFollow,
 			k.OutTop, k.OutEnd, k.Up, k.Down, k.PageUp, k.PageDown, k.SendEOF}},
-		{"Files", []key.Binding{k.Up, k.Down, k.Open, k.Fold, k.Unfold, k.FilesFilter, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
-		{"Runs", []key.Binding{k.Up, k.Down, k.Open, k.EditRun, k.RerunRun, k.MarkRun, k.DiffRuns}},
+		{"Files", []key.Binding{k.Up, k.Down, k.ListTop, k.ListBottom, k.Open, k.Fold, k.Unfold, k.FilesFilter, k.Preview, k.NewFile, k.Rename, k.Delete, k.Refresh}},
+		{"Runs", []key.Binding{k.Up, k.Down, k.ListTop, k.ListBottom, k.Open, k.EditRun, k.RerunRun, k.MarkRun, k.DiffRuns}},
 		{"Dialogs", []key.Binding{k.Confirm, k.Back}},
 	}
 }

@@ -37,6 +37,9 @@ type outputLine struct {
 	spans []span
 	kind  lineKind
 	run   run.ID // 0 for notes
+	// pastRun is the history's run number for the lines of a run reopened
+	// from the history (0 for all others).
+	pastRun int
 }
 
 // spanCost is what a span counts against the pane's byte cap.
@@ -56,6 +59,7 @@ type outputPane struct {
 	bytes     int
 	maxBytes  int
 	dropped   bool
+	pastRun   int           // the history run being shown: its number goes on each line added
 	open      [2]bool       // the last line of each stream is still being written
 	lastOpen  int           // index of the open line (if any)
 	streams   [2]termStream // stdout and stderr on their way to lines
@@ -171,6 +175,7 @@ func (o *outputPane) closeOpen() {
 }
 
 func (o *outputPane) push(l outputLine) {
+	l.pastRun = o.pastRun
 	o.lines = append(o.lines, l)
 	o.bytes += l.size()
 }
@@ -448,8 +453,8 @@ func (o *outputPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, tea.Cmd,
 	case key.Matches(msg, keys.OutCopy):
 		return true, nil, &outputRequest{copyRun: o.lastRun()}
 	case key.Matches(msg, keys.Open):
-		if line, ok := o.frameInView(); ok {
-			return true, nil, &outputRequest{gotoLine: line}
+		if line, past, ok := o.frameInView(); ok {
+			return true, nil, &outputRequest{gotoLine: line, pastRun: past}
 		}
 		return true, nil, &outputRequest{gotoLine: -1}
 	default:
@@ -465,8 +470,9 @@ var userFrame = regexp.MustCompile(`(?:File "/code/[^"]+", line (\d+))|(?:/code/
 
 // frameInView is the line of the user's code that the traceback line in
 // view names: the current search match when it is one, else the lowest
-// such line on screen (the innermost frame of a Python traceback).
-func (o *outputPane) frameInView() (int, bool) {
+// such line on screen (the innermost frame of a Python traceback). past
+// is the history run the line is output of (0: a run of this sitting).
+func (o *outputPane) frameInView() (line, past int, ok bool) {
 	lineOf := func(i int) (int, bool) {
 		m := userFrame.FindStringSubmatch(o.lines[i].text)
 		if m == nil {
@@ -477,16 +483,16 @@ func (o *outputPane) frameInView() (int, bool) {
 	}
 	if len(o.matches) > 0 && o.match < len(o.matches) && o.matches[o.match] < len(o.lines) {
 		if n, ok := lineOf(o.matches[o.match]); ok {
-			return n, true
+			return n, o.lines[o.matches[o.match]].pastRun, true
 		}
 	}
 	end := min(o.top+o.bodyHeight(), len(o.lines))
 	for i := end - 1; i >= o.top && i >= 0; i-- {
 		if n, ok := lineOf(i); ok {
-			return n, true
+			return n, o.lines[i].pastRun, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // isEditingKey reports keys a text input uses that carry no text.
@@ -505,8 +511,10 @@ type outputRequest struct {
 	eof     bool   // close the guest's stdin
 	copyRun run.ID // copy a run's output
 	// gotoLine is a line of the user's code a traceback names, to show in
-	// the editor (-1: the view holds no such line).
+	// the editor (-1: the view holds no such line), in the tab of
+	// history run pastRun when that is not 0.
 	gotoLine int
+	pastRun  int
 }
 
 // setInput shows or hides the stdin line.

@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/tui/editor"
@@ -96,9 +97,30 @@ func (e *editorPane) note() string {
 }
 
 func (e *editorPane) view(c paneContext) string {
+	// When the tabs do not fit, the bar starts late enough to show the
+	// active one, and a ‹ says tabs are hidden on the left.
+	first := max(e.active, 0)
+	width := 0 // of the tabs first..active, with their separators
+	for i := e.active; i >= 0 && i < len(e.tabs); i-- {
+		width += lipgloss.Width(e.tabs[i].title()) + 2
+		if i < e.active {
+			width++ // the separator
+		}
+		hidden := 0
+		if i > 0 {
+			hidden = 2 // "‹" and its separator
+		}
+		if width+hidden > e.editorWidth && i < e.active {
+			break
+		}
+		first = i
+	}
 	var tabs []string
-	for i, t := range e.tabs {
-		label := " " + t.title() + " "
+	if first > 0 {
+		tabs = append(tabs, c.st.Muted.Render("‹"))
+	}
+	for i := first; i < len(e.tabs); i++ {
+		label := " " + e.tabs[i].title() + " "
 		if i == e.active {
 			tabs = append(tabs, c.st.Selected.Render(label))
 		} else {
@@ -117,6 +139,9 @@ func (e *editorPane) key(msg tea.KeyPressMsg, keys KeyMap) (intent, tea.Cmd, boo
 	t := e.sv().activeTab()
 	if t == nil {
 		return nil, nil, false
+	}
+	if t.pastRun != 0 && (key.Matches(msg, keys.EditRun) || key.Matches(msg, keys.RerunRun)) {
+		return editRunIntent{n: t.pastRun, rerun: key.Matches(msg, keys.RerunRun)}, nil, true
 	}
 	return editedIntent{}, t.ed.Update(msg), true
 }

@@ -76,12 +76,9 @@ func (m *Model) useBlock(b codeblocks.Block, text, from string) tea.Cmd {
 	t := sv.activeTab()
 	where := "was inserted at the cursor of /app/" + sanitize(t.path, 4)
 	if t.path == "" || m.focus != PaneEditor {
-		// Code goes to the scratch buffer of its language.
-		for i, x := range sv.tabs {
-			if x.path == "" {
-				sv.active = i
-			}
-		}
+		// Code goes to the scratch buffer of its language (never to an
+		// agent's code or a past run's).
+		sv.active = max(sv.scratchIndex(), 0)
 		t = sv.activeTab()
 		if t.runtime != b.Runtime {
 			cmds = append(cmds, m.setTabRuntime(sv, t, b.Runtime))

@@ -76,6 +76,10 @@ func (r *runsPane) handleKey(msg tea.KeyPressMsg, keys KeyMap) (bool, int) {
 		r.move(-r.height)
 	case key.Matches(msg, keys.PageDown):
 		r.move(r.height)
+	case key.Matches(msg, keys.ListTop):
+		r.move(-len(r.runs))
+	case key.Matches(msg, keys.ListBottom):
+		r.move(len(r.runs))
 	case key.Matches(msg, keys.Open):
 		if s, ok := r.at(r.cursor); ok {
 			return true, s.Number

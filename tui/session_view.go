@@ -39,6 +39,9 @@ type editorTab struct {
 	// none yet).
 	frames []int
 	frame  int
+	// pastRun, for a read-only tab of a run from the history, is its
+	// number (0 for every other tab). Never autosaved.
+	pastRun int
 }
 
 // bufferName is the session buffer the tab autosaves into.
@@ -63,6 +66,9 @@ func (t *editorTab) title() string {
 	}
 	if t.approval != nil {
 		return "agent's code · " + t.runtime
+	}
+	if t.pastRun != 0 {
+		return fmt.Sprintf("run %d · read-only", t.pastRun)
 	}
 	return "scratch · " + t.runtime
 }
@@ -120,7 +126,27 @@ func (sv *sessionView) activeTab() *editorTab {
 // scratchTab returns the scratch tab (always the first).
 func (sv *sessionView) scratchTab() *editorTab {
 	for _, t := range sv.tabs {
-		if t.path == "" && t.approval == nil {
+		if t.path == "" && t.approval == nil && t.pastRun == 0 {
+			return t
+		}
+	}
+	return nil
+}
+
+// scratchIndex is the scratch tab's place among the tabs (-1: none).
+func (sv *sessionView) scratchIndex() int {
+	for i, t := range sv.tabs {
+		if t.path == "" && t.approval == nil && t.pastRun == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// pastRunTab returns the open read-only tab of run n (nil: none).
+func (sv *sessionView) pastRunTab(n int) *editorTab {
+	for _, t := range sv.tabs {
+		if t.pastRun == n {
 			return t
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
@@ -34,7 +35,7 @@ func TestApp_ReportIsOfTheRunItNames(t *testing.T) {
 	h.key("alt+5")
 	h.key("down")
 	h.key("enter")
-	h.waitFor("run 1 from the history", "1 │ print('first run')")
+	h.waitFor("run 1 from the history", "run 1 · read-only", "print('first run')")
 	h.key("alt+r")
 	h.waitFor("Markdown report copied")
 	data, err := os.ReadFile(filepath.Join(h.model.current.sess.Dir(), "reports", "run-1-report.md"))
@@ -562,4 +563,85 @@ func TestApp_EditorKeysRemap(t *testing.T) {
 	h.waitFor("xyzzy")
 	h.key("f9")
 	h.until("the remapped undo to take the paste back", func() bool { return !strings.Contains(h.screen(), "xyzzy") })
+}
+
+// A past run opens in a read-only tab: edits are refused with a hint, e
+// puts its code in the scratch tab, r and F5 run it again as a new run.
+func TestApp_PastRunTab(t *testing.T) {
+	needRuntime(t, "python")
+	h := newHarness(t, 120, 40, "past-run")
+	h.waitFor("scratch · python")
+	h.setCode("print('from run one')\n")
+	h.key("ctrl+r")
+	h.waitFor("run 1 · ok")
+	h.setCode("print(1 / 0)\n")
+	h.key("ctrl+r")
+	h.waitFor("run 2 · exit_nonzero")
+	h.key("alt+5")
+	h.key("down")
+	h.key("enter")
+	h.waitFor("run 1 · read-only", "limits: fuel")
+	if !h.model.current.activeTab().ed.Focused() {
+		t.Fatal("the past run's tab is not focused")
+	}
+	h.key("x")
+	h.waitFor("run 1's code is read-only")
+	if got := h.model.current.activeTab().ed.Value(); got != "print('from run one')\n" {
+		t.Fatalf("the read-only tab holds %q", got)
+	}
+	h.key("e")
+	h.waitFor("is in the scratch tab")
+	if got := h.model.current.scratchTab().ed.Value(); got != "print('from run one')\n" {
+		t.Fatalf("the scratch tab holds %q, not run 1's code", got)
+	}
+	// Reopening brings the same tab back; F5 on it runs its code again.
+	h.key("alt+5")
+	h.key("down")
+	h.key("down")
+	h.key("enter")
+	h.waitFor("run 1 · read-only")
+	h.key("f5")
+	h.waitFor("run 3 · ok")
+	runs, err := h.model.current.sess.Runs()
+	if err != nil || len(runs) != 3 || runs[2].CodeHead != "print('from run one')" {
+		t.Fatalf("run 3 is not run 1's code run again: %+v %v", runs, err)
+	}
+	n := 0
+	for _, tab := range h.model.current.tabs {
+		if tab.pastRun == 1 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("run 1 is open in %d tabs", n)
+	}
+	// Enter on the traceback of a reopened run goes to that run's code.
+	h.key("alt+5")
+	h.key("pgdown")
+	h.key("up")
+	h.key("enter")
+	h.waitFor("run 2 · read-only", "ZeroDivisionError")
+	h.key("alt+2")
+	h.key("enter")
+	h.waitFor("line 1, named by the traceback")
+	if tab := h.model.current.activeTab(); tab.pastRun != 2 {
+		t.Fatalf("the traceback of run 2 led to tab %q", tab.title())
+	}
+}
+
+// With more tabs than the bar holds, the active tab is still shown, and a
+// ‹ says tabs are hidden on its left.
+func TestEditorTabBar_ShowsTheActiveTab(t *testing.T) {
+	m, sv := benchModel(t, 100, 30)
+	for n := 1; n <= 6; n++ {
+		m.showPastRunTab(sv, sessions.RunRecord{Number: n, Runtime: "python", Code: "print(1)\n"})
+	}
+	sv.editorWidth = 40
+	bar := strings.SplitN(ansi.Strip((*editorPane)(sv).view(paneContext{st: m.st, keys: m.keys})), "\n", 2)[0]
+	if !strings.Contains(bar, "run 6 · read-only") || !strings.HasPrefix(bar, "‹") {
+		t.Fatalf("tab bar %q", bar)
+	}
+	if n := len(sv.tabs); n != 1+maxPastRunTabs {
+		t.Fatalf("%d tabs open, want the scratch tab and %d past runs", n, maxPastRunTabs)
+	}
 }

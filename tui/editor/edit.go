@@ -270,8 +270,13 @@ func (m *Model) askPaste() tea.Cmd {
 	return tea.Batch(tea.ReadClipboard, tea.Tick(PasteWait, func(time.Time) tea.Msg { return pasteWaitMsg{seq: seq} }))
 }
 
-// Paste inserts text at the cursor (replacing a selection), as a paste.
-func (m *Model) Paste(text string) { m.paste(text) }
+// Paste inserts text at the cursor (replacing a selection), as a paste; a
+// read-only editor ignores it.
+func (m *Model) Paste(text string) {
+	if !m.readOnly {
+		m.paste(text)
+	}
+}
 
 // indentLines adds one indent level in front of every non-empty line the
 // selection touches; the selection grows to keep covering the same text.

@@ -40,7 +40,14 @@ type Options struct {
 	Styles Styles
 	// Keys is the key map; the zero value means DefaultKeyMap().
 	Keys KeyMap
+	// ReadOnly makes a viewer: motion, selection, copy and find work, and
+	// every edit a person tries is refused with a ReadOnlyMsg.
+	ReadOnly bool
 }
+
+// ReadOnlyMsg reports that a person tried to edit a read-only editor, so
+// the root can say what to do instead.
+type ReadOnlyMsg struct{}
 
 // Model is one editor buffer: its text, cursor, selection, undo history,
 // scroll position and marks. The root keeps one Model per tab.
@@ -59,12 +66,13 @@ type Model struct {
 	width, height int
 	top, left     int // first line shown; first display column shown
 
-	focused bool
-	syntax  Syntax
-	styles  Styles
-	paint   *painter
-	keys    KeyMap
-	hl      highlighter
+	focused  bool
+	readOnly bool // edits by keys, paste and mouse are refused
+	syntax   Syntax
+	styles   Styles
+	paint    *painter
+	keys     KeyMap
+	hl       highlighter
 
 	hist    history
 	edited  bool // an edit happened during the current command
@@ -86,10 +94,11 @@ func New(opts Options) *Model {
 		tw = 4
 	}
 	m := &Model{
-		lo:    newLayout(tw),
-		goalX: -1,
-		keys:  opts.Keys,
-		now:   time.Now,
+		lo:       newLayout(tw),
+		goalX:    -1,
+		keys:     opts.Keys,
+		now:      time.Now,
+		readOnly: opts.ReadOnly,
 	}
 	if m.keys.isZero() {
 		m.keys = DefaultKeyMap()
@@ -153,6 +162,10 @@ func (m *Model) Blur() {
 	m.dragging = false
 	m.pastePending = false
 }
+
+// ReadOnly reports whether the editor refuses a person's edits (the
+// program's own SetValue and ReplaceAll still change it).
+func (m *Model) ReadOnly() bool { return m.readOnly }
 
 // Focused reports whether the editor has the focus.
 func (m *Model) Focused() bool { return m.focused }

@@ -22,13 +22,19 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if !m.focused || Reserved(msg.String()) {
 			return nil
 		}
+		if m.readOnly && m.isEdit(msg) {
+			return refusedEdit
+		}
 		return m.handleKey(msg)
 	case tea.PasteMsg:
+		if m.focused && m.readOnly {
+			return refusedEdit
+		}
 		if m.focused {
 			m.paste(msg.Content)
 		}
 	case tea.ClipboardMsg:
-		if m.focused && m.pastePending && msg.Selection != 'p' {
+		if m.focused && m.pastePending && msg.Selection != 'p' && !m.readOnly {
 			m.pastePending = false
 			m.paste(msg.Content)
 		}
@@ -50,6 +56,37 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.wheel(msg.Mouse())
 	}
 	return nil
+}
+
+// refusedEdit reports an edit a read-only editor did not make.
+func refusedEdit() tea.Msg { return ReadOnlyMsg{} }
+
+// isEdit reports whether a key would change the text: an editing binding
+// or a key that types.
+func (m *Model) isEdit(msg tea.KeyPressMsg) bool {
+	k := &m.keys
+	for _, b := range []key.Binding{k.Cut, k.Paste, k.Undo, k.Redo, k.Backspace, k.Delete,
+		k.DeleteWordBackward, k.DeleteWordForward, k.DeleteLine, k.Newline, k.Indent, k.Dedent} {
+		if key.Matches(msg, b) {
+			return true
+		}
+	}
+	for _, b := range m.motionKeys() {
+		if key.Matches(msg, b) {
+			return false
+		}
+	}
+	_, types := typedText(msg)
+	return types
+}
+
+// motionKeys are the bindings that move, select or copy: never edits.
+func (m *Model) motionKeys() []key.Binding {
+	k := &m.keys
+	return []key.Binding{k.Left, k.Right, k.Up, k.Down, k.WordLeft, k.WordRight, k.LineStart, k.LineEnd,
+		k.PageUp, k.PageDown, k.BufferStart, k.BufferEnd, k.SelectLeft, k.SelectRight, k.SelectUp, k.SelectDown,
+		k.SelectWordLeft, k.SelectWordRight, k.SelectLineStart, k.SelectLineEnd, k.SelectPageUp, k.SelectPageDown,
+		k.SelectBufferStart, k.SelectBufferEnd, k.SelectAll, k.Copy, k.NextMark, k.PrevMark}
 }
 
 // click places the cursor (shift+click extends the selection) and starts a
