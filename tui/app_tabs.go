@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -24,7 +23,7 @@ func (m *Model) autosaveTab(sv *sessionView, t *editorTab) tea.Cmd {
 	if t.path != "" && !t.ed.Dirty() {
 		return nil // the file on disk holds it
 	}
-	return m.do(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev))
+	return m.do(autosaveCmd(sv.sess, t, t.bufferName(), t.text(), rev))
 }
 
 func (m *Model) autosaveAll() tea.Cmd {
@@ -68,11 +67,7 @@ func (m *Model) save() tea.Cmd {
 		return m.setFlash(m.pastRunHint(t), false)
 	}
 	if t.path != "" {
-		text := t.ed.Value()
-		if t.crlf {
-			text = strings.ReplaceAll(text, "\n", "\r\n") // the file's own line endings
-		}
-		return m.do(saveFileCmd(sv.sess, t, t.path, text, t.ed.Revision()))
+		return m.do(saveFileCmd(sv.sess, t, t.path, t.text(), t.ed.Revision()))
 	}
 	rev := t.ed.Revision()
 	return tea.Batch(m.do(autosaveCmd(sv.sess, t, t.bufferName(), t.ed.Value(), rev)),

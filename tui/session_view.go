@@ -52,6 +52,16 @@ func (t *editorTab) bufferName() string {
 	return t.runtime
 }
 
+// text is the tab's text as its file holds it: with the file's own "\r\n"
+// line endings when it had them (so a draft restored from the session's
+// buffers keeps them too).
+func (t *editorTab) text() string {
+	if t.crlf {
+		return strings.ReplaceAll(t.ed.Value(), "\n", "\r\n")
+	}
+	return t.ed.Value()
+}
+
 // title is the tab's label.
 func (t *editorTab) title() string {
 	if t.path != "" {
@@ -188,6 +198,9 @@ type openedSession struct {
 	sess      *sessions.Session
 	release   func()
 	buffers   map[string]string
+	// saved holds, for each draft of a file (a "file/" buffer), the file's
+	// text on disk, so undo can go back to it; absent when unreadable.
+	saved     map[string]string
 	runs      []sessions.RunSummary
 	runsErr   error
 	files     []sessions.FileEntry
@@ -206,7 +219,7 @@ func loadSession(pg *playground.Playground, sess *sessions.Session) (*openedSess
 	if err != nil {
 		return nil, err
 	}
-	o := &openedSession{sess: sess, release: release, buffers: map[string]string{}}
+	o := &openedSession{sess: sess, release: release, buffers: map[string]string{}, saved: map[string]string{}}
 	o.limits, o.limitsErr = pg.Limits(sess)
 	if o.limitsErr != nil {
 		o.warnings = append(o.warnings, "runs cannot start until the limits are fixed (F4): "+limitsMessage(o.limitsErr))
@@ -223,6 +236,11 @@ func loadSession(pg *playground.Playground, sess *sessions.Session) (*openedSess
 		}
 		if ok {
 			o.buffers[name] = code
+		}
+		if path, isFile := strings.CutPrefix(name, fileBufferPrefix); isFile && ok {
+			if data, err := sess.ReadFile(path); err == nil && !isBinary(data) {
+				o.saved[path] = string(data)
+			}
 		}
 	}
 	o.runs, o.runsErr = sess.Runs()
@@ -268,8 +286,13 @@ func newSessionView(o *openedSession, st Styles, keys editorKeys) *sessionView {
 	}
 	sort.Strings(files)
 	for _, path := range files {
-		t := &editorTab{path: path, runtime: runtimeForPath(path, rt)}
-		t.ed = newEditor(st, keys, t.runtime, o.buffers[fileBufferPrefix+path])
+		// The tab holds the file as saved, then the draft as one edit: it
+		// shows as unsaved, and undo goes back to the file.
+		draft := o.buffers[fileBufferPrefix+path]
+		t := &editorTab{path: path, runtime: runtimeForPath(path, rt), crlf: strings.Contains(draft, "\r\n")}
+		t.ed = newEditor(st, keys, t.runtime, o.saved[path])
+		t.ed.ReplaceAll(draft)
+		t.autosaved = t.ed.Revision() // the buffer already holds it
 		sv.tabs = append(sv.tabs, t)
 	}
 	sv.runs.setRuns(o.runs, o.runsErr)

@@ -645,3 +645,34 @@ func TestEditorTabBar_ShowsTheActiveTab(t *testing.T) {
 		t.Fatalf("%d tabs open, want the scratch tab and %d past runs", n, maxPastRunTabs)
 	}
 }
+
+// An unsaved CRLF file comes back after a restart as a draft that still
+// has CRLF line endings, and saving it keeps them.
+func TestApp_CRLFDraftKeepsItsLineEndings(t *testing.T) {
+	root := sessionsDir(t)
+	h := newHarnessAt(t, 120, 40, "crlf-draft", root)
+	h.waitFor("scratch · python")
+	if err := h.model.current.sess.WriteFile("table.csv", []byte("a,b\r\n1,2\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("table.csv")
+	h.key("alt+4")
+	h.key("enter")
+	h.waitFor(" table.csv ", "CRLF")
+	h.key("ctrl+end")
+	for _, r := range "3,4" {
+		h.key(string(r))
+	}
+	h.waitFor("table.csv*")
+	h.quit() // the draft is autosaved, the file untouched
+	again := newHarnessAt(t, 120, 40, "crlf-draft", root)
+	again.waitFor("table.csv*")
+	again.key("ctrl+pgdown")
+	again.waitFor("CRLF")
+	again.key("ctrl+s")
+	again.waitFor("saved /app/table.csv")
+	data, err := again.model.current.sess.ReadFile("table.csv")
+	if err != nil || string(data) != "a,b\r\n1,2\r\n3,4" {
+		t.Fatalf("saved %q, %v", data, err)
+	}
+}
