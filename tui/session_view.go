@@ -195,9 +195,9 @@ func starterCode(runtime string) string {
 
 // openedSession is what loading a session from disk produced.
 type openedSession struct {
-	sess      *sessions.Session
-	release   func()
-	buffers   map[string]string
+	sess    *sessions.Session
+	release func()
+	buffers map[string]string
 	// saved holds, for each draft of a file (a "file/" buffer), the file's
 	// text on disk, so undo can go back to it; absent when unreadable.
 	saved     map[string]string
