@@ -9,10 +9,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/alecthomas/chroma/v2"
-	"github.com/alecthomas/chroma/v2/lexers"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/tui/editor"
 )
 
 // dialog is a modal drawn over the panes; it gets every key until it
@@ -418,11 +418,10 @@ func highlightLines(st Styles, name, text string) []string {
 	if st.Theme.Mono {
 		return plain()
 	}
-	lexer := lexers.Match(name)
+	lexer := editor.LexerForPath(name)
 	if lexer == nil {
 		return plain()
 	}
-	lexer = chroma.Coalesce(lexer)
 	style := st.Theme.SyntaxStyle()
 	it, err := lexer.Tokenise(nil, text)
 	if err != nil {

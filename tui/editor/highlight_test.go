@@ -119,10 +119,7 @@ func TestIncrementalHighlightMatchesWhole(t *testing.T) {
 	}
 }
 
-func TestJavaScriptLexerAdjusted(t *testing.T) {
-	if _, err := lineLocalJavaScript(); err != nil {
-		t.Fatal(err)
-	}
+func TestJavaScriptBlockComment(t *testing.T) {
 	// A block comment longer than a chunk is comment on every line.
 	text := "/*\n" + strings.Repeat(" * x = 1;\n", 3*chunkLines) + "*/\nx = 1;"
 	m, _ := newTest(t, "javascript", text, 40, 3*chunkLines+3)
@@ -206,6 +203,76 @@ func TestWATKeywordsHighlighted(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no %v token in %v", want, types)
+		}
+	}
+}
+
+// tokenTypes lexes one line and returns each token's text and type.
+func tokenTypes(t *testing.T, lang, line string) map[string]chroma.TokenType {
+	t.Helper()
+	lx, err := lexerFor(lang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := lx.Tokenise(nil, line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]chroma.TokenType{}
+	for tok := it(); tok != chroma.EOF; tok = it() {
+		out[strings.TrimSpace(tok.Value)] = tok.Type
+	}
+	return out
+}
+
+// Each lexer gives the constructs of its language their token types, and
+// never an error token on ordinary code.
+func TestLexerTokens(t *testing.T) {
+	tests := []struct {
+		lang, line string
+		want       map[string]chroma.TokenType
+	}{
+		{"python", `@cache`, map[string]chroma.TokenType{"@cache": chroma.NameDecorator}},
+		{"python", `def area(r): return 3.14 * r ** 2  # circle`, map[string]chroma.TokenType{
+			"def": chroma.KeywordDeclaration, "area": chroma.NameFunction, "return": chroma.Keyword,
+			"3.14": chroma.LiteralNumberFloat, "**": chroma.Operator, "2": chroma.LiteralNumberInteger, "# circle": chroma.CommentSingle}},
+		{"python", `print(f"x={x!r:>4}", b'\\x00', None, len(xs)); raise ValueError`, map[string]chroma.TokenType{
+			"print": chroma.NameBuiltin, `f"x=`: chroma.LiteralStringDouble, "{": chroma.LiteralStringInterpol, "!r:>4}": chroma.LiteralStringInterpol,
+			`b'\\x00'`: chroma.LiteralStringSingle,
+			"None": chroma.KeywordConstant, "len": chroma.NameBuiltin, "ValueError": chroma.NameException}},
+		{"javascript", "const f = (a) => a ?? /x+/g.test(`t${a}`); // done", map[string]chroma.TokenType{
+			"const": chroma.KeywordDeclaration, "=>": chroma.Operator, "??": chroma.Operator, "/x+/g": chroma.LiteralStringRegex,
+			"`t": chroma.LiteralStringBacktick, "${": chroma.LiteralStringInterpol, "// done": chroma.CommentSingle}},
+		{"javascript", `console.log(0x1Fn, 1e3, 'q', "d", null)`, map[string]chroma.TokenType{
+			"console": chroma.NameBuiltin, "0x1Fn": chroma.LiteralNumberInteger, "1e3": chroma.LiteralNumberFloat,
+			"'q'": chroma.LiteralStringSingle, `"d"`: chroma.LiteralStringDouble, "null": chroma.KeywordConstant}},
+		{"wast", `(func $add (param i32) local.get 0) ;; sum`, map[string]chroma.TokenType{
+			"func": chroma.Keyword, "$add": chroma.NameVariable, "i32": chroma.KeywordType, "local.get": chroma.NameBuiltin,
+			"0": chroma.LiteralNumber, ";; sum": chroma.CommentSingle}},
+		{"json", `{"k": [1.5, true, "v"]}`, map[string]chroma.TokenType{
+			`"k"`: chroma.NameTag, "1.5": chroma.LiteralNumber, "true": chroma.KeywordConstant, `"v"`: chroma.LiteralStringDouble}},
+	}
+	for _, tt := range tests {
+		got := tokenTypes(t, tt.lang, tt.line)
+		for text, typ := range tt.want {
+			if got[text] != typ {
+				t.Errorf("%s %q: %q is %v, want %v (all: %v)", tt.lang, tt.line, text, got[text], typ, got)
+			}
+		}
+		for text, typ := range got {
+			if typ == chroma.Error {
+				t.Errorf("%s %q: error token %q", tt.lang, tt.line, text)
+			}
+		}
+	}
+}
+
+// Files are matched to lexers by name; others get none.
+func TestLexerForPath(t *testing.T) {
+	for p, want := range map[string]bool{"main.py": true, "dir/App.MJS": true, "m.wat": true, "data.json": true,
+		"notes.md": false, "table.csv": false, "Makefile": false} {
+		if got := LexerForPath(p) != nil; got != want {
+			t.Errorf("%s: lexer %v, want %v", p, got, want)
 		}
 	}
 }
