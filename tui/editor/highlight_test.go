@@ -239,7 +239,7 @@ func TestLexerTokens(t *testing.T) {
 		{"python", `print(f"x={x!r:>4}", b'\\x00', None, len(xs)); raise ValueError`, map[string]chroma.TokenType{
 			"print": chroma.NameBuiltin, `f"x=`: chroma.LiteralStringDouble, "{": chroma.LiteralStringInterpol, "!r:>4}": chroma.LiteralStringInterpol,
 			`b'\\x00'`: chroma.LiteralStringSingle,
-			"None": chroma.KeywordConstant, "len": chroma.NameBuiltin, "ValueError": chroma.NameException}},
+			"None":     chroma.KeywordConstant, "len": chroma.NameBuiltin, "ValueError": chroma.NameException}},
 		{"javascript", "const f = (a) => a ?? /x+/g.test(`t${a}`); // done", map[string]chroma.TokenType{
 			"const": chroma.KeywordDeclaration, "=>": chroma.Operator, "??": chroma.Operator, "/x+/g": chroma.LiteralStringRegex,
 			"`t": chroma.LiteralStringBacktick, "${": chroma.LiteralStringInterpol, "// done": chroma.CommentSingle}},
