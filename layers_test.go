@@ -32,9 +32,10 @@ var layers = map[string][]string{
 	"playground":          {"run", "runtimes", "runner", "sessions", "guidance", "demos", "hostfs"},
 	"tui/editor":          {"themes"},
 	"live":                {"run", "sessions", "playground"},
+	"batch":               {"run", "runtimes", "runtimes/codeblocks", "playground", "sessions", "textsafe", "guidance"},
 	"mcpserver":           {"run", "runtimes", "hostfs", "sessions", "report", "guidance", "config", "playground", "live", "textsafe"},
 	"tui":                 {"run", "hostfs", "textsafe", "live", "runtimes", "runtimes/codeblocks", "sessions", "guidance", "report", "demos", "config", "playground", "themes", "tui/editor"},
-	"cli":                 {"run", "textsafe", "mcpserver", "live", "runtimes", "runtimes/codeblocks", "hostfs", "sessions", "guidance", "report", "demos", "config", "runner", "workers", "sandbox", "playground", "themes", "tui"},
+	"cli":                 {"run", "textsafe", "batch", "mcpserver", "live", "runtimes", "runtimes/codeblocks", "hostfs", "sessions", "guidance", "report", "demos", "config", "runner", "workers", "sandbox", "playground", "themes", "tui"},
 	"cmd/buildtool":       {"run", "runtimes", "config", "sandbox"},
 	"cmd/benchreport":     {"run", "runtimes", "config", "sandbox", "runner", "workers", "playground", "sessions"},
 	"internal/testenv":    {"run"},
@@ -43,7 +44,7 @@ var layers = map[string][]string{
 // noCgo are the packages that must build without a C toolchain: what
 // renders, advises, records and schedules never links wasmtime.
 var noCgo = []string{"run", "textsafe", "runtimes", "runtimes/codeblocks", "themes", "hostfs", "sessions", "demos", "guidance",
-	"report", "config", "runner", "workers", "playground", "tui", "tui/editor"}
+	"report", "config", "runner", "workers", "playground", "batch", "tui", "tui/editor"}
 
 // goList runs `go list -f format pkgs...` and returns its lines.
 func goList(t *testing.T, format string, pkgs ...string) []string {

@@ -1,0 +1,537 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/wasmplay/wasmplay/batch"
+	"github.com/wasmplay/wasmplay/config"
+	"github.com/wasmplay/wasmplay/hostfs"
+	"github.com/wasmplay/wasmplay/playground"
+	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/sessions"
+	"github.com/wasmplay/wasmplay/textsafe"
+)
+
+// batchOptions are the flags of `wasmplay batch`.
+type batchOptions struct {
+	out       string
+	jobs      int
+	order     string
+	stable    bool
+	jsonOut   bool
+	outputMax string
+	shard     string
+	limits    runOptions // only the limit flags are used
+}
+
+func newBatchCommand(g *globals) *cobra.Command {
+	var o batchOptions
+	cmd := &cobra.Command{
+		Use:   "batch [flags] IN.jsonl",
+		Short: "Run many programs (one JSON item per line) and write one result line each",
+		Long: `Run every item of a JSONL file in the sandbox, in parallel, each in a fresh
+workspace, through the same worker processes as the app (an engine fault
+costs one item, never the batch).
+
+An item: {"id": ..., "language": "python", "code": "...", "tests": "...",
+"stdin": "...", "args": [...], "limits": {"fuel": "10G"}}; "markdown" (with
+"block") takes the code from an LLM answer instead of "code". A result line:
+id, line, outcome, exit_code, passed (with tests), stdout, stderr (capped,
+with truncation flags), fuel, memory, duration, advice. docs/BATCH.md has
+the schemas.
+
+Results are appended as items finish. Killed (ctrl+c, SIGTERM, kill -9),
+the batch loses at most the items in flight; run the same command again
+and it skips what the output already answers. A bad line is answered with
+its error; the batch goes on.
+
+The limit flags are the batch's limits and its ceilings: an item's own
+limits may lower them, never raise them.`,
+		Example: `  wasmplay batch answers.jsonl -o results.jsonl
+  wasmplay batch --fuel 100G --timeout 10s --order input mbpp.jsonl
+  wasmplay batch --shard 2/8 items.jsonl -o part-2.jsonl   # the 2nd of 8 shares
+  wasmplay batch show results.jsonl --outcome out_of_fuel`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBatch(cmd.Context(), g, o, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.out, "output", "o", "", "the results file (default: IN with .results.jsonl)")
+	f.IntVarP(&o.jobs, "jobs", "j", 0, "items run at once (default: one per core)")
+	f.StringVar(&o.order, "order", "finish", "order of the result lines: finish (as items end) or input (rewritten at the end)")
+	f.BoolVar(&o.stable, "stable", false, "byte-stable output: input order and no durations")
+	f.BoolVar(&o.jsonOut, "json", false, "print the summary as JSON on standard output")
+	f.StringVar(&o.outputMax, "output-max", "", "output kept per stream and item in the results, e.g. 16KiB (default 64KiB)")
+	f.StringVar(&o.shard, "shard", "", "run only share I of N, e.g. 3/8 (for N copies started by a batch scheduler)")
+	f.StringVar(&o.limits.fuel, "fuel", "", "fuel per item, e.g. 100G")
+	f.StringVar(&o.limits.memory, "memory", "", "memory per item, e.g. 128MiB")
+	f.StringVar(&o.limits.timeout, "timeout", "", "wall-clock limit per item, e.g. 10s")
+	f.StringVar(&o.limits.stdoutMax, "stdout-max", "", "stdout an item's run keeps")
+	f.StringVar(&o.limits.stderrMax, "stderr-max", "", "stderr an item's run keeps")
+	f.SortFlags = false
+	cmd.AddCommand(newBatchShowCommand(), newBatchOpenCommand(g))
+	return cmd
+}
+
+// parseShard reads "I/N".
+func parseShard(s string) (batch.Shard, error) {
+	if s == "" {
+		return batch.Shard{}, nil
+	}
+	i, n, ok := strings.Cut(s, "/")
+	index, err1 := strconv.Atoi(i)
+	of, err2 := strconv.Atoi(n)
+	if !ok || err1 != nil || err2 != nil || of < 1 || index < 1 || index > of {
+		return batch.Shard{}, usageError("--shard %q: give I/N with 1 <= I <= N, e.g. 2/8", s)
+	}
+	return batch.Shard{Index: index, Of: of}, nil
+}
+
+func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error {
+	if o.order != "finish" && o.order != "input" {
+		return usageError("--order %q: use finish or input", o.order)
+	}
+	shard, err := parseShard(o.shard)
+	if err != nil {
+		return err
+	}
+	input, err := hostfs.OpenRegular(in)
+	if err != nil {
+		return usageError("the batch input: %v", err)
+	}
+	defer input.Close()
+	out := o.out
+	if out == "" {
+		out = strings.TrimSuffix(in, ".jsonl") + ".results.jsonl"
+	}
+	if same, _ := sameFile(in, out); same {
+		return usageError("-o %s is the input: give another results file", out)
+	}
+	outputMax := 0
+	if o.outputMax != "" {
+		n, err := run.ParseBytes(o.outputMax)
+		if err != nil || n == 0 || n > uint64(run.MaxOutputBytes) {
+			return usageError("--output-max %q: give a size such as 16KiB", o.outputMax)
+		}
+		outputMax = int(n)
+	}
+	limits, err := requestLimits(o.limits)
+	if err != nil {
+		return err
+	}
+	cfg, err := g.loadConfig(false)
+	if err != nil {
+		return err
+	}
+	configLayer, err := cfg.Policy.Layer()
+	if err != nil {
+		return usageError("config: %v", err)
+	}
+	reg, err := g.registry(cfg)
+	if err != nil {
+		return err
+	}
+	jobs := o.jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	cfg.Slots = jobs
+	pool, rn, err := g.newPoolRunner(cfg, reg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rn.Close(cctx)
+		pool.Close(cctx)
+	}()
+	// The batch's limits are its ceilings too: an item may lower them.
+	ceilings, err := batchCeilings(configLayer, limits)
+	if err != nil {
+		return err
+	}
+	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
+		Packages: g.pythonModules()})
+	if err != nil {
+		return &exitError{code: ExitHostError, err: err}
+	}
+	total, err := batch.CountLines(input, shard)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if _, err := input.Seek(0, io.SeekStart); err != nil {
+		return usageError("the batch input: %v", err)
+	}
+	results, ans, err := batch.OpenOutput(out)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer results.Close()
+
+	bar := newProgressBar(g.stderr, total)
+	if bar != nil && len(ans.Results) > 0 {
+		fmt.Fprintf(g.stderr, "wasmplay batch: %s already answers %d items: they are skipped\n", out, len(ans.Results))
+	}
+	opts := batch.Options{Playground: pg, Jobs: jobs, Limits: limits, OutputMax: outputMax, Stable: o.stable,
+		Shard: shard, Name: batchFieldName(g)}
+	if bar != nil {
+		opts.Progress = bar.update
+	}
+	p, runErr := batch.Run(ctx, input, results, ans, opts)
+	if bar != nil {
+		bar.finish(p)
+	}
+	if err := results.Sync(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr == nil && (o.order == "input" || o.stable) {
+		runErr = batch.SortByLine(out)
+	}
+	summary := batch.Summarize(ans.Results)
+	if o.jsonOut {
+		b, _ := json.MarshalIndent(summary, "", "  ")
+		fmt.Fprintln(g.stdout, string(b))
+	} else {
+		summary.WriteTable(g.stderr)
+		fmt.Fprintf(g.stderr, "\nresults: %s\n", out)
+	}
+	if runErr != nil {
+		if ctx.Err() != nil {
+			return &exitError{code: ExitCanceled, err: fmt.Errorf("batch stopped: %d items answered, the rest run when the same command is given again", len(ans.Results))}
+		}
+		return &exitError{code: ExitHostError, err: runErr}
+	}
+	return nil
+}
+
+// batchCeilings are the ceilings of a batch's items: the batch's limits,
+// else the config's, for the limits an item may set.
+func batchCeilings(configLayer, limits run.Overrides) (run.Overrides, error) {
+	policy, err := run.Resolve([]run.Layer{{Source: run.SourceConfig, Limits: configLayer},
+		{Source: run.SourceRequest, Limits: limits}}, run.Overrides{})
+	if err != nil {
+		return run.Overrides{}, usageError("%v", err)
+	}
+	all := run.OverridesOf(policy)
+	return run.Overrides{FuelBudget: all.FuelBudget, MemoryBytes: all.MemoryBytes, Timeout: all.Timeout,
+		StdoutMaxBytes: all.StdoutMaxBytes, StderrMaxBytes: all.StderrMaxBytes}, nil
+}
+
+// batchFieldName phrases limits in an item's errors.
+func batchFieldName(g *globals) func(run.Source, run.Field) string {
+	return func(src run.Source, f run.Field) string {
+		switch src {
+		case run.SourceCeiling:
+			for _, lf := range limitFlags {
+				if lf.field == f {
+					return "the batch's " + lf.flag + " (an item may lower it, not raise it)"
+				}
+			}
+		case run.SourceConfig:
+			return config.PolicyKey(f) + " in " + g.dirs.ConfigFile
+		}
+		return "limits." + string(f)
+	}
+}
+
+// sameFile reports whether two paths name one file.
+func sameFile(a, b string) (bool, error) {
+	ia, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	ib, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(ia, ib), nil
+}
+
+// progressBar draws a batch's progress on a terminal's last line.
+type progressBar struct {
+	w     io.Writer
+	total int
+	last  time.Time
+}
+
+// newProgressBar returns a bar for w when w is a terminal, else nil (a
+// pipe or a file gets no bar).
+func newProgressBar(w io.Writer, total int) *progressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return nil
+	}
+	return &progressBar{w: w, total: total}
+}
+
+// update redraws the bar, at most 10 times a second.
+func (b *progressBar) update(p batch.Progress) {
+	if time.Since(b.last) < 100*time.Millisecond && p.Done+p.Skipped < b.total {
+		return
+	}
+	b.last = time.Now()
+	b.draw(p)
+}
+
+func (b *progressBar) draw(p batch.Progress) {
+	done := p.Done + p.Skipped
+	const width = 24
+	filled := 0
+	if b.total > 0 {
+		filled = min(width, width*done/b.total)
+	}
+	rate := float64(p.Done) / max(p.Elapsed.Seconds(), 1e-3)
+	eta := "—"
+	if rate > 0 && done < b.total {
+		eta = (time.Duration(float64(b.total-done)/rate) * time.Second).Round(time.Second).String()
+	}
+	line := fmt.Sprintf("[%s%s] %d/%d", strings.Repeat("█", filled), strings.Repeat("░", width-filled), done, b.total)
+	if p.Passed+p.Failed > 0 {
+		line += fmt.Sprintf(" · %d passed · %d failed", p.Passed, p.Failed)
+	}
+	if p.OK+p.NotOK > 0 {
+		line += fmt.Sprintf(" · %d ok · %d not ok", p.OK, p.NotOK)
+	}
+	if p.BadInput > 0 {
+		line += fmt.Sprintf(" · %d bad lines", p.BadInput)
+	}
+	line += fmt.Sprintf(" · %.1f/s · ETA %s", rate, eta)
+	fmt.Fprintf(b.w, "\r\x1b[2K%s", textsafe.Line(line))
+}
+
+// finish draws the last state and ends the bar's line.
+func (b *progressBar) finish(p batch.Progress) {
+	b.draw(p)
+	fmt.Fprintln(b.w)
+}
+
+// batchShowOptions are the flags of `wasmplay batch show`.
+type batchShowOptions struct {
+	outcome string
+	grep    string
+	failed  bool
+	limit   int
+}
+
+func newBatchShowCommand() *cobra.Command {
+	var o batchShowOptions
+	cmd := &cobra.Command{
+		Use:   "show [flags] OUT.jsonl",
+		Short: "List a batch's results, filtered by outcome or by text in the output",
+		Long: `List the results of a batch, one line each: input line, id, outcome, the
+verdict of its tests, fuel, duration, and the first line of its error or
+stderr. wasmplay batch open takes one of them into a session to debug it
+in the app.`,
+		Example: `  wasmplay batch show results.jsonl --failed
+  wasmplay batch show results.jsonl --outcome out_of_fuel
+  wasmplay batch show results.jsonl --grep ZeroDivisionError`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			results, err := batch.ReadResults(args[0])
+			if err != nil {
+				return usageError("%v", err)
+			}
+			w := cmd.OutOrStdout()
+			shown := 0
+			fmt.Fprintf(w, "%-6s %-24s %-14s %-7s %8s %10s  %s\n", "line", "id", "outcome", "tests", "fuel", "time", "first line of the error")
+			for _, r := range results {
+				if !o.matches(r) {
+					continue
+				}
+				if o.limit > 0 && shown == o.limit {
+					fmt.Fprintf(w, "… more: raise --limit\n")
+					break
+				}
+				shown++
+				tests := ""
+				if r.Passed != nil {
+					tests = map[bool]string{true: "passed", false: "failed"}[*r.Passed]
+				}
+				dur := ""
+				if r.DurationMS != nil {
+					dur = fmt.Sprintf("%.1f ms", *r.DurationMS)
+				}
+				fmt.Fprintf(w, "%-6d %-24s %-14s %-7s %8s %10s  %s\n", r.Line, clip(textsafe.Line(strings.Trim(string(r.ID), `"`)), 24),
+					r.Outcome, tests, run.FormatFuel(r.Fuel), dur, clip(textsafe.Line(firstProblemLine(r)), 60))
+			}
+			fmt.Fprintf(w, "%d of %d results shown\n", shown, len(results))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.outcome, "outcome", "", "only this outcome (ok, exit_nonzero, out_of_fuel, timeout, memory_limit, trap, bad_input, ...)")
+	f.StringVar(&o.grep, "grep", "", "only results whose stdout, stderr or error holds this text")
+	f.BoolVar(&o.failed, "failed", false, "only results that failed their tests or did not end ok")
+	f.IntVar(&o.limit, "limit", 200, "at most this many lines (0: all)")
+	return cmd
+}
+
+// matches reports whether a result passes the filters.
+func (o batchShowOptions) matches(r batch.Result) bool {
+	if o.outcome != "" && r.Outcome != o.outcome {
+		return false
+	}
+	if o.failed && (r.Passed != nil && *r.Passed || r.Passed == nil && r.Outcome == string(run.OutcomeOK) && r.ExitCode == 0) {
+		return false
+	}
+	if o.grep != "" && !strings.Contains(r.Stdout, o.grep) && !strings.Contains(r.Stderr, o.grep) && !strings.Contains(r.Error, o.grep) {
+		return false
+	}
+	return true
+}
+
+// firstProblemLine is the line that says what went wrong: the error, or
+// the last line of stderr (a traceback's exception).
+func firstProblemLine(r batch.Result) string {
+	if r.Error != "" {
+		return strings.SplitN(r.Error, "\n", 2)[0]
+	}
+	lines := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// clip shortens s to n characters.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func newBatchOpenCommand(g *globals) *cobra.Command {
+	var input, name string
+	var noApp bool
+	cmd := &cobra.Command{
+		Use:   "open [flags] OUT.jsonl ID",
+		Short: "Take one batch item into a new session and open it in the app",
+		Long: `Make a session of one batch item: its code (tests included) in the scratch
+tab and its batch run as run 1 of the history, then open the app on it, to
+edit, run again, compare with the batch's run (d in the runs pane) and copy
+a report. The input file gives the code: -i, else OUT with .results.jsonl
+replaced by .jsonl.`,
+		Example: `  wasmplay batch open results.jsonl 17
+  wasmplay batch open -i mbpp.jsonl results.jsonl task-123 --session slow-one`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sess, err := openBatchItem(g, args[0], args[1], input, name)
+			if err != nil {
+				return err
+			}
+			out, isFile := g.stdout.(*os.File)
+			if noApp || !isFile || !term.IsTerminal(out.Fd()) {
+				fmt.Fprintf(g.stdout, "session %s holds item %s: wasmplay --session %s\n", sess, textsafe.Line(args[1]), sess)
+				return nil
+			}
+			return runTUI(g, appOptions{session: sess.ID()})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&input, "input", "i", "", "the batch's input file (default: OUT without .results)")
+	f.StringVar(&name, "session", "", "name of the session to make (default: batch-ID)")
+	f.BoolVar(&noApp, "no-app", false, "make the session but do not open the app")
+	return cmd
+}
+
+// openBatchItem makes a session of one batch item: code in the scratch
+// buffer, its batch run recorded.
+func openBatchItem(g *globals, out, id, input, name string) (*sessions.Session, error) {
+	results, err := batch.ReadResults(out)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	var res *batch.Result
+	for i, r := range results {
+		if strings.Trim(string(r.ID), `"`) == id || string(r.ID) == id {
+			res = &results[i]
+		}
+	}
+	if res == nil {
+		return nil, usageError("%s has no item with id %s (wasmplay batch show lists them)", out, textsafe.Line(id))
+	}
+	if input == "" {
+		input = strings.TrimSuffix(out, ".results.jsonl") + ".jsonl"
+	}
+	cfg, err := g.loadConfig(false)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := g.registry(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in, err := hostfs.OpenRegular(input)
+	if err != nil {
+		return nil, usageError("the batch input (-i): %v", err)
+	}
+	defer in.Close()
+	item, err := batch.ItemAt(in, res.Line, reg)
+	if err != nil {
+		return nil, usageError("%s line %d: %v", input, res.Line, err)
+	}
+	if string(item.ID) != string(res.ID) {
+		return nil, usageError("%s line %d holds item %s, not %s: is -i the input of this batch?", input, res.Line,
+			textsafe.Line(string(item.ID)), textsafe.Line(id))
+	}
+	store, err := g.sessionStore()
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = batchSessionName(store, id)
+	}
+	sess, err := store.Create(sessions.CreateOptions{Name: name, Runtime: item.Runtime})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	if err := sess.SaveBuffer(item.Runtime, string(item.Code)); err != nil {
+		return nil, &exitError{code: ExitHostError, err: err}
+	}
+	now := time.Now()
+	dur := time.Duration(0)
+	if res.DurationMS != nil {
+		dur = time.Duration(*res.DurationMS * float64(time.Millisecond))
+	}
+	record := sessions.NewRecord(item.Code, item.Stdin, &sessions.Origin{Kind: sessions.OriginBatch, Client: "wasmplay batch " + out},
+		run.Result{Runtime: item.Runtime, Outcome: run.Outcome(res.Outcome), ExitCode: res.ExitCode, Message: res.Error,
+			Stdout: []byte(res.Stdout), Stderr: []byte(res.Stderr), StdoutTruncated: res.StdoutTruncated, StderrTruncated: res.StderrTruncated,
+			FuelConsumed: res.Fuel, FuelExact: res.FuelExact, Limits: run.Limits{FuelBudget: res.FuelBudget},
+			PeakMemoryPages: res.MemoryPeakBytes / 65536, StartedAt: now.Add(-dur), FinishedAt: now, Duration: dur,
+			Files: run.EmptyFileChanges()})
+	if _, err := sess.AppendRun(record); err != nil {
+		return nil, &exitError{code: ExitHostError, err: err}
+	}
+	return sess, nil
+}
+
+// batchSessionName is "batch-ID" made a valid, unused session name.
+func batchSessionName(store *sessions.Store, id string) string {
+	var b strings.Builder
+	for _, r := range strings.Trim(id, `"`) {
+		if r < 128 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	base := "batch-" + clip(b.String(), 40)
+	name := base
+	for n := 2; ; n++ {
+		if _, err := store.Resolve(name); err != nil {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, n)
+	}
+}
