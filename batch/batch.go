@@ -13,6 +13,7 @@ import (
 
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
 )
 
@@ -22,8 +23,11 @@ const DefaultOutputMax = 64 << 10
 // Options configure a batch.
 type Options struct {
 	// Playground runs the items (outside any session, each in a fresh
-	// temporary workspace), held to its ceilings.
+	// temporary workspace), held to its ceilings. RunNATS needs none.
 	Playground *playground.Playground
+	// Registry names the runtimes items may ask for (default: the
+	// playground's).
+	Registry *runtimes.Registry
 	// Jobs is how many items run at once (at least 1).
 	Jobs int
 	// Limits is the batch's layer of limits, under each item's own.
@@ -200,7 +204,10 @@ func writeResult(out io.Writer, r Result) error {
 func readItems(ctx context.Context, in io.Reader, ans *Answered, opts Options, start func(Item) bool, answer func(Result) bool) error {
 	br := bufio.NewReaderSize(in, 1<<16)
 	seen := map[string]int{} // item key -> its line
-	reg := opts.Playground.Registry()
+	reg := opts.Registry
+	if reg == nil {
+		reg = opts.Playground.Registry()
+	}
 	for n := 1; ; n++ {
 		if ctx.Err() != nil {
 			return nil

@@ -55,6 +55,8 @@ type Item struct {
 	Args []string
 	// Limits are the item's own limits (within the batch's ceilings).
 	Limits run.Overrides
+	// raw is the input line, for a worker elsewhere to parse again.
+	raw json.RawMessage
 }
 
 // itemJSON is an input line as written.
@@ -113,7 +115,8 @@ func ParseItem(line int, data []byte, reg *runtimes.Registry) (Item, error) {
 	if err != nil {
 		return fail(nil, "%v", err)
 	}
-	it := Item{ID: id, Key: key, Line: line, Stdin: []byte(raw.Stdin), Args: raw.Args, HasTests: raw.Tests != ""}
+	it := Item{ID: id, Key: key, Line: line, Stdin: []byte(raw.Stdin), Args: raw.Args, HasTests: raw.Tests != "",
+		raw: append(json.RawMessage(nil), data...)}
 	code, lang := "", raw.Language
 	switch {
 	case raw.Code != nil && raw.Markdown != nil:

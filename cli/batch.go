@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wasmplay/wasmplay/batch"
 	"github.com/wasmplay/wasmplay/config"
@@ -33,6 +34,26 @@ type batchOptions struct {
 	outputMax string
 	shard     string
 	limits    runOptions // only the limit flags are used
+	nats      natsFlags
+}
+
+// natsFlags are the NATS connection flags, by NATS's conventions.
+type natsFlags struct {
+	url, creds, ca, cert, key string
+}
+
+// add puts the flags on a command.
+func (n *natsFlags) add(f *pflag.FlagSet, what string) {
+	f.StringVar(&n.url, "nats", "", what+" (nats://host:4222; several comma-separated)")
+	f.StringVar(&n.creds, "nats-creds", "", "NATS credentials file (.creds)")
+	f.StringVar(&n.ca, "nats-ca", "", "CA certificate to trust for the NATS server's TLS")
+	f.StringVar(&n.cert, "nats-cert", "", "client certificate for NATS TLS")
+	f.StringVar(&n.key, "nats-key", "", "key of the client certificate")
+}
+
+// conn is the connection the flags describe.
+func (n natsFlags) conn(name string, log io.Writer) batch.NATS {
+	return batch.NATS{URL: n.url, Credentials: n.creds, RootCA: n.ca, Cert: n.cert, Key: n.key, Name: name, Log: log}
 }
 
 func newBatchCommand(g *globals) *cobra.Command {
@@ -80,6 +101,7 @@ limits may lower them, never raise them.`,
 	f.StringVar(&o.limits.timeout, "timeout", "", "wall-clock limit per item, e.g. 10s")
 	f.StringVar(&o.limits.stdoutMax, "stdout-max", "", "stdout an item's run keeps")
 	f.StringVar(&o.limits.stderrMax, "stderr-max", "", "stderr an item's run keeps")
+	o.nats.add(f, "run the items on `wasmplay worker --nats` processes through this NATS server")
 	f.SortFlags = false
 	cmd.AddCommand(newBatchShowCommand(), newBatchOpenCommand(g))
 	return cmd
@@ -147,26 +169,29 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	cfg.Slots = jobs
-	pool, rn, err := g.newPoolRunner(cfg, reg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		rn.Close(cctx)
-		pool.Close(cctx)
-	}()
-	// The batch's limits are its ceilings too: an item may lower them.
-	ceilings, err := batchCeilings(configLayer, limits)
-	if err != nil {
-		return err
-	}
-	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
-		Packages: g.pythonModules()})
-	if err != nil {
-		return &exitError{code: ExitHostError, err: err}
+	var pg *playground.Playground
+	if o.nats.url == "" {
+		cfg.Slots = jobs
+		pool, rn, err := g.newPoolRunner(cfg, reg)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			rn.Close(cctx)
+			pool.Close(cctx)
+		}()
+		// The batch's limits are its ceilings too: an item may lower them.
+		ceilings, err := batchCeilings(configLayer, limits)
+		if err != nil {
+			return err
+		}
+		pg, err = playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
+			Packages: g.pythonModules()})
+		if err != nil {
+			return &exitError{code: ExitHostError, err: err}
+		}
 	}
 	total, err := batch.CountLines(input, shard)
 	if err != nil {
@@ -185,12 +210,18 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 	if bar != nil && len(ans.Results) > 0 {
 		fmt.Fprintf(g.stderr, "wasmplay batch: %s already answers %d items: they are skipped\n", out, len(ans.Results))
 	}
-	opts := batch.Options{Playground: pg, Jobs: jobs, Limits: limits, OutputMax: outputMax, Stable: o.stable,
+	opts := batch.Options{Playground: pg, Registry: reg, Jobs: jobs, Limits: limits, OutputMax: outputMax, Stable: o.stable,
 		Shard: shard, Name: batchFieldName(g)}
 	if bar != nil {
 		opts.Progress = bar.update
 	}
-	p, runErr := batch.Run(ctx, input, results, ans, opts)
+	var p batch.Progress
+	var runErr error
+	if o.nats.url != "" {
+		p, runErr = batch.RunNATS(ctx, input, results, ans, opts, o.nats.conn("wasmplay batch", g.stderr), batch.BatchID(out))
+	} else {
+		p, runErr = batch.Run(ctx, input, results, ans, opts)
+	}
 	if bar != nil {
 		bar.finish(p)
 	}
@@ -432,7 +463,11 @@ replaced by .jsonl.`,
 			}
 			out, isFile := g.stdout.(*os.File)
 			if noApp || !isFile || !term.IsTerminal(out.Fd()) {
-				fmt.Fprintf(g.stdout, "session %s holds item %s: wasmplay --session %s\n", sess, textsafe.Line(args[1]), sess)
+				ref := sess.Name()
+				if ref == "" {
+					ref = sess.ID()
+				}
+				fmt.Fprintf(g.stdout, "session %s holds item %s: wasmplay --session %s\n", ref, textsafe.Line(args[1]), ref)
 				return nil
 			}
 			return runTUI(g, appOptions{session: sess.ID()})
@@ -534,4 +569,94 @@ func batchSessionName(store *sessions.Store, id string) string {
 		}
 		name = fmt.Sprintf("%s-%d", base, n)
 	}
+}
+
+func newNATSWorkerCommand(g *globals) *cobra.Command {
+	var n natsFlags
+	var jobs int
+	var ackWait time.Duration
+	var limits runOptions
+	cmd := &cobra.Command{
+		Use:   "worker --nats URL [flags]",
+		Short: "Run batch items that wasmplay batch --nats publishes, until stopped",
+		Long: `Pull the items of every wasmplay batch --nats from the NATS server's work
+queue, run each in the sandbox (the same worker processes and limits as a
+local batch), and publish its result. Start as many as you like, on as
+many machines. An item is acknowledged only once its result is stored: a
+worker killed mid-item has the item given to another after --ack-wait.
+
+The limit flags are this worker's ceilings, whatever an item or its batch
+asks for.`,
+		Example: `  wasmplay worker --nats nats://queue.internal:4222 --jobs 8
+  wasmplay worker --nats tls://queue:4222 --nats-creds worker.creds --fuel 200G --timeout 2m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if n.url == "" {
+				return usageError("--nats URL: the NATS server to take items from")
+			}
+			layer, err := requestLimits(limits)
+			if err != nil {
+				return err
+			}
+			cfg, err := g.loadConfig(false)
+			if err != nil {
+				return err
+			}
+			configLayer, err := cfg.Policy.Layer()
+			if err != nil {
+				return usageError("config: %v", err)
+			}
+			ceilings, err := batchCeilings(configLayer, layer)
+			if err != nil {
+				return err
+			}
+			reg, err := g.registry(cfg)
+			if err != nil {
+				return err
+			}
+			if jobs <= 0 {
+				jobs = runtime.NumCPU()
+			}
+			cfg.Slots = jobs
+			pool, rn, err := g.newPoolRunner(cfg, reg)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				rn.Close(cctx)
+				pool.Close(cctx)
+			}()
+			pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
+				Packages: g.pythonModules()})
+			if err != nil {
+				return &exitError{code: ExitHostError, err: err}
+			}
+			fmt.Fprintf(g.stderr, "wasmplay worker: taking batch items from %s, %d at a time\n", textsafe.Line(n.url), jobs)
+			name := func(src run.Source, f run.Field) string {
+				if src == run.SourceCeiling {
+					return "the worker's " + string(f) + " ceiling (wasmplay worker --" + strings.ReplaceAll(string(f), "_", "-") + ")"
+				}
+				return batchFieldName(g)(src, f)
+			}
+			err = batch.Work(cmd.Context(), n.conn("wasmplay worker", g.stderr), batch.WorkerOptions{Playground: pg, Jobs: jobs,
+				AckWait: ackWait, Name: name, Log: g.stderr})
+			if err != nil {
+				return &exitError{code: ExitHostError, err: err}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	n.add(f, "the NATS server batches publish their items to")
+	f.IntVarP(&jobs, "jobs", "j", 0, "items run at once (default: one per core)")
+	f.DurationVar(&ackWait, "ack-wait", 30*time.Second, "how long an item of a worker that stopped answering waits before another worker takes it")
+	f.StringVar(&limits.fuel, "fuel", "", "the most fuel an item may have, e.g. 100G")
+	f.StringVar(&limits.memory, "memory", "", "the most memory an item may have")
+	f.StringVar(&limits.timeout, "timeout", "", "the longest an item may run")
+	f.StringVar(&limits.stdoutMax, "stdout-max", "", "the most stdout an item's run keeps")
+	f.StringVar(&limits.stderrMax, "stderr-max", "", "the most stderr an item's run keeps")
+	f.SortFlags = false
+	return cmd
 }

@@ -98,7 +98,7 @@ With no command it opens the playground.`,
 	flags.StringVar(&g.flags.ConfigFile, "config", "", "configuration file (default: $WASMPLAY_CONFIG or $XDG_CONFIG_HOME/wasmplay/config.toml)")
 	root.PersistentFlags().SortFlags = false
 
-	root.AddCommand(newRunCommand(g), newSessionsCommand(g), newRuntimesCommand(g), newKeysCommand(g), newDemoCommand(g), newPackagesCommand(g), newMCPCommand(g), newBatchCommand(g), newWorkerCommand(g))
+	root.AddCommand(newRunCommand(g), newSessionsCommand(g), newRuntimesCommand(g), newKeysCommand(g), newDemoCommand(g), newPackagesCommand(g), newMCPCommand(g), newBatchCommand(g), newNATSWorkerCommand(g), newWorkerCommand(g))
 	return root
 }
 
