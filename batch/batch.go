@@ -102,11 +102,12 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, ans *Answered, opts O
 	// run the items. results closes once all of them are done.
 	var readErr error
 	var all sync.WaitGroup
+	before := ans.frozen() // the reader's view: ans grows as results come in
 	all.Add(1)
 	go func() {
 		defer all.Done()
 		defer close(items)
-		readErr = readItems(ctx, in, ans, opts, func(it Item) bool {
+		readErr = readItems(ctx, in, before, opts, func(it Item) bool {
 			select {
 			case items <- it:
 				return true

@@ -146,6 +146,7 @@ func RunNATS(ctx context.Context, in io.Reader, out io.Writer, ans *Answered, op
 	}
 	start := time.Now()
 	p := Progress{Skipped: len(ans.Results)}
+	before := ans.frozen()
 	var mu sync.Mutex // guards out, ans, p, pending
 	pending := map[string]bool{}
 	readDone := false
@@ -222,8 +223,9 @@ func RunNATS(ctx context.Context, in io.Reader, out io.Writer, ans *Answered, op
 		}
 	}()
 
-	// The publisher: every item not answered yet.
-	readErr := readItems(ctx, in, ans, opts, func(it Item) bool {
+	// The publisher: every item not answered yet (as the output said when
+	// the batch started: the collector adds to ans meanwhile).
+	readErr := readItems(ctx, in, before, opts, func(it Item) bool {
 		task, _ := json.Marshal(natsTask{Batch: batchID, Line: it.Line, Item: it.raw, Limits: opts.Limits,
 			OutputMax: outputMax, Stable: opts.Stable})
 		mu.Lock()

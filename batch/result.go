@@ -119,6 +119,19 @@ func (a *Answered) has(line int, key string) bool {
 	return a.Lines[line] || key != "" && a.IDs[key]
 }
 
+// frozen is a copy of what is answered now, for the reader to consult
+// while results keep coming in.
+func (a *Answered) frozen() *Answered {
+	c := &Answered{IDs: make(map[string]bool, len(a.IDs)), Lines: make(map[int]bool, len(a.Lines))}
+	for k := range a.IDs {
+		c.IDs[k] = true
+	}
+	for k := range a.Lines {
+		c.Lines[k] = true
+	}
+	return c
+}
+
 // add records a result: a run by its item's id, a bad line by its line
 // (a duplicate's error must not count as its id's answer).
 func (a *Answered) add(r Result) {
