@@ -10,8 +10,10 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
 
 	"github.com/wasmplay/wasmplay/run"
 )
@@ -36,7 +38,7 @@ const snapshotPage = 4096
 
 // snapshotMagic starts every snapshot file; its last byte is the format
 // version.
-var snapshotMagic = [8]byte{'w', 'p', 's', 'n', 'a', 'p', 0, 1}
+var snapshotMagic = [8]byte{'w', 'p', 's', 'n', 'a', 'p', 0, 2}
 
 // snapshotsKept is how many snapshot files the cache keeps (the newest): a
 // new one is made whenever the interpreter or its mounts change.
@@ -49,12 +51,18 @@ type memorySnapshot struct {
 	size uint64
 	// chunks are sorted by offset, do not overlap, and lie inside size.
 	chunks []snapshotChunk
+	// file, for a snapshot read from the cache, is its file, kept open so
+	// that runs can map its pages copy-on-write instead of copying them.
+	file *os.File
 }
 
 // snapshotChunk is one changed range of a snapshot.
 type snapshotChunk struct {
 	offset uint64
 	data   []byte
+	// fileOffset is where data starts in the snapshot's file (when it has
+	// one): page-aligned, as offset and len(data) are.
+	fileOffset int64
 }
 
 // bytes is the total length of the changed ranges.
@@ -109,14 +117,37 @@ func (s *memorySnapshot) restore(store *wasmtime.Store, mem *wasmtime.Memory) er
 		return fmt.Errorf("runner: memory is %d bytes, the snapshot %d", len(data), s.size)
 	}
 	for _, c := range s.chunks {
-		copy(data[c.offset:c.offset+uint64(len(c.data))], c.data)
+		if !s.mapChunk(data, c) {
+			copy(data[c.offset:c.offset+uint64(len(c.data))], c.data)
+		}
 	}
 	return nil
 }
 
+// mapChunk maps a chunk of the snapshot's file over its place in the
+// guest's memory, private and copy-on-write: the run faults in only the
+// pages it touches, reads share the page cache, and its writes never
+// reach the file. It reports false when the chunk must be copied instead
+// (no file, or a range the mapping cannot take). The guest memory is one
+// mapping of the sandbox's own (capi.c), unmapped whole when the run ends.
+func (s *memorySnapshot) mapChunk(mem []byte, c snapshotChunk) bool {
+	n := uint64(len(c.data))
+	if s.file == nil || n == 0 || c.offset%snapshotPage != 0 || n%snapshotPage != 0 || c.fileOffset%snapshotPage != 0 {
+		return false
+	}
+	at := unsafe.Pointer(&mem[c.offset])
+	if uintptr(at)%snapshotPage != 0 {
+		return false
+	}
+	got, err := unix.MmapPtr(int(s.file.Fd()), c.fileOffset, at, uintptr(n), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_FIXED)
+	return err == nil && got == at
+}
+
 // encodeSnapshot writes s in the cache's file format: the magic, the
-// memory size and chunk count, each chunk's offset and length, then the
-// chunks' bytes (all integers little-endian uint64).
+// memory size and chunk count, each chunk's offset and length, zeros up to
+// the next 4 KiB boundary, then the chunks' bytes (all integers
+// little-endian uint64).
 func encodeSnapshot(s *memorySnapshot) []byte {
 	out := make([]byte, 0, 24+16*len(s.chunks)+int(s.bytes()))
 	out = append(out, snapshotMagic[:]...)
@@ -126,11 +157,16 @@ func encodeSnapshot(s *memorySnapshot) []byte {
 		out = binary.LittleEndian.AppendUint64(out, c.offset)
 		out = binary.LittleEndian.AppendUint64(out, uint64(len(c.data)))
 	}
+	// The chunks start on a page boundary, so they can be mapped.
+	out = append(out, make([]byte, alignUp(len(out), snapshotPage)-len(out))...)
 	for _, c := range s.chunks {
 		out = append(out, c.data...)
 	}
 	return out
 }
+
+// alignUp rounds n up to a multiple of to.
+func alignUp(n, to int) int { return (n + to - 1) / to * to }
 
 // maxSnapshotMemory bounds the memory size a snapshot file may claim (the
 // wasm32 address space).
@@ -152,7 +188,12 @@ func decodeSnapshot(data []byte) (*memorySnapshot, error) {
 	if count > uint64(len(body))/16 {
 		return nil, fmt.Errorf("snapshot: %d chunks do not fit in %d bytes", count, len(body))
 	}
-	table, payload := body[:16*count], body[16*count:]
+	table := body[:16*count]
+	start := alignUp(24+16*int(count), snapshotPage)
+	if start > len(data) || !allZero(data[24+16*count:start]) {
+		return nil, errors.New("snapshot: the padding before the chunks is missing or not zero")
+	}
+	payload := data[start:]
 	var end uint64
 	for i := uint64(0); i < count; i++ {
 		offset := binary.LittleEndian.Uint64(table[16*i:])
@@ -167,7 +208,7 @@ func decodeSnapshot(data []byte) (*memorySnapshot, error) {
 		case length > uint64(len(payload)):
 			return nil, fmt.Errorf("snapshot: chunk %d is cut short", i)
 		}
-		s.chunks = append(s.chunks, snapshotChunk{offset: offset, data: payload[:length:length]})
+		s.chunks = append(s.chunks, snapshotChunk{offset: offset, data: payload[:length:length], fileOffset: int64(len(data) - len(payload))})
 		payload = payload[length:]
 		end = offset + length
 	}
@@ -175,6 +216,16 @@ func decodeSnapshot(data []byte) (*memorySnapshot, error) {
 		return nil, fmt.Errorf("snapshot: %d stray bytes after the chunks", len(payload))
 	}
 	return s, nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // snapshotCache holds the snapshots of one process, made or loaded once per
@@ -210,17 +261,20 @@ func (c *snapshotCache) get(key string, create func() (*memorySnapshot, error)) 
 	c.mu.Unlock()
 	slot.once.Do(func() {
 		file := filepath.Join(c.dir, key+".snap")
-		if data, err := os.ReadFile(file); err == nil {
-			if slot.snap, err = decodeSnapshot(data); err == nil {
-				return
-			}
+		if snap, err := loadSnapshot(file); err == nil {
+			slot.snap = snap
+			return
 		}
 		slot.snap, slot.err = create()
 		if slot.err != nil {
 			return
 		}
-		// A snapshot that cannot be stored is still good for this process.
+		// A snapshot that cannot be stored is still good for this process;
+		// one stored is used from its file, so runs can map it.
 		if os.MkdirAll(c.dir, 0o700) == nil && writeFileAtomic(file, encodeSnapshot(slot.snap), 0o600) == nil {
+			if snap, err := loadSnapshot(file); err == nil {
+				slot.snap = snap
+			}
 			c.prune()
 		}
 	})
@@ -265,3 +319,42 @@ func (c *snapshotCache) prune() {
 		os.Remove(files[i].path)
 	}
 }
+
+// loadSnapshot maps a snapshot file read-only and decodes it, for the
+// process's lifetime: the file stays open for runs to map its chunks into
+// guest memory (see mapChunk), and what is copied instead comes from the
+// page cache, never read into the heap first. Snapshot files are only ever
+// replaced by a rename and removed, never truncated, so the mapping stays
+// whole.
+func loadSnapshot(path string) (*memorySnapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !info.Mode().IsRegular() || info.Size() == 0 || info.Size() > maxSnapshotFile {
+		f.Close()
+		return nil, fmt.Errorf("snapshot: %s is not a snapshot file", path)
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(info.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("snapshot: map %s: %w", path, err)
+	}
+	snap, err := decodeSnapshot(data)
+	if err != nil {
+		unix.Munmap(data)
+		f.Close()
+		return nil, err
+	}
+	snap.file = f
+	return snap, nil
+}
+
+// maxSnapshotFile bounds the snapshot files mapped: more than any
+// interpreter's initial memory.
+const maxSnapshotFile = 1 << 30

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
@@ -319,7 +321,8 @@ func TestDecodeSnapshot_RejectsBadFiles(t *testing.T) {
 		{"empty", nil, "not a wasmplay snapshot"},
 		{"other version", patch(7, 9), "not a wasmplay snapshot"},
 		{"size not in pages", patch(8, 1), "whole number of pages"},
-		{"too many chunks", patch(16, 200), "do not fit"},
+		{"too many chunks", patch(17, 200), "do not fit"},
+		{"padding not zero", patch(24+2*16+3, 7), "padding"},
 		{"chunk outside memory", patch(24+16+5, 0xff), "outside"},
 		{"overlapping chunks", patch(24+16+2, 0), "overlaps"},
 		{"empty chunk", patch(24+8, 0), "empty"},
@@ -438,5 +441,51 @@ func TestSnapshotStart_FlushesAFileHeldByACycle(t *testing.T) {
 		if res.Start != tt.start || res.Outcome != run.OutcomeOK || err != nil || string(data) != tt.want {
 			t.Errorf("%s start: %s %s, cycle.txt %q (%v), want %q", res.Start, res.Outcome, res.Stderr, data, err, tt.want)
 		}
+	}
+}
+
+// A snapshot read from its file is mapped into guest memory, private and
+// copy-on-write: the guest sees the snapshot's bytes, and its writes
+// never reach the file.
+func TestSnapshot_MappedCopyOnWrite(t *testing.T) {
+	page := int(snapshotPage)
+	snap := &memorySnapshot{size: run.WasmPageSize, chunks: []snapshotChunk{
+		{offset: 0, data: bytes.Repeat([]byte{'a'}, page)},
+		{offset: uint64(2 * page), data: bytes.Repeat([]byte{'b'}, 2*page)}}}
+	path := filepath.Join(t.TempDir(), "s.snap")
+	encoded := encodeSnapshot(snap)
+	if err := os.WriteFile(path, encoded, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := loadSnapshot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loaded.file.Close()
+	for _, c := range loaded.chunks {
+		if c.fileOffset%int64(page) != 0 {
+			t.Fatalf("chunk at %d starts at file offset %d, not on a page", c.offset, c.fileOffset)
+		}
+	}
+	mem, err := unix.Mmap(-1, 0, int(run.WasmPageSize), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	for _, c := range loaded.chunks {
+		if !loaded.mapChunk(mem, c) {
+			t.Fatalf("chunk at %d was not mapped", c.offset)
+		}
+	}
+	if mem[0] != 'a' || mem[page] != 0 || mem[2*page] != 'b' || mem[4*page-1] != 'b' || mem[4*page] != 0 {
+		t.Fatal("the mapped memory does not hold the snapshot")
+	}
+	mem[2*page] = 'X' // the guest writes
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, encoded) {
+		t.Fatal("a write to guest memory reached the snapshot file")
+	}
+	// A snapshot made in this process has no file: its chunks are copied.
+	if snap.mapChunk(mem, snap.chunks[0]) {
+		t.Fatal("a snapshot without a file was mapped")
 	}
 }
