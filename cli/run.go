@@ -158,7 +158,7 @@ unavailable, 128 host error, 130 canceled, 160 trap, 161 out of fuel,
 	f := cmd.Flags()
 	f.StringVarP(&o.runtime, "runtime", "r", "", "python, javascript (js) or wat (WebAssembly text or a binary module)")
 	f.StringVarP(&o.code, "code", "c", "", "the code to run")
-	f.StringVar(&o.fuel, "fuel", "", "fuel budget, e.g. 5G, 500M, 5e9 (default 5G)")
+	f.StringVar(&o.fuel, "fuel", "", "fuel budget, e.g. 25G, 500M, 5e9 (default 25G: about a second of native CPython compute)")
 	f.StringVar(&o.memory, "memory", "", "memory cap, e.g. 64MiB (default 128MiB)")
 	f.StringVar(&o.timeout, "timeout", "", "wall-clock limit, e.g. 10s (default 30s)")
 	f.StringVar(&o.stdoutMax, "stdout-max", "", "stdout kept, e.g. 2MiB (default 2MiB)")

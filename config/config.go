@@ -69,7 +69,7 @@ const defaultConfigText = `# wasmplay configuration. Every key is optional; remo
 
 # Default limits of new runs (a session can override them in the app).
 [policy]
-# fuel = "5G"          # instructions, roughly; 5G is about a second of CPython
+# fuel = "25G"         # instructions, roughly; 25G is about a second of native CPython, 7 s sandboxed
 # memory = "128MiB"    # guest linear memory cap (Python needs at least 20MiB)
 # timeout = "30s"      # wall-clock limit
 # stdout_max = "2MiB"  # output kept; the rest is counted and dropped

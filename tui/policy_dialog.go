@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/sessions"
 )
 
 // policyPreset is a named set of limits.
@@ -64,6 +65,52 @@ type policyDialog struct {
 	err    string     // stays until the next edit
 	below  run.Policy // what the layers under the session's give
 	save   func(run.Overrides) action
+	// rate is the fuel this session's runs burned per second of their
+	// time, measured from its history (0: too few runs to tell).
+	rate float64
+	runs int // how many runs the rate is from
+}
+
+// rateMinMS is how long a run must have taken to count toward the
+// measured fuel rate (shorter runs are mostly start-up).
+const rateMinMS = 100
+
+// rateRuns is how many of the latest such runs the rate is taken from.
+const rateRuns = 20
+
+// fuelRate measures fuel per second over a session's latest runs that ran
+// long enough, and says how many it used.
+func fuelRate(runs []sessions.RunSummary) (float64, int) {
+	var fuel, seconds float64
+	n := 0
+	for i := len(runs) - 1; i >= 0 && n < rateRuns; i-- {
+		r := runs[i]
+		if r.DurationMS < rateMinMS || !r.FuelExact || r.FuelConsumed == 0 {
+			continue
+		}
+		fuel += float64(r.FuelConsumed)
+		seconds += r.DurationMS / 1000
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return fuel / seconds, n
+}
+
+// fuelMeaning says what a fuel budget means in time, from the rate this
+// session's runs were measured at.
+func (d *policyDialog) fuelMeaning() string {
+	budget, err := run.ParseFuel(strings.TrimSpace(d.fields[0].input.Value()))
+	if err != nil || d.fields[0].field != run.FieldFuel {
+		return ""
+	}
+	if d.rate == 0 {
+		return fmt.Sprintf("fuel counts instructions; after a run of %d ms or more this shows the budget in seconds", rateMinMS)
+	}
+	secs := float64(budget) / d.rate
+	return fmt.Sprintf("%s fuel ≈ %s of compute here (measured %s/s over %d runs)", run.FormatFuel(budget),
+		run.FormatDuration(time.Duration(secs*float64(time.Second))), run.FormatFuel(uint64(d.rate)), d.runs)
 }
 
 func (m *Model) openPolicy() {
@@ -84,6 +131,7 @@ func (m *Model) openPolicy() {
 	// A limit typed as the config file (or the default) has it is not
 	// pinned in the session: it keeps following the config.
 	d.below, _ = run.Resolve(m.deps.Playground.Layers(nil), m.deps.Playground.Ceilings())
+	d.rate, d.runs = fuelRate(sv.runs.runs)
 	d.fill(sv.limits)
 	d.fields[0].input.Focus()
 	m.dialog = d
@@ -195,6 +243,9 @@ func (d *policyDialog) view(st Styles, w, h int) string {
 		presets = append(presets, st.FooterKey.Render(pre.key)+" "+pre.name)
 	}
 	rows = append(rows, "presets: "+strings.Join(presets, "  "))
+	if meaning := d.fuelMeaning(); meaning != "" {
+		rows = append(rows, st.Subtle.Render(fitLine(meaning, w)))
+	}
 	rows = append(rows, st.Subtle.Render("units: fuel 500M/5G/5e9 · sizes 64MiB/2MiB · time 10s/2m"))
 	if d.err != "" {
 		rows = append(rows, "", st.Error.Render(d.err))

@@ -676,3 +676,28 @@ func TestApp_CRLFDraftKeepsItsLineEndings(t *testing.T) {
 		t.Fatalf("saved %q, %v", data, err)
 	}
 }
+
+// F4 says what the fuel budget means in seconds, from the rate the
+// session's own runs burned fuel at, and says so when it cannot tell.
+func TestPolicyDialog_FuelInSeconds(t *testing.T) {
+	m, sv := benchModel(t, 120, 40)
+	m.openPolicy()
+	d := m.dialog.(*policyDialog)
+	if got := d.fuelMeaning(); !strings.Contains(got, "after a run of 100 ms or more") {
+		t.Fatalf("with no runs: %q", got)
+	}
+	sv.runs.runs = []sessions.RunSummary{
+		{Number: 1, FuelConsumed: 4_000_000_000, FuelExact: true, DurationMS: 1000},
+		{Number: 2, FuelConsumed: 1_000_000, FuelExact: true, DurationMS: 20}, // start-up: not counted
+		{Number: 3, FuelConsumed: 2_000_000_000, FuelExact: false, DurationMS: 900},
+		{Number: 4, FuelConsumed: 2_000_000_000, FuelExact: true, DurationMS: 500},
+	}
+	m.dialog = nil
+	m.openPolicy()
+	d = m.dialog.(*policyDialog)
+	d.fields[0].input.SetValue("12G")
+	// 6G in 1.5 s: 4G/s, so 12G is 3 s.
+	if got := d.fuelMeaning(); !strings.Contains(got, "12.00G fuel ≈ 3.00 s of compute here (measured 4.00G/s over 2 runs)") {
+		t.Fatalf("measured: %q", got)
+	}
+}
