@@ -11,7 +11,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := wasmplay
 
-.PHONY: all build run test e2e runtimes packages runtimes-status mcp-clients bench vet fmt clean
+.PHONY: all build run test e2e runtimes packages runtimes-status mcp-clients bench-peers bench vet fmt clean
 
 # The real MCP clients the tests drive (from npm, pinned in the lock file).
 CLIENTS := mcpserver/testdata/clients
@@ -40,6 +40,17 @@ $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-l
 	cd $(CLIENTS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+## bench-peers: Pyodide and quickjs-emscripten, the interpreters `make bench`
+## compares CPU-bound code with (npm ci from the lock file)
+PEERS := cmd/benchreport/peers
+bench-peers: $(PEERS)/node_modules/.installed
+
+$(PEERS)/node_modules/.installed: $(PEERS)/package.json $(PEERS)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q nodejs npm >/dev/null; } || \
+		{ echo "bench-peers: node and npm are needed: sudo apt-get install nodejs npm" >&2; exit 1; }
+	cd $(PEERS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## build: the wasmplay binary
 build:
 	$(GO) build -o $(BIN) .
@@ -61,7 +72,7 @@ e2e: runtimes packages mcp-clients build
 	.ci/e2e.sh ./$(BIN)
 
 ## bench: benchmarks; figures go to docs/BENCHMARKS.md
-bench: runtimes packages mcp-clients build
+bench: runtimes packages mcp-clients bench-peers build
 	$(GO) run ./cmd/benchreport -out docs/BENCHMARKS.md
 
 vet:

@@ -32,7 +32,7 @@ func main() {
 	binDir := flag.String("bin-dir", "bin", "guest runtimes")
 	wasmplay := flag.String("wasmplay", "./wasmplay", "the wasmplay binary (for whole-process runs and pool workers)")
 	quick := flag.Bool("quick", false, "fewer repetitions (for a smoke check, not for the record)")
-	only := flag.String("sections", "runtimes,runner,packages,tui,sessions,walls,mcp", "sections to measure")
+	only := flag.String("sections", "runtimes,runner,packages,tui,sessions,walls,mcp,batch", "sections to measure")
 	flag.Parse()
 	b := &bench{binDir: *binDir, wasmplay: *wasmplay, quick: *quick, sections: map[string]string{}}
 	want := map[string]bool{}
@@ -54,6 +54,7 @@ func main() {
 		{"sessions", b.sessionsSection},
 		{"walls", b.wallsSection},
 		{"mcp", b.mcpSection},
+		{"batch", b.batchSection},
 	}
 	for _, s := range steps {
 		if !want[s.name] {
@@ -279,7 +280,7 @@ func writeSections(path, machine string, sections map[string]string) error {
 	if text == "" {
 		text = "# Benchmarks\n\nFigures from `make bench` (runner/benchreport) and from the build (`make runtimes`). Times are medians unless stated; compare ratios measured in the same run, since these machines are shared and noisy. Nothing here is a test assertion.\n"
 	}
-	order := []string{"runtimes", "runner", "packages", "tui", "sessions", "walls", "mcp"}
+	order := []string{"runtimes", "runner", "packages", "tui", "sessions", "walls", "mcp", "batch"}
 	for k, name := range order {
 		body, ok := sections[name]
 		if !ok {

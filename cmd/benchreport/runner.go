@@ -19,7 +19,7 @@ import (
 func (b *bench) runnerSection() (string, error) {
 	var w strings.Builder
 	w.WriteString("## Runner\n\n")
-	steps := []func(*strings.Builder) error{b.startModes, b.wholeProcess, b.poolOverhead, b.meteringOverhead, b.cancelLatency, b.eventRate, b.fuelTickCost}
+	steps := []func(*strings.Builder) error{b.startModes, b.wholeProcess, b.poolOverhead, b.meteringOverhead, b.cpuVersusPeers, b.cancelLatency, b.eventRate, b.fuelTickCost}
 	for _, step := range steps {
 		if err := step(&w); err != nil {
 			return "", err
