@@ -273,8 +273,12 @@ func readLine(br *bufio.Reader) (data []byte, tooLong bool, err error) {
 		if len(data)+len(chunk) <= MaxLineBytes {
 			data = append(data, chunk...)
 		} else {
-			if !tooLong && len(data) < 4096 {
-				data = append(data, chunk[:min(len(chunk), 4096-len(data))]...)
+			if !tooLong {
+				// Keep the start only, for the error to name the id.
+				if len(data) < 4096 {
+					data = append(data, chunk[:min(len(chunk), 4096-len(data))]...)
+				}
+				data = append([]byte(nil), data[:min(len(data), 4096)]...) // the rest is let go
 			}
 			tooLong = true
 		}

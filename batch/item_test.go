@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"bufio"
+	"io"
 	"strings"
 	"testing"
 
@@ -94,4 +96,26 @@ func FuzzParseItem(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A line longer than MaxLineBytes is read past, keeping only its start
+// (for the error to name its id), and the next line is read whole.
+func TestReadLine_LongLineIsReadPast(t *testing.T) {
+	long := `{"id": "big", "code": "` + strings.Repeat("x", MaxLineBytes+10) + `"}`
+	br := bufio.NewReaderSize(strings.NewReader(long+"\n"+`{"id": 2}`+"\n"+"last without newline"), 1<<16)
+	data, tooLong, err := readLine(br)
+	if err != nil || !tooLong || len(data) > 4096 || !strings.HasPrefix(string(data), `{"id": "big"`) {
+		t.Fatalf("long line: %d bytes kept, tooLong %v, %v", len(data), tooLong, err)
+	}
+	data, tooLong, err = readLine(br)
+	if err != nil || tooLong || string(data) != `{"id": 2}` {
+		t.Fatalf("the line after: %q %v %v", data, tooLong, err)
+	}
+	data, _, err = readLine(br)
+	if string(data) != "last without newline" || err != io.EOF {
+		t.Fatalf("the last line: %q %v", data, err)
+	}
+	if n, err := CountLines(strings.NewReader(long+"\n\n"+`{"id": 2}`+"\n"), Shard{}); err != nil || n != 2 {
+		t.Fatalf("CountLines: %d %v", n, err)
+	}
 }
