@@ -28,6 +28,7 @@ const wasmtimeModule = "github.com/bytecodealliance/wasmtime-go/v39"
 // runs only while some run is in flight (so an idle process burns no CPU).
 type Engine struct {
 	wt          *wasmtime.Engine
+	shim        *wasmtime.Module // see shim.go
 	fingerprint string
 	threads     *guestThreads
 	opts        EngineOptions
@@ -60,11 +61,15 @@ func NewEngine() (*Engine, error) {
 // NewEngineWith creates an engine with non-default metering.
 func NewEngineWith(opts EngineOptions) (*Engine, error) {
 	wt := wasmtime.NewEngineWithConfig(engineConfig(opts))
+	shim, err := compileShim(wt)
+	if err != nil {
+		return nil, err
+	}
 	threads, err := newGuestThreads()
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{wt: wt, fingerprint: engineFingerprint(opts), threads: threads, opts: opts}, nil
+	return &Engine{wt: wt, shim: shim, fingerprint: engineFingerprint(opts), threads: threads, opts: opts}, nil
 }
 
 // engineConfig is the engine's configuration (the compile helper's too:

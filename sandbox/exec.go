@@ -219,11 +219,11 @@ func (x *execution) stop(why int32) {
 // loop calls it every few thousand bytecode jumps): the call itself makes wasmtime write
 // the guest's fuel count back where samples read it, and a stopped run
 // ends here, its count exact.
-func (x *execution) fuelTick() *wasmtime.Trap {
+func (x *execution) fuelTick(_ int32) (int32, *wasmtime.Trap) {
 	if x.crun.tick() != stopNone {
-		return wasmtime.NewTrap(x.stopMessage())
+		return 0, wasmtime.NewTrap(x.stopMessage())
 	}
-	return nil
+	return 0, nil
 }
 
 func (x *execution) stopMessage() string {
@@ -593,8 +593,11 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	if err := host.Define(linker); err != nil {
 		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
 	}
-	if err := linker.FuncWrap(runtimes.HostModule, runtimes.HostFuelTick, x.fuelTick); err != nil {
-		return nil, 0, nil, fmt.Errorf("runner: define %s.%s: %w", runtimes.HostModule, runtimes.HostFuelTick, err)
+	if err := linker.FuncWrap(wasi.ShimModule, runtimes.HostFuelTick, x.fuelTick); err != nil {
+		return nil, 0, nil, fmt.Errorf("runner: define %s.%s: %w", wasi.ShimModule, runtimes.HostFuelTick, err)
+	}
+	if err := linkShim(linker, store, x.engine.shim); err != nil {
+		return nil, 0, nil, err
 	}
 	x.crun.installEpochCallback(store)
 	store.SetEpochDeadline(1)

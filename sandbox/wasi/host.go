@@ -205,8 +205,40 @@ func putU64(mem []byte, ptr int32, v uint64) bool {
 	return ok
 }
 
-// Define adds every WASI function to the linker, bound to this host.
+// ShimModule is where Define puts the host halves of the WASI functions
+// that take no parameter (sched_yield) or give no result (proc_exit), each
+// with one i32 parameter and one i32 result: the sandbox links a small wasm
+// shim that exports them under their WASI names and types. wasmtime-go
+// hands a host function with no parameters or no results a dangling
+// pointer (0x8) that the Go runtime can find on the stack while the call
+// runs, and a garbage collection then ends the process ("invalid pointer
+// found on stack"): a guest calling sched_yield in a loop could crash the
+// host. No host function is defined with an empty parameter or result list.
+const ShimModule = "wasmplay_host"
+
+// Shimmed are the WASI functions defined in ShimModule, for the shim.
+var Shimmed = []string{"sched_yield", "proc_exit"}
+
+// HostFunc is one host function: its name in its module and its Go
+// function (as wasmtime-go's FuncWrap takes it).
+type HostFunc struct {
+	Module, Name string
+	Fn           any
+}
+
+// Define adds every WASI function to the linker, bound to this host (see
+// ShimModule for the two that need the sandbox's shim).
 func (h *Host) Define(l *wasmtime.Linker) error {
+	for _, f := range h.Funcs() {
+		if err := l.FuncWrap(f.Module, f.Name, f.Fn); err != nil {
+			return fmt.Errorf("wasi: define %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// Funcs lists the host functions Define defines.
+func (h *Host) Funcs() []HostFunc {
 	funcs := []struct {
 		name string
 		fn   any
@@ -225,17 +257,16 @@ func (h *Host) Define(l *wasmtime.Linker) error {
 		{"path_filestat_set_times", h.pathFilestatSetTimes}, {"path_link", h.pathLink}, {"path_open", h.pathOpen},
 		{"path_readlink", h.pathReadlink}, {"path_remove_directory", h.pathRemoveDirectory},
 		{"path_rename", h.pathRename}, {"path_symlink", h.pathSymlink}, {"path_unlink_file", h.pathUnlinkFile},
-		{"poll_oneoff", h.pollOneoff}, {"proc_exit", h.procExit}, {"proc_raise", h.procRaise},
-		{"sched_yield", h.schedYield}, {"random_get", h.randomGet},
+		{"poll_oneoff", h.pollOneoff}, {"proc_raise", h.procRaise}, {"random_get", h.randomGet},
 		{"sock_accept", h.sockAccept}, {"sock_recv", h.sockRecv}, {"sock_send", h.sockSend},
 		{"sock_shutdown", h.sockShutdown},
 	}
+	out := make([]HostFunc, 0, len(funcs)+2)
 	for _, f := range funcs {
-		if err := l.FuncWrap(module, f.name, f.fn); err != nil {
-			return fmt.Errorf("wasi: define %s: %w", f.name, err)
-		}
+		out = append(out, HostFunc{Module: module, Name: f.name, Fn: f.fn})
 	}
-	return nil
+	return append(out, HostFunc{Module: ShimModule, Name: "sched_yield", Fn: h.schedYield},
+		HostFunc{Module: ShimModule, Name: "proc_exit", Fn: h.procExit})
 }
 
 // Names lists the WASI functions a Host provides.

@@ -211,14 +211,17 @@ func subsOf(subs []pollSub, keep func(pollSub) bool) []pollSub {
 }
 
 // procExit ends the guest with a status; the caller reads it with Exited.
-func (h *Host) procExit(c *wasmtime.Caller, code int32) *wasmtime.Trap {
+// Its result is never seen (the shim's proc_exit has none; see
+// ShimModule): the trap ends the guest.
+func (h *Host) procExit(c *wasmtime.Caller, code int32) (int32, *wasmtime.Trap) {
 	h.exited, h.exitCode = true, code
-	return wasmtime.NewTrap(exitTrap)
+	return 0, wasmtime.NewTrap(exitTrap)
 }
 
 func (h *Host) procRaise(c *wasmtime.Caller, sig int32) int32 { return errNosys }
 
-func (h *Host) schedYield(c *wasmtime.Caller) int32 {
+// schedYield takes an unused parameter (see ShimModule).
+func (h *Host) schedYield(c *wasmtime.Caller, _ int32) int32 {
 	runtime.Gosched()
 	return errSuccess
 }
