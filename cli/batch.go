@@ -22,6 +22,7 @@ import (
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/textsafe"
+	"github.com/wasmplay/wasmplay/tui"
 )
 
 // batchOptions are the flags of `wasmplay batch`.
@@ -103,7 +104,7 @@ limits may lower them, never raise them.`,
 	f.StringVar(&o.limits.stderrMax, "stderr-max", "", "stderr an item's run keeps")
 	o.nats.add(f, "run the items on `wasmplay worker --nats` processes through this NATS server")
 	f.SortFlags = false
-	cmd.AddCommand(newBatchShowCommand(), newBatchOpenCommand(g))
+	cmd.AddCommand(newBatchShowCommand(g), newBatchOpenCommand(g))
 	return cmd
 }
 
@@ -355,17 +356,22 @@ type batchShowOptions struct {
 	grep    string
 	failed  bool
 	limit   int
+	list    bool
 }
 
-func newBatchShowCommand() *cobra.Command {
+func newBatchShowCommand(g *globals) *cobra.Command {
 	var o batchShowOptions
+	var input string
 	cmd := &cobra.Command{
 		Use:   "show [flags] OUT.jsonl",
 		Short: "List a batch's results, filtered by outcome or by text in the output",
 		Long: `List the results of a batch, one line each: input line, id, outcome, the
 verdict of its tests, fuel, duration, and the first line of its error or
-stderr. wasmplay batch open takes one of them into a session to debug it
-in the app.`,
+stderr. On a terminal the list is interactive: type to filter (by outcome,
+"failed", an error's text, an id, text in the output), and Enter takes the
+item into a new session and opens the app on it, its code in the editor
+and its batch run in the history (as wasmplay batch open does). Piped, or
+with --list, it prints the list.`,
 		Example: `  wasmplay batch show results.jsonl --failed
   wasmplay batch show results.jsonl --outcome out_of_fuel
   wasmplay batch show results.jsonl --grep ZeroDivisionError`,
@@ -374,6 +380,9 @@ in the app.`,
 			results, err := batch.ReadResults(args[0])
 			if err != nil {
 				return usageError("%v", err)
+			}
+			if out, isFile := g.stdout.(*os.File); isFile && term.IsTerminal(out.Fd()) && !o.list {
+				return pickBatchItem(g, args[0], input, results, o)
 			}
 			w := cmd.OutOrStdout()
 			shown := 0
@@ -407,7 +416,53 @@ in the app.`,
 	f.StringVar(&o.grep, "grep", "", "only results whose stdout, stderr or error holds this text")
 	f.BoolVar(&o.failed, "failed", false, "only results that failed their tests or did not end ok")
 	f.IntVar(&o.limit, "limit", 200, "at most this many lines (0: all)")
+	f.BoolVar(&o.list, "list", false, "print the list, even on a terminal")
+	f.StringVarP(&input, "input", "i", "", "the batch's input file, to open an item from (default: OUT without .results)")
 	return cmd
+}
+
+// pickBatchItem lets the person pick a result on the terminal and opens
+// it in the app.
+func pickBatchItem(g *globals, out, input string, results []batch.Result, o batchShowOptions) error {
+	var rows []tui.BatchRow
+	var ids []string
+	for _, r := range results {
+		if !o.matches(r) {
+			continue
+		}
+		row := tui.BatchRow{Line: r.Line, ID: strings.Trim(string(r.ID), `"`), Outcome: r.Outcome, Fuel: run.FormatFuel(r.Fuel),
+			Problem: firstProblemLine(r), Text: r.Stdout + "\n" + r.Stderr}
+		if r.Passed != nil {
+			row.Tests = map[bool]string{true: "passed", false: "failed"}[*r.Passed]
+		}
+		if r.DurationMS != nil {
+			row.Duration = fmt.Sprintf("%.1f ms", *r.DurationMS)
+		}
+		rows = append(rows, row)
+		ids = append(ids, string(r.ID))
+	}
+	cfg, err := g.loadConfig(false)
+	if err != nil {
+		return err
+	}
+	theme, err := pickTheme(cfg, g.dirs)
+	if err != nil {
+		return err
+	}
+	keys := tui.DefaultKeyMap()
+	keys.Remap(cfg.Keys)
+	picked, err := tui.PickBatchRow(rows, "batch results: "+out, theme, keys, g.stdin, g.stdout)
+	if err != nil {
+		return &exitError{code: ExitHostError, err: err}
+	}
+	if picked < 0 {
+		return nil
+	}
+	sess, err := openBatchItem(g, out, strings.Trim(ids[picked], `"`), input, "")
+	if err != nil {
+		return err
+	}
+	return runTUI(g, appOptions{session: sess.ID()})
 }
 
 // matches reports whether a result passes the filters.
