@@ -485,7 +485,14 @@ func firstProblemLine(r batch.Result) string {
 	if r.Error != "" {
 		return strings.SplitN(r.Error, "\n", 2)[0]
 	}
+	// The last line that is not a stack frame: Python's exception comes
+	// last, JavaScript's before its "    at ..." lines.
 	lines := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if t := strings.TrimSpace(lines[i]); t != "" && !strings.HasPrefix(t, "at ") {
+			return lines[i]
+		}
+	}
 	return lines[len(lines)-1]
 }
 
