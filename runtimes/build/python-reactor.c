@@ -23,6 +23,7 @@
 #include "Python.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,34 @@ static void flush_if_open(PyObject *f) {
     PyErr_Clear();
 }
 
+/* opened_for_writing is set once the run opens a file for writing: only
+ * then can a file be left open with buffered data in it. */
+static int opened_for_writing;
+
+/* watch_opens is an audit hook: every file object (io.open, FileIO) and
+ * os.open raises "open" with (path, mode or None, flags). It sets
+ * opened_for_writing for a mode or flags that can write. */
+static int watch_opens(const char *event, PyObject *args, void *data) {
+    (void)data;
+    if (opened_for_writing || strcmp(event, "open") != 0 || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3) {
+        return 0;
+    }
+    PyObject *mode = PyTuple_GET_ITEM(args, 1);
+    if (PyUnicode_Check(mode)) {
+        const char *m = PyUnicode_AsUTF8(mode);
+        if (m == NULL || strpbrk(m, "wax+") != NULL) {
+            opened_for_writing = 1;
+        }
+    } else {
+        long flags = PyLong_AsLong(PyTuple_GET_ITEM(args, 2));
+        if (flags == -1 || (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)) != 0) {
+            opened_for_writing = 1;
+        }
+    }
+    PyErr_Clear();
+    return 0;
+}
+
 /* end_run_quickly writes what tearing the interpreter down would: the
  * files the program left open, flushed as their objects would be on
  * deallocation (text layers first, then the buffers beneath them);
@@ -133,6 +162,9 @@ static void flush_if_open(PyObject *f) {
  * freeing. The objects are walked in C: a Python loop over the ~10k
  * objects of an interpreter costs more than finalising did. */
 static int end_run_quickly(void) {
+    if (!opened_for_writing) {
+        return 0; /* no file the run opened can hold unwritten data */
+    }
     PyObject *gc = PyImport_ImportModule("gc");
     PyObject *io = PyImport_ImportModule("io");
     PyObject *objects = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
@@ -291,6 +323,9 @@ __attribute__((export_name("wasmplay_init"))) int wasmplay_init(void) {
     }
     Py_INCREF(prepare_fn);
     preimport(globals);
+    if (PySys_AddAuditHook(watch_opens, NULL) < 0) {
+        fail("cannot watch the files a run opens");
+    }
     Py_DECREF(globals);
     return (int)(uintptr_t)__builtin_frame_address(0);
 }
@@ -371,6 +406,7 @@ __attribute__((export_name("wasmplay_run"))) void wasmplay_run(void) {
      * status), without the teardown: Py_FinalizeEx below, and the one
      * sys.exit() reaches through Py_Exit, stop after the hook. */
     _Py_wasmplay_quick_exit = end_run_quickly;
+    opened_for_writing = 0;
 
     FILE *fp = fopen(argv[script], "rb");
     if (fp == NULL) {
