@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -123,6 +125,11 @@ func parseShard(s string) (batch.Shard, error) {
 }
 
 func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error {
+	// ctrl+c, SIGTERM and a closed terminal stop the batch the same way:
+	// no new items, those running canceled and left for the next start,
+	// the summary of what is written.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
 	if o.order != "finish" && o.order != "input" {
 		return usageError("--order %q: use finish or input", o.order)
 	}
@@ -702,7 +709,10 @@ asks for.`,
 				}
 				return batchFieldName(g)(src, f)
 			}
-			err = batch.Work(cmd.Context(), n.conn("wasmplay worker", g.stderr), batch.WorkerOptions{Playground: pg, Jobs: jobs,
+			// Stopped, a worker hands its items in flight back to the queue.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			err = batch.Work(ctx, n.conn("wasmplay worker", g.stderr), batch.WorkerOptions{Playground: pg, Jobs: jobs,
 				AckWait: ackWait, Name: name, Log: g.stderr})
 			if err != nil {
 				return &exitError{code: ExitHostError, err: err}

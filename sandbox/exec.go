@@ -169,6 +169,12 @@ type execution struct {
 
 	stopCh   chan struct{}
 	stopOnce sync.Once
+	// stopMu orders a stop from outside (a cancel, the timer: their
+	// goroutines may still be starting when the run ends) against the
+	// end of the run; retired is set, under it, before crun is released,
+	// and a later stop does nothing.
+	stopMu  sync.Mutex
+	retired bool
 
 	instantiated atomic.Bool
 	blocked      atomic.Int32
@@ -201,8 +207,14 @@ func (x *execution) startClock() (stop func() bool) {
 	return time.AfterFunc(x.timeLeft, func() { x.stop(stopTimeout) }).Stop
 }
 
-// stop ends the run from outside; the first reason wins.
+// stop ends the run from outside; the first reason wins. Once the run is
+// over (retire) it does nothing.
 func (x *execution) stop(why int32) {
+	x.stopMu.Lock()
+	defer x.stopMu.Unlock()
+	if x.retired {
+		return
+	}
 	x.stopOnce.Do(func() {
 		x.crun.stop(why)
 		close(x.stopCh)
@@ -224,6 +236,13 @@ func (x *execution) fuelTick(_ int32) (int32, *wasmtime.Trap) {
 		return 0, wasmtime.NewTrap(x.stopMessage())
 	}
 	return 0, nil
+}
+
+// retire marks the run over for stop.
+func (x *execution) retire() {
+	x.stopMu.Lock()
+	x.retired = true
+	x.stopMu.Unlock()
 }
 
 func (x *execution) stopMessage() string {
@@ -321,6 +340,9 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 		stopCh: make(chan struct{}), out: newOutputLog(job.Policy.StdoutMaxBytes, job.Policy.StderrMaxBytes),
 		clockBase: wasi.MonotonicBase, timeLeft: job.Policy.Timeout - compileTime,
 	}
+	// Before crun goes (deferred above, so run after this): a cancel or
+	// timeout firing as the run ends must not reach a released run.
+	defer x.retire()
 
 	preludeDir, err := l.preludeDirFor(rt, info.SHA256, launch.Prelude, opts.sourcePrelude)
 	if err != nil {
