@@ -32,7 +32,7 @@ var layers = map[string][]string{
 	"playground":          {"run", "runtimes", "runner", "sessions", "guidance", "demos", "hostfs"},
 	"tui/editor":          {"themes"},
 	"live":                {"run", "sessions", "playground"},
-	"batch":               {"run", "runtimes", "runtimes/codeblocks", "playground", "sessions", "textsafe", "guidance"},
+	"batch":               {"run", "runtimes", "runtimes/codeblocks", "playground", "sessions", "textsafe", "guidance", "hostfs"},
 	"mcpserver":           {"run", "runtimes", "hostfs", "sessions", "report", "guidance", "config", "playground", "live", "textsafe"},
 	"tui":                 {"run", "hostfs", "textsafe", "live", "runtimes", "runtimes/codeblocks", "sessions", "guidance", "report", "demos", "config", "playground", "themes", "tui/editor"},
 	"cli":                 {"run", "textsafe", "batch", "mcpserver", "live", "runtimes", "runtimes/codeblocks", "hostfs", "sessions", "guidance", "report", "demos", "config", "runner", "workers", "sandbox", "playground", "themes", "tui"},

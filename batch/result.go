@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
 )
@@ -197,9 +198,10 @@ func readAnswered(r io.Reader) (*Answered, int64, error) {
 	}
 }
 
-// ReadResults reads a whole output file.
+// ReadResults reads a whole output file (a regular file: a named pipe or
+// a device given instead is refused, never waited on).
 func ReadResults(path string) ([]Result, error) {
-	f, err := os.Open(path)
+	f, err := hostfs.OpenRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
