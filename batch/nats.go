@@ -48,7 +48,8 @@ type NATS struct {
 	RootCA, Cert, Key string
 	// Name names the connection in the server's monitoring.
 	Name string
-	// Log, if not nil, is told when the connection drops and comes back.
+	// Log, if not nil, is told when the connection drops and comes back,
+	// from NATS's own goroutines: it must be safe for concurrent writes.
 	Log io.Writer
 }
 
@@ -68,7 +69,9 @@ func (o NATS) connect() (*nats.Conn, jetstream.JetStream, error) {
 	if o.Log != nil {
 		opts = append(opts,
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-				fmt.Fprintf(o.Log, "wasmplay: lost the NATS server (%v): waiting for it to come back; results so far are kept\n", err)
+				if err != nil { // nil: closed by this process
+					fmt.Fprintf(o.Log, "wasmplay: lost the NATS server (%v): waiting for it to come back; results so far are kept\n", err)
+				}
 			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) {
 				fmt.Fprintf(o.Log, "wasmplay: NATS server back at %s\n", nc.ConnectedUrlRedacted())

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -130,6 +131,8 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 	// the summary of what is written.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// NATS reports a lost server from its own goroutines.
+	g = g.withLockedStderr()
 	if o.order != "finish" && o.order != "input" {
 		return usageError("--order %q: use finish or input", o.order)
 	}
@@ -214,7 +217,7 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 	}
 	defer results.Close()
 
-	bar := newProgressBar(g.stderr, total)
+	bar := newProgressBar(g.stderr, g.stderrFile, total)
 	if bar != nil && len(ans.Results) > 0 {
 		fmt.Fprintf(g.stderr, "wasmplay batch: %s already answers %d items: they are skipped\n", out, len(ans.Results))
 	}
@@ -306,11 +309,13 @@ type progressBar struct {
 	last  time.Time
 }
 
-// newProgressBar returns a bar for w when w is a terminal, else nil (a
-// pipe or a file gets no bar).
-func newProgressBar(w io.Writer, total int) *progressBar {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(f.Fd()) {
+// newProgressBar returns a bar writing to w when w (or file, the file w
+// wraps) is a terminal, else nil (a pipe or a file gets no bar).
+func newProgressBar(w io.Writer, file *os.File, total int) *progressBar {
+	if file == nil {
+		file, _ = w.(*os.File)
+	}
+	if file == nil || !term.IsTerminal(file.Fd()) {
 		return nil
 	}
 	return &progressBar{w: w, total: total}
@@ -709,6 +714,7 @@ asks for.`,
 				}
 				return batchFieldName(g)(src, f)
 			}
+			g := g.withLockedStderr() // items are logged from several goroutines
 			// Stopped, a worker hands its items in flight back to the queue.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
@@ -731,4 +737,26 @@ asks for.`,
 	f.StringVar(&limits.stderrMax, "stderr-max", "", "the most stderr an item's run keeps")
 	f.SortFlags = false
 	return cmd
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// withLockedStderr is g with its standard error safe for writes from
+// several goroutines (a terminal's file is; a test's buffer is not). The
+// progress bar still sees the file it wraps, to know a terminal.
+func (g *globals) withLockedStderr() *globals {
+	c := *g
+	c.stderrFile, _ = g.stderr.(*os.File)
+	c.stderr = &lockedWriter{w: g.stderr}
+	return &c
 }

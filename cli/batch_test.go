@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,5 +233,81 @@ func TestBatch_NATSWorkersSurviveAKill(t *testing.T) {
 	}
 	if !redone {
 		t.Errorf("line %s, lost with worker 1, was not run by worker 2: %v", lostLine, seen[2])
+	}
+}
+
+// A NATS server that goes away mid-batch and comes back: the batch and
+// its worker wait for it, and every item is answered exactly once.
+func TestBatch_NATSServerGoesAwayAndComesBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a NATS server restarted under a batch; skipped with -short")
+	}
+	e := newCLIEnv(t)
+	store := t.TempDir()
+	start := func(port int) *server.Server {
+		ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: store,
+			NoLog: true, NoSigs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("the NATS server did not start")
+		}
+		return ns
+	}
+	ns := start(-1)
+	url := ns.ClientURL()
+	port := ns.Addr().(*net.TCPAddr).Port
+
+	self, args, env := e.wasmplayCommand("worker", "--nats", url, "--jobs", "2", "--ack-wait", "3s")
+	worker := exec.Command(self, args...)
+	worker.Env = env
+	if err := worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { worker.Process.Kill(); worker.Wait() })
+
+	dir := t.TempDir()
+	const items = 12
+	in := writeItems(t, dir, items, func(i int) string {
+		return fmt.Sprintf("import time\ntime.sleep(0.15)\nanswer = %d * %d", i, i)
+	})
+	out := filepath.Join(dir, "items.results.jsonl")
+	done := make(chan struct{})
+	var status int
+	var stderr string
+	go func() {
+		defer close(done)
+		status, _, stderr = e.run("", "batch", "--nats", url, in)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if data, _ := os.ReadFile(out); strings.Count(string(data), "\n") >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no results after a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	time.Sleep(1500 * time.Millisecond) // the batch and the worker are without a server
+	ns = start(port)
+	defer ns.Shutdown()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the batch did not finish after the server came back")
+	}
+	if status != 0 {
+		t.Fatalf("batch --nats: status %d\n%s", status, stderr)
+	}
+	if byID := readOut(t, out); len(byID) != items {
+		t.Fatalf("%d of %d items answered", len(byID), items)
+	}
+	if !strings.Contains(stderr, "lost the NATS server") {
+		t.Errorf("the batch did not say it lost the server:\n%s", stderr)
 	}
 }

@@ -44,6 +44,9 @@ type globals struct {
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// stderrFile, when stderr wraps a file (withLockedStderr), is that
+	// file, to tell a terminal.
+	stderrFile *os.File
 }
 
 // Run executes the command line args (without the program name) and
