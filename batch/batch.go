@@ -295,12 +295,7 @@ func readLine(br *bufio.Reader) (data []byte, tooLong bool, err error) {
 
 // runItem runs one item; ok is false when the batch was canceled first.
 func runItem(ctx context.Context, opts Options, it Item, outputMax int) (Result, bool) {
-	limits := opts.Limits.Clone()
-	for _, f := range []run.Field{run.FieldFuel, run.FieldMemory, run.FieldTimeout, run.FieldStdoutMax, run.FieldStderrMax} {
-		if it.Limits.Has(f) {
-			overlay(&limits, it.Limits, f)
-		}
-	}
+	limits := it.Limits.Over(opts.Limits)
 	r, err := opts.Playground.Start(ctx, playground.Request{Runtime: it.Runtime, Code: it.Code, Stdin: it.Stdin,
 		Args: it.Args, Limits: limits, Origin: sessions.Origin{Kind: sessions.OriginBatch, Client: "wasmplay batch"}})
 	if err != nil {
@@ -314,22 +309,6 @@ func runItem(ctx context.Context, opts Options, it Item, outputMax int) (Result,
 		return Result{}, false
 	}
 	return resultOf(it, o, outputMax, opts.Stable), true
-}
-
-// overlay copies field f of from into to.
-func overlay(to *run.Overrides, from run.Overrides, f run.Field) {
-	switch f {
-	case run.FieldFuel:
-		to.FuelBudget = from.FuelBudget
-	case run.FieldMemory:
-		to.MemoryBytes = from.MemoryBytes
-	case run.FieldTimeout:
-		to.Timeout = from.Timeout
-	case run.FieldStdoutMax:
-		to.StdoutMaxBytes = from.StdoutMaxBytes
-	case run.FieldStderrMax:
-		to.StderrMaxBytes = from.StderrMaxBytes
-	}
 }
 
 // CountLines counts the lines of in holding something that are this

@@ -154,14 +154,11 @@ func RunNATS(ctx context.Context, in io.Reader, out io.Writer, ans *Answered, op
 	pending := map[string]bool{}
 	readDone := false
 	allDone := make(chan struct{})
+	var allDoneOnce sync.Once
 	var writeErr error
 	finishIfDone := func() {
 		if readDone && len(pending) == 0 {
-			select {
-			case <-allDone:
-			default:
-				close(allDone)
-			}
+			allDoneOnce.Do(func() { close(allDone) })
 		}
 	}
 	record := func(r Result) bool {

@@ -170,9 +170,5 @@ func msText(ms float64) string {
 // clipID shortens an id for a table, with its control characters made
 // visible (ids come from the input, often written by a model).
 func clipID(id string) string {
-	id = textsafe.Line(strings.Trim(id, `"`))
-	if len([]rune(id)) > 24 {
-		return string([]rune(id)[:23]) + "…"
-	}
-	return id
+	return textsafe.Clip(textsafe.Line(strings.Trim(id, `"`)), 24)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
+	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sessions"
 	"github.com/wasmplay/wasmplay/textsafe"
 	"github.com/wasmplay/wasmplay/tui"
@@ -182,27 +183,12 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 	}
 	var pg *playground.Playground
 	if o.nats.url == "" {
-		cfg.Slots = jobs
-		pool, rn, err := g.newPoolRunner(cfg, reg)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			rn.Close(cctx)
-			pool.Close(cctx)
-		}()
 		// The batch's limits are its ceilings too: an item may lower them.
-		ceilings, err := batchCeilings(configLayer, limits)
-		if err != nil {
+		var closePG func()
+		if pg, closePG, err = g.itemPlayground(cfg, reg, configLayer, limits, jobs); err != nil {
 			return err
 		}
-		pg, err = playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
-			Packages: g.pythonModules()})
-		if err != nil {
-			return &exitError{code: ExitHostError, err: err}
-		}
+		defer closePG()
 	}
 	total, err := batch.CountLines(input, shard)
 	if err != nil {
@@ -257,6 +243,35 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 		return &exitError{code: ExitHostError, err: runErr}
 	}
 	return nil
+}
+
+// itemPlayground is the playground batch items run in, on a pool of jobs
+// worker processes, outside any session: limits is its layer of limits
+// over the config's, and its ceilings too. stop stops the pool.
+func (g *globals) itemPlayground(cfg config.Config, reg *runtimes.Registry, configLayer, limits run.Overrides,
+	jobs int) (pg *playground.Playground, stop func(), err error) {
+	ceilings, err := batchCeilings(configLayer, limits)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Slots = jobs
+	pool, rn, err := g.newPoolRunner(cfg, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rn.Close(ctx)
+		pool.Close(ctx)
+	}
+	pg, err = playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
+		Packages: g.pythonModules()})
+	if err != nil {
+		stop()
+		return nil, nil, &exitError{code: ExitHostError, err: err}
+	}
+	return pg, stop, nil
 }
 
 // batchCeilings are the ceilings of a batch's items: the batch's limits,
@@ -416,8 +431,8 @@ with --list, it prints the list.`,
 				if r.DurationMS != nil {
 					dur = fmt.Sprintf("%.1f ms", *r.DurationMS)
 				}
-				fmt.Fprintf(w, "%-6d %-24s %-14s %-7s %8s %10s  %s\n", r.Line, clip(textsafe.Line(strings.Trim(string(r.ID), `"`)), 24),
-					r.Outcome, tests, run.FormatFuel(r.Fuel), dur, clip(textsafe.Line(firstProblemLine(r)), 60))
+				fmt.Fprintf(w, "%-6d %-24s %-14s %-7s %8s %10s  %s\n", r.Line, textsafe.Clip(textsafe.Line(strings.Trim(string(r.ID), `"`)), 24),
+					r.Outcome, tests, run.FormatFuel(r.Fuel), dur, textsafe.Clip(textsafe.Line(firstProblemLine(r)), 60))
 			}
 			fmt.Fprintf(w, "%d of %d results shown\n", shown, len(results))
 			return nil
@@ -506,14 +521,6 @@ func firstProblemLine(r batch.Result) string {
 		}
 	}
 	return lines[len(lines)-1]
-}
-
-// clip shortens s to n characters.
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func newBatchOpenCommand(g *globals) *cobra.Command {
@@ -635,7 +642,8 @@ func batchSessionName(store *sessions.Store, id string) string {
 			b.WriteByte('-')
 		}
 	}
-	base := "batch-" + clip(b.String(), 40)
+	base := b.String() // ASCII: cut by bytes, with no marker (names allow none)
+	base = "batch-" + base[:min(len(base), 40)]
 	name := base
 	for n := 2; ; n++ {
 		if _, err := store.Resolve(name); err != nil {
@@ -680,10 +688,6 @@ asks for.`,
 			if err != nil {
 				return usageError("config: %v", err)
 			}
-			ceilings, err := batchCeilings(configLayer, layer)
-			if err != nil {
-				return err
-			}
 			reg, err := g.registry(cfg)
 			if err != nil {
 				return err
@@ -691,22 +695,11 @@ asks for.`,
 			if jobs <= 0 {
 				jobs = runtime.NumCPU()
 			}
-			cfg.Slots = jobs
-			pool, rn, err := g.newPoolRunner(cfg, reg)
+			pg, closePG, err := g.itemPlayground(cfg, reg, configLayer, layer, jobs)
 			if err != nil {
 				return err
 			}
-			defer func() {
-				cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				rn.Close(cctx)
-				pool.Close(cctx)
-			}()
-			pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
-				Packages: g.pythonModules()})
-			if err != nil {
-				return &exitError{code: ExitHostError, err: err}
-			}
+			defer closePG()
 			fmt.Fprintf(g.stderr, "wasmplay worker: taking batch items from %s, %d at a time\n", textsafe.Line(n.url), jobs)
 			name := func(src run.Source, f run.Field) string {
 				if src == run.SourceCeiling {

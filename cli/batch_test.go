@@ -120,14 +120,11 @@ func TestBatch_Command(t *testing.T) {
 	}
 }
 
-// A batch through NATS JetStream with two worker processes, one killed
-// mid-batch: every item is answered exactly once.
-func TestBatch_NATSWorkersSurviveAKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a NATS server and two worker processes; skipped with -short")
-	}
-	e := newCLIEnv(t)
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+// startNATS starts an embedded NATS server with JetStream on port (-1:
+// any), its streams kept in store; it stops with the test.
+func startNATS(t *testing.T, port int, store string) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: store,
 		NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +134,17 @@ func TestBatch_NATSWorkersSurviveAKill(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("the NATS server did not start")
 	}
-	url := ns.ClientURL()
+	return ns
+}
+
+// A batch through NATS JetStream with two worker processes, one killed
+// mid-batch: every item is answered exactly once.
+func TestBatch_NATSWorkersSurviveAKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a NATS server and two worker processes; skipped with -short")
+	}
+	e := newCLIEnv(t)
+	url := startNATS(t, -1, t.TempDir()).ClientURL()
 
 	var mu sync.Mutex
 	seen := map[int][]string{} // worker -> lines it logged
@@ -244,19 +251,7 @@ func TestBatch_NATSServerGoesAwayAndComesBack(t *testing.T) {
 	}
 	e := newCLIEnv(t)
 	store := t.TempDir()
-	start := func(port int) *server.Server {
-		ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: store,
-			NoLog: true, NoSigs: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go ns.Start()
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatal("the NATS server did not start")
-		}
-		return ns
-	}
-	ns := start(-1)
+	ns := startNATS(t, -1, store)
 	url := ns.ClientURL()
 	port := ns.Addr().(*net.TCPAddr).Port
 
@@ -294,8 +289,7 @@ func TestBatch_NATSServerGoesAwayAndComesBack(t *testing.T) {
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	time.Sleep(1500 * time.Millisecond) // the batch and the worker are without a server
-	ns = start(port)
-	defer ns.Shutdown()
+	startNATS(t, port, store)
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,6 +79,20 @@ func (o Overrides) Clone() Overrides {
 		Timeout:        clonePtr(o.Timeout),
 		DiskBytes:      clonePtr(o.DiskBytes),
 		DiskFiles:      clonePtr(o.DiskFiles),
+	}
+}
+
+// Over is o layered over below: each limit o sets, else below's. Neither
+// is changed.
+func (o Overrides) Over(below Overrides) Overrides {
+	return Overrides{
+		FuelBudget:     clonePtr(cmp.Or(o.FuelBudget, below.FuelBudget)),
+		MemoryBytes:    clonePtr(cmp.Or(o.MemoryBytes, below.MemoryBytes)),
+		StdoutMaxBytes: clonePtr(cmp.Or(o.StdoutMaxBytes, below.StdoutMaxBytes)),
+		StderrMaxBytes: clonePtr(cmp.Or(o.StderrMaxBytes, below.StderrMaxBytes)),
+		Timeout:        clonePtr(cmp.Or(o.Timeout, below.Timeout)),
+		DiskBytes:      clonePtr(cmp.Or(o.DiskBytes, below.DiskBytes)),
+		DiskFiles:      clonePtr(cmp.Or(o.DiskFiles, below.DiskFiles)),
 	}
 }
 

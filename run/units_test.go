@@ -220,3 +220,20 @@ func TestParseAge(t *testing.T) {
 		}
 	}
 }
+
+// Over takes each limit from the upper layer when it sets one, and never
+// shares a pointer with either layer.
+func TestOverrides_Over(t *testing.T) {
+	fuel, lower, mem := uint64(7), uint64(9), uint64(1<<20)
+	timeout := time.Second
+	upper := Overrides{FuelBudget: &fuel, Timeout: &timeout}
+	below := Overrides{FuelBudget: &lower, MemoryBytes: &mem}
+	got := upper.Over(below)
+	if *got.FuelBudget != 7 || *got.MemoryBytes != 1<<20 || *got.Timeout != time.Second || got.DiskBytes != nil {
+		t.Fatalf("Over: %+v", got)
+	}
+	*got.FuelBudget, *got.MemoryBytes = 1, 2
+	if fuel != 7 || mem != 1<<20 {
+		t.Fatal("Over shares pointers with its layers")
+	}
+}

@@ -100,6 +100,15 @@ func keepBlock(r rune) bool { return r == '\n' || r == '\t' }
 // message in a list. Nothing in it can start a new line.
 func Line(s string) string { return clean(s, keepNone) }
 
+// Clip shortens s to at most n characters (runes; n at least 1), marking
+// a cut with a final "…".
+func Clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:max(n-1, 0)]) + "…"
+	}
+	return s
+}
+
 // Text returns s safe to show as a block (output in a report): newlines
 // and tabs stay, everything else unsafe is escaped (a carriage return too,
 // so no line can be overwritten).

@@ -503,13 +503,11 @@ func TestApp_TracebackLineFromTheOutput(t *testing.T) {
 	})
 }
 
-// A file with CRLF line endings keeps them when saved, and the editor's
-// border says so.
-func TestApp_CRLFFileKeepsItsLineEndings(t *testing.T) {
-	h := newHarness(t, 120, 40, "crlf")
-	h.waitFor("scratch · python")
-	sess := h.model.current.sess
-	if err := sess.WriteFile("table.csv", []byte("a,b\r\n1,2\r\n")); err != nil {
+// editCRLFFile writes table.csv with CRLF endings into the session, opens
+// it from the files pane and types "3,4" at its end.
+func editCRLFFile(t *testing.T, h *harness) {
+	t.Helper()
+	if err := h.model.current.sess.WriteFile("table.csv", []byte("a,b\r\n1,2\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("table.csv")
@@ -520,6 +518,15 @@ func TestApp_CRLFFileKeepsItsLineEndings(t *testing.T) {
 	for _, r := range "3,4" {
 		h.key(string(r))
 	}
+}
+
+// A file with CRLF line endings keeps them when saved, and the editor's
+// border says so.
+func TestApp_CRLFFileKeepsItsLineEndings(t *testing.T) {
+	h := newHarness(t, 120, 40, "crlf")
+	h.waitFor("scratch · python")
+	sess := h.model.current.sess
+	editCRLFFile(t, h)
 	h.key("ctrl+s")
 	h.waitFor("saved /app/table.csv")
 	data, err := sess.ReadFile("table.csv")
@@ -652,17 +659,7 @@ func TestApp_CRLFDraftKeepsItsLineEndings(t *testing.T) {
 	root := sessionsDir(t)
 	h := newHarnessAt(t, 120, 40, "crlf-draft", root)
 	h.waitFor("scratch · python")
-	if err := h.model.current.sess.WriteFile("table.csv", []byte("a,b\r\n1,2\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	h.waitFor("table.csv")
-	h.key("alt+4")
-	h.key("enter")
-	h.waitFor(" table.csv ", "CRLF")
-	h.key("ctrl+end")
-	for _, r := range "3,4" {
-		h.key(string(r))
-	}
+	editCRLFFile(t, h)
 	h.waitFor("table.csv*")
 	h.quit() // the draft is autosaved, the file untouched
 	again := newHarnessAt(t, 120, 40, "crlf-draft", root)
