@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"syscall"
 	"testing"
 
 	"github.com/wasmplay/wasmplay/run"
@@ -22,10 +23,22 @@ func BenchmarkWarmRun(b *testing.B) {
 			if res := l.Execute(context.Background(), 1, job, run.Hooks{}); res.Outcome != run.OutcomeOK {
 				b.Fatalf("%s %s", res.Outcome, res.Stderr)
 			}
+			before := minorFaults(b)
 			b.ResetTimer()
 			for range b.N {
 				l.Execute(context.Background(), 1, job, run.Hooks{})
 			}
+			b.StopTimer()
+			b.ReportMetric(float64(minorFaults(b)-before)/float64(b.N), "faults/op")
 		})
 	}
+}
+
+// minorFaults is the process's minor page faults so far.
+func minorFaults(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Minflt
 }

@@ -21,6 +21,12 @@ int32_t wp_load32(int32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 void wp_run_set_deadline(wp_run_t *r, uint64_t ns) { __atomic_store_n(&r->deadline_ns, ns, __ATOMIC_RELEASE); }
 
+void wp_run_set_image(wp_run_t *r, int32_t fd, uint64_t off, uint64_t len) {
+  r->image_fd = fd;
+  r->image_off = off;
+  r->image_len = len;
+}
+
 // ---- run lifetime ----------------------------------------------------------
 
 wp_run_t *wp_run_new(uint64_t mem_cap) {
@@ -193,6 +199,23 @@ static wasmtime_error_t *wp_new_memory(void *env, const wasm_memorytype_t *ty, s
   size_t mapped = reserve + wp_page_round(guard);
   void *base = mmap(NULL, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) return wasmtime_error_new("wasmplay: could not reserve address space for a memory");
+  size_t image_len = r->image_len;
+  if (image_len != 0) {
+    // The snapshot's image, mapped copy-on-write over the start of the
+    // reservation: a run faults in only the pages it touches, from the
+    // page cache, instead of copying them all. The pages stay inaccessible
+    // like the rest of the reservation until the memory grows over them.
+    r->image_len = 0;
+    if (image_len > reserve || image_len % wp_page_round(1) != 0) {
+      munmap(base, mapped);
+      return wasmtime_error_new("wasmplay: the snapshot does not fit the memory's reservation");
+    }
+    if (mmap(base, image_len, PROT_NONE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, r->image_fd, (off_t)r->image_off) ==
+        MAP_FAILED) {
+      munmap(base, mapped);
+      return wasmtime_error_new("wasmplay: could not map the snapshot into a memory");
+    }
+  }
   if (minimum > 0 && mprotect(base, minimum, PROT_READ | PROT_WRITE) != 0) {
     munmap(base, mapped);
     return wasmtime_error_new("wasmplay: could not commit a memory's initial pages");

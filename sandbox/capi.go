@@ -10,6 +10,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/cgo"
 	"runtime/debug"
@@ -83,6 +84,13 @@ func (r *cRun) release() {
 }
 
 func (r *cRun) setDeadline(ns uint64) { C.wp_run_set_deadline(r.p, C.uint64_t(ns)) }
+
+// setImage makes the next linear memory created for the run start as a
+// copy-on-write mapping of length bytes of f from offset (both multiples
+// of the host page size). f must stay open until the memory exists.
+func (r *cRun) setImage(f *os.File, offset, length uint64) {
+	C.wp_run_set_image(r.p, C.int32_t(f.Fd()), C.uint64_t(offset), C.uint64_t(length))
+}
 
 // stop asks the guest to stop; the first reason given wins.
 func (r *cRun) stop(why int32) { C.wp_run_stop(r.p, C.int32_t(why)) }

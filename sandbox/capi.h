@@ -95,6 +95,13 @@ typedef struct wp_run {
   uint64_t mem_denied_req; // atomic: size asked for by the last refused grow
   uint64_t mem_min_refused; // atomic: minimum of a memory refused at creation (0: none)
   int32_t memories;        // atomic: linear memories created for this run
+  // An initial image for the next memory created (a snapshot): image_len
+  // bytes of image_fd from image_off, mapped copy-on-write at the start of
+  // the memory. Set before instantiating; the memory creator takes it (and
+  // clears image_len) on the thread that instantiates.
+  int32_t image_fd;
+  uint64_t image_off;      // a multiple of the host page size
+  uint64_t image_len;      // a multiple of the host page size; 0: no image
 } wp_run_t;
 
 wp_run_t *wp_run_new(uint64_t mem_cap);
@@ -104,6 +111,7 @@ int32_t wp_run_stopped(wp_run_t *r);
 uint64_t wp_load64(uint64_t *p);
 int32_t wp_load32(int32_t *p);
 void wp_run_set_deadline(wp_run_t *r, uint64_t ns);
+void wp_run_set_image(wp_run_t *r, int32_t fd, uint64_t off, uint64_t len);
 // How long a stopped guest that ticks may run on to its next tick.
 #define WP_STOP_GRACE_NS 20000000ull
 // Counts a fuel tick and says whether the run has been stopped.

@@ -114,14 +114,14 @@ func (l *Local) interpreterStart(rt *runtimes.Runtime, job run.Job, launch runti
 		return &RuntimeUnavailableError{Runtime: rt.Name, Path: path, Err: err, Fix: rt.BuildCommand}
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, ModuleInfo{}, nil, "", unavailable(err)
+		return nil, ModuleInfo{}, entry{}, "", unavailable(err)
 	}
 	for _, m := range rt.Mounts {
 		if m.Optional {
 			continue
 		}
 		if info, err := os.Stat(l.registry.MountHostPath(m)); err != nil || !info.IsDir() {
-			return nil, ModuleInfo{}, nil, "", unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
+			return nil, ModuleInfo{}, entry{}, "", unavailable(fmt.Errorf("its files for %s are missing at %s", m.Guest, l.registry.MountHostPath(m)))
 		}
 	}
 	if start := l.snapshotFor(rt, job, launch, onCompile); start != nil {
@@ -129,7 +129,7 @@ func (l *Local) interpreterStart(rt *runtimes.Runtime, job run.Job, launch runti
 	}
 	mod, info, err := l.modules.Load(path, runtimes.CheckWASICommand, onCompile)
 	if err != nil {
-		return nil, info, nil, "", unavailable(err)
+		return nil, info, entry{}, "", unavailable(err)
 	}
 	return mod, info, startCommand, StartCold, nil
 }
@@ -624,13 +624,19 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 	x.crun.installEpochCallback(store)
 	store.SetEpochDeadline(1)
 
+	if call.image != nil {
+		x.crun.setImage(call.image.file, snapshotImageOffset, call.image.size)
+	}
 	setCurrentRun(x.crun)
 	inst, err := linker.Instantiate(store, module)
 	setCurrentRun(nil)
+	if call.image != nil {
+		runtime.KeepAlive(call.image.file)
+	}
 	switch {
 	case err == nil:
 		x.instantiated.Store(true)
-		callErr = call(store, inst)
+		callErr = call.call(store, inst)
 	case isGuestError(err) || x.crun.stopped() != stopNone:
 		// The module's start function ran and trapped, ran out of fuel or
 		// time, or exited: the guest's own outcome.

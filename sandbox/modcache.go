@@ -71,15 +71,32 @@ func NewModuleCache(engine *Engine, dir string) (*ModuleCache, error) {
 // file's hash and holds while its size, mtime and inode do. onCompile, if
 // not nil, is called before a slow compile starts.
 func (c *ModuleCache) Load(path string, check func(string) error, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
+	return c.LoadVariant(path, check, moduleVariant{}, onCompile)
+}
+
+// moduleVariant is a rewrite of a module's binary that is compiled (and
+// cached) in place of the binary itself.
+type moduleVariant struct {
+	// name identifies the rewrite, and its version, in cache keys; "" is
+	// the binary as it is.
+	name string
+	// transform rewrites the binary.
+	transform func(wasm []byte) ([]byte, error)
+}
+
+// LoadVariant is Load for the module variant makes of the .wasm file
+// (check vets the file itself). ModuleInfo.SHA256 is the file's hash.
+func (c *ModuleCache) LoadVariant(path string, check func(string) error, variant moduleVariant, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, ModuleInfo{}, fmt.Errorf("runner: module path: %w", err)
 	}
+	memo := abs + "\x00" + variant.name
 	c.mu.Lock()
-	load, ok := c.modules[abs]
+	load, ok := c.modules[memo]
 	if !ok {
 		load = &moduleLoad{done: make(chan struct{})}
-		c.modules[abs] = load
+		c.modules[memo] = load
 	}
 	c.mu.Unlock()
 	if ok {
@@ -90,19 +107,19 @@ func (c *ModuleCache) Load(path string, check func(string) error, onCompile func
 		load.err = c.checkOnce(abs, check)
 	}
 	if load.err == nil {
-		load.mod, load.info, load.err = c.load(abs, onCompile)
+		load.mod, load.info, load.err = c.load(abs, variant, onCompile)
 	}
 	if load.err != nil {
 		// Forget failures so a fixed binary can be loaded later.
 		c.mu.Lock()
-		delete(c.modules, abs)
+		delete(c.modules, memo)
 		c.mu.Unlock()
 	}
 	close(load.done)
 	return load.mod, load.info, load.err
 }
 
-func (c *ModuleCache) load(path string, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
+func (c *ModuleCache) load(path string, variant moduleVariant, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
 	start := time.Now()
 	info := ModuleInfo{Path: path}
 	rec, err := c.artifactHash(path)
@@ -111,7 +128,11 @@ func (c *ModuleCache) load(path string, onCompile func(run.Compiling)) (*wasmtim
 	}
 	sum := rec.SHA256
 	info.SHA256 = sum
-	key := sha256.Sum256([]byte(sum + "\n" + c.engine.Fingerprint()))
+	keyText := sum + "\n" + c.engine.Fingerprint()
+	if variant.name != "" {
+		keyText += "\nvariant " + variant.name
+	}
+	key := sha256.Sum256([]byte(keyText))
 	compiled := filepath.Join(c.dir, "modules", hex.EncodeToString(key[:16])+".cwasm")
 
 	if mod, err := wasmtime.NewModuleDeserializeFile(c.engine.wt, compiled); err == nil {
@@ -136,6 +157,11 @@ func (c *ModuleCache) load(path string, onCompile func(run.Compiling)) (*wasmtim
 	wasm, err := hostfs.ReadFile(path, runtimes.MaxModuleFileBytes)
 	if err != nil {
 		return nil, info, fmt.Errorf("runner: read %s: %w", path, err)
+	}
+	if variant.transform != nil {
+		if wasm, err = variant.transform(wasm); err != nil {
+			return nil, info, fmt.Errorf("runner: %s: %w", path, err)
+		}
 	}
 	mod, err := wasmtime.NewModule(c.engine.wt, wasm)
 	if err != nil {
@@ -228,12 +254,20 @@ func (c *ModuleCache) checkOnce(path string, check func(string) error) error {
 // writeFileAtomic writes data to a temp file beside path, syncs it and
 // renames it into place, so readers see the old file or the new one.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomicWith(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicWith is writeFileAtomic with the writing done by write.
+func writeFileAtomicWith(path string, perm os.FileMode, write func(*os.File) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	name := tmp.Name()
-	_, werr := tmp.Write(data)
+	werr := write(tmp)
 	serr := tmp.Sync()
 	cerr := tmp.Close()
 	if err := errors.Join(werr, serr, cerr, os.Chmod(name, perm)); err != nil {

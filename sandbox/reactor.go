@@ -27,8 +27,14 @@ const (
 	StartSnapshot = "snapshot"
 )
 
-// entry is what a run calls once its module is instantiated.
-type entry func(store *wasmtime.Store, inst *wasmtime.Instance) error
+// entry is how a run starts its module.
+type entry struct {
+	// image, if not nil, is mapped as the start of the module's linear
+	// memory when it is created (the module's own data segments are empty).
+	image *memorySnapshot
+	// call is what the run calls once the module is instantiated.
+	call func(store *wasmtime.Store, inst *wasmtime.Instance) error
+}
 
 // callExport calls the exported function name with no arguments and
 // returns its i32 result (0 when it returns nothing).
@@ -51,7 +57,10 @@ func callExport(store *wasmtime.Store, inst *wasmtime.Instance, name string) (in
 }
 
 // startCommand is the entry of a cold start: the WASI command's _start.
-func startCommand(store *wasmtime.Store, inst *wasmtime.Instance) error {
+var startCommand = entry{call: callStart}
+
+// callStart calls a WASI command's _start.
+func callStart(store *wasmtime.Store, inst *wasmtime.Instance) error {
 	start := inst.GetFunc(store, "_start")
 	if start == nil {
 		return &invalidModuleError{errors.New("the module exports no _start function (a WASI command needs one)")}
@@ -64,20 +73,21 @@ func startCommand(store *wasmtime.Store, inst *wasmtime.Instance) error {
 	return err
 }
 
-// startFromSnapshot returns the entry of a snapshot start: restore the
-// memory, then wasmplay_run.
+// startFromSnapshot returns the entry of a snapshot start: the memory
+// starts as the snapshot's image; grow it over all of the image, then call
+// wasmplay_run.
 func startFromSnapshot(snap *memorySnapshot) entry {
-	return func(store *wasmtime.Store, inst *wasmtime.Instance) error {
+	return entry{image: snap, call: func(store *wasmtime.Store, inst *wasmtime.Instance) error {
 		mem, err := exportedMemory(store, inst)
 		if err != nil {
 			return &setupError{err}
 		}
-		if err := snap.restore(store, mem); err != nil {
+		if err := snap.cover(store, mem); err != nil {
 			return &setupError{err}
 		}
 		_, err = callExport(store, inst, reactorRun)
 		return err
-	}
+	}}
 }
 
 // invalidModuleError marks a module that cannot run as given: the guest's
@@ -155,14 +165,14 @@ func (l *Local) snapshotFor(rt *runtimes.Runtime, job run.Job, launch runtimes.L
 	if _, err := os.Stat(path); err != nil {
 		return nil
 	}
-	module, info, err := l.modules.Load(path, runtimes.CheckReactor, onCompile)
+	module, info, err := l.modules.LoadVariant(path, runtimes.CheckReactor, withoutActiveData, onCompile)
 	if err != nil {
 		return nil
 	}
 	mounts := runtimeMounts(l.registry, rt)
 	key := snapshotKey(info.SHA256, initArgv, initEnv, mounts)
-	snap, err := l.snapshots.get(key, func() (*memorySnapshot, error) {
-		return l.captureSnapshot(rt, module, initArgv, initEnv, mounts)
+	snap, err := l.snapshots.get(key, func() ([]byte, error) {
+		return l.captureSnapshot(rt, path, module, initArgv, initEnv, mounts)
 	})
 	if err != nil || job.Policy.MemoryBytes < snap.size {
 		return nil
@@ -223,9 +233,27 @@ func writeDirIdentity(h hash.Hash, dir string) {
 	}
 }
 
+// withoutActiveData is the reactor as runs from a snapshot instantiate
+// it: its active data segments empty, since the snapshot's image holds
+// them.
+var withoutActiveData = moduleVariant{name: "without active data, 1", transform: func(wasm []byte) ([]byte, error) {
+	stripped, _, err := stripActiveData(wasm)
+	return stripped, err
+}}
+
 // captureSnapshot initialises rt's reactor (in a run of its own, with an
-// empty workspace) and returns the memory it leaves.
-func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, argv []string, env map[string]string, mounts []wasi.Preopen) (*memorySnapshot, error) {
+// empty workspace) and returns the memory it leaves. module is the reactor
+// at path without its active data segments: they are written into the
+// fresh memory here, as an instantiation of the whole reactor would.
+func (l *Local) captureSnapshot(rt *runtimes.Runtime, path string, module *wasmtime.Module, argv []string, env map[string]string, mounts []wasi.Preopen) ([]byte, error) {
+	wasm, err := hostfs.ReadFile(path, runtimes.MaxModuleFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("runner: read %s: %w", path, err)
+	}
+	_, segments, err := stripActiveData(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("runner: %s: %w", path, err)
+	}
 	workspace, err := hostfs.TempDir("snapshot")
 	if err != nil {
 		return nil, fmt.Errorf("runner: snapshot workspace: %w", err)
@@ -246,13 +274,20 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 	}
 	setup.preopens = append([]wasi.Preopen{{Host: workspace, GuestPath: runtimes.WorkspaceDir, Writable: true}}, mounts...)
 
-	var snap *memorySnapshot
-	capture := func(store *wasmtime.Store, inst *wasmtime.Instance) error {
+	var image []byte
+	capture := entry{call: func(store *wasmtime.Store, inst *wasmtime.Instance) error {
 		mem, err := exportedMemory(store, inst)
 		if err != nil {
 			return err
 		}
-		base := slices.Clone(mem.UnsafeData(store))
+		fresh := mem.UnsafeData(store)
+		for i, seg := range segments {
+			if seg.offset > uint64(len(fresh)) || uint64(len(seg.data)) > uint64(len(fresh))-seg.offset {
+				return fmt.Errorf("data segment %d lies outside the module's %d-byte memory", i, len(fresh))
+			}
+			copy(fresh[seg.offset:], seg.data)
+		}
+		base := slices.Clone(fresh)
 		if _, err := callExport(store, inst, reactorInitialize); err != nil {
 			return err
 		}
@@ -260,9 +295,9 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 		if err != nil {
 			return err
 		}
-		snap = diffMemory(base, mem.UnsafeData(store), uint64(uint32(frame)))
+		image = slices.Clone(snapshotImage(base, mem.UnsafeData(store), uint64(uint32(frame))))
 		return nil
-	}
+	}}
 
 	stopClock := x.startClock()
 	defer stopClock()
@@ -280,10 +315,10 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, module *wasmtime.Module, a
 	case callErr != nil:
 		return nil, fmt.Errorf("runner: initialise %s for a snapshot: %s (stderr: %q)", rt.Title, cleanError(callErr),
 			stderrOf(x.out))
-	case snap == nil:
+	case image == nil:
 		return nil, fmt.Errorf("runner: initialise %s for a snapshot: no memory captured", rt.Title)
 	}
-	return snap, nil
+	return image, nil
 }
 
 // stderrOf is what a run wrote to stderr, for messages.

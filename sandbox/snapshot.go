@@ -19,10 +19,12 @@ import (
 
 // A cold start of CPython spends most of a short run initialising the
 // interpreter. A runtime with a reactor build (runtimes.Runtime.Reactor) is
-// initialised once instead: the runner calls its wasmplay_init, keeps the
-// pages of linear memory that differ from a fresh instance's (a snapshot,
-// cached on disk), and starts each run by instantiating the reactor,
-// writing those pages back and calling wasmplay_run. See
+// initialised once instead: the runner calls its wasmplay_init and keeps
+// the linear memory it leaves (a snapshot, cached on disk as an image of
+// that memory). Each run instantiates a copy of the reactor whose data
+// segments are empty (wasmdata.go), with the image mapped copy-on-write as
+// its memory (capi.c), and calls wasmplay_run: nothing is copied, and a
+// run faults in only the pages it touches. See
 // runtimes/build/python-reactor.c for the guest's half.
 
 // Guest entry points of a reactor build.
@@ -32,177 +34,145 @@ const (
 	reactorRun        = "wasmplay_run"
 )
 
-// snapshotPage is the granularity at which a snapshot records changes.
+// snapshotPage is the granularity at which a snapshot file stores pages
+// (a zero page is a hole in the file).
 const snapshotPage = 4096
+
+// snapshotImageOffset is where a snapshot file's image of the memory
+// starts: after a header region one WebAssembly page long, so the image is
+// aligned to any host page size a mapping may need.
+const snapshotImageOffset = run.WasmPageSize
+
+// snapshotHeaderBytes is the part of the header region that is read: the
+// magic, the memory size and the stored bytes; the rest is zero.
+const snapshotHeaderBytes = 4096
 
 // snapshotMagic starts every snapshot file; its last byte is the format
 // version.
-var snapshotMagic = [8]byte{'w', 'p', 's', 'n', 'a', 'p', 0, 2}
+var snapshotMagic = [8]byte{'w', 'p', 's', 'n', 'a', 'p', 0, 3}
 
 // snapshotsKept is how many snapshot files the cache keeps (the newest): a
 // new one is made whenever the interpreter or its mounts change.
 const snapshotsKept = 8
 
 // memorySnapshot is the linear memory of an interpreter right after its
-// initialisation, as the ranges that differ from a fresh instance's.
+// initialisation, as a file holding an image of it.
 type memorySnapshot struct {
 	// size is the length of the linear memory in bytes.
 	size uint64
-	// chunks are sorted by offset, do not overlap, and lie inside size.
-	chunks []snapshotChunk
-	// file, for a snapshot read from the cache, is its file, kept open
-	// and mapped read-only for the process's lifetime (the chunks alias
-	// the mapping).
+	// stored is how many bytes of the image are not zero pages: what the
+	// file holds on disk, and the most a run can fault in from it.
+	stored uint64
+	// file holds the image from snapshotImageOffset; kept open for the
+	// process's lifetime (each run maps it). A snapshot file is only ever
+	// replaced by a rename and removed, never truncated, so mappings stay
+	// whole.
 	file *os.File
 }
 
-// snapshotChunk is one changed range of a snapshot.
-type snapshotChunk struct {
-	offset uint64
-	data   []byte
-	// fileOffset is where data starts in the snapshot's file (when it has
-	// one): page-aligned, as offset and len(data) are, so the chunks are
-	// whole pages of the file's mapping.
-	fileOffset int64
-}
-
-// bytes is the total length of the changed ranges.
-func (s *memorySnapshot) bytes() uint64 {
-	var n uint64
-	for _, c := range s.chunks {
-		n += uint64(len(c.data))
-	}
-	return n
-}
-
-// diffMemory builds a snapshot of now against base (the memory of a fresh
-// instance), ignoring everything below deadBelow: the part of the stack the
-// initialisation had returned from.
-func diffMemory(base, now []byte, deadBelow uint64) *memorySnapshot {
-	s := &memorySnapshot{size: uint64(len(now))}
-	zero := make([]byte, snapshotPage)
-	start := deadBelow / snapshotPage * snapshotPage
-	for off := start; off < uint64(len(now)); off += snapshotPage {
-		end := min(off+snapshotPage, uint64(len(now)))
-		was := zero[:end-off]
-		if off < uint64(len(base)) {
-			was = base[off:min(end, uint64(len(base)))]
-			if len(was) < int(end-off) {
-				was = append(slices.Clone(was), zero[:int(end-off)-len(was)]...)
-			}
-		}
-		page := now[off:end]
-		if bytes.Equal(page, was) {
-			continue
-		}
-		if n := len(s.chunks); n > 0 && s.chunks[n-1].offset+uint64(len(s.chunks[n-1].data)) == off {
-			s.chunks[n-1].data = append(s.chunks[n-1].data, page...)
-		} else {
-			s.chunks = append(s.chunks, snapshotChunk{offset: off, data: slices.Clone(page)})
-		}
-	}
-	return s
-}
-
-// restore writes the snapshot into mem, growing it to the snapshot's size
-// first (the growth counts against the run's memory cap).
-func (s *memorySnapshot) restore(store *wasmtime.Store, mem *wasmtime.Memory) error {
+// cover grows mem, whose start is the snapshot's image mapped by the
+// memory creator, over the whole image, so the guest sees the memory the
+// initialisation left (the growth counts against the run's memory cap).
+func (s *memorySnapshot) cover(store *wasmtime.Store, mem *wasmtime.Memory) error {
 	want := s.size / run.WasmPageSize
 	if have := mem.Size(store); have < want {
 		if _, err := mem.Grow(store, want-have); err != nil {
 			return fmt.Errorf("runner: grow memory to the snapshot's %s: %w", run.FormatBytes(s.size), err)
 		}
-	}
-	data := mem.UnsafeData(store)
-	if uint64(len(data)) < s.size {
-		return fmt.Errorf("runner: memory is %d bytes, the snapshot %d", len(data), s.size)
-	}
-	// Copied, not mapped: mapping the file's pages over the guest memory
-	// (MAP_PRIVATE|MAP_FIXED) made warm runs slower, 8.2-9.1 ms against
-	// 6.6-7.2 ms, as each mapping costs every thread of the process a TLB
-	// shootdown and each touched page a fault anyway.
-	for _, c := range s.chunks {
-		copy(data[c.offset:c.offset+uint64(len(c.data))], c.data)
+	} else if have > want {
+		return fmt.Errorf("runner: the module's memory starts at %d pages, past the snapshot's %d", have, want)
 	}
 	return nil
 }
 
-// encodeSnapshot writes s in the cache's file format: the magic, the
-// memory size and chunk count, each chunk's offset and length, zeros up to
-// the next 4 KiB boundary, then the chunks' bytes (all integers
-// little-endian uint64).
-func encodeSnapshot(s *memorySnapshot) []byte {
-	out := make([]byte, 0, 24+16*len(s.chunks)+int(s.bytes()))
-	out = append(out, snapshotMagic[:]...)
-	out = binary.LittleEndian.AppendUint64(out, s.size)
-	out = binary.LittleEndian.AppendUint64(out, uint64(len(s.chunks)))
-	for _, c := range s.chunks {
-		out = binary.LittleEndian.AppendUint64(out, c.offset)
-		out = binary.LittleEndian.AppendUint64(out, uint64(len(c.data)))
+// snapshotImage is the memory a snapshot keeps: now, except that
+// everything below deadBelow (the part of the stack the initialisation had
+// returned from) is as in base, the memory of a fresh instance. The result
+// may alias now.
+func snapshotImage(base, now []byte, deadBelow uint64) []byte {
+	dead := min(deadBelow/snapshotPage*snapshotPage, uint64(len(now)))
+	if dead == 0 {
+		return now
 	}
-	// The chunks start on a page boundary, so they can be mapped.
-	out = append(out, make([]byte, alignUp(len(out), snapshotPage)-len(out))...)
-	for _, c := range s.chunks {
-		out = append(out, c.data...)
-	}
-	return out
+	image := slices.Clone(now)
+	clear(image[:dead])
+	copy(image[:dead], base[:min(dead, uint64(len(base)))])
+	return image
 }
 
-// alignUp rounds n up to a multiple of to.
-func alignUp(n, to int) int { return (n + to - 1) / to * to }
+// encodeSnapshotHeader is the header of a snapshot file for an image of
+// size bytes of which stored are not zero pages.
+func encodeSnapshotHeader(size, stored uint64) []byte {
+	h := make([]byte, snapshotHeaderBytes)
+	copy(h, snapshotMagic[:])
+	binary.LittleEndian.PutUint64(h[8:], size)
+	binary.LittleEndian.PutUint64(h[16:], stored)
+	return h
+}
 
 // maxSnapshotMemory bounds the memory size a snapshot file may claim (the
 // wasm32 address space).
 const maxSnapshotMemory = 4 << 30
 
-// decodeSnapshot parses a snapshot file, rejecting anything encodeSnapshot
-// would not have written: the chunks are restored into guest memory, so
-// every range is checked against the memory size. The chunks alias data.
-func decodeSnapshot(data []byte) (*memorySnapshot, error) {
-	if len(data) < 24 || !bytes.Equal(data[:8], snapshotMagic[:]) {
-		return nil, errors.New("snapshot: not a wasmplay snapshot of this version")
+// decodeSnapshotHeader checks the header of a snapshot file fileSize bytes
+// long and returns the memory size and stored bytes it gives. The image is
+// mapped as guest memory, so the file must be exactly as long as the
+// header says.
+func decodeSnapshotHeader(h []byte, fileSize int64) (size, stored uint64, err error) {
+	if len(h) < snapshotHeaderBytes || !bytes.Equal(h[:8], snapshotMagic[:]) {
+		return 0, 0, errors.New("snapshot: not a wasmplay snapshot of this version")
 	}
-	s := &memorySnapshot{size: binary.LittleEndian.Uint64(data[8:])}
-	count := binary.LittleEndian.Uint64(data[16:])
-	if s.size > maxSnapshotMemory || s.size%run.WasmPageSize != 0 {
-		return nil, fmt.Errorf("snapshot: memory size %d is not a whole number of pages up to 4 GiB", s.size)
+	size = binary.LittleEndian.Uint64(h[8:])
+	stored = binary.LittleEndian.Uint64(h[16:])
+	switch {
+	case size == 0 || size > maxSnapshotMemory || size%run.WasmPageSize != 0:
+		return 0, 0, fmt.Errorf("snapshot: memory size %d is not a whole number of pages up to 4 GiB", size)
+	case stored > size || stored%snapshotPage != 0:
+		return 0, 0, fmt.Errorf("snapshot: %d stored bytes do not fit a %d-byte memory in whole pages", stored, size)
+	case !allZero(h[24:snapshotHeaderBytes]):
+		return 0, 0, errors.New("snapshot: the header's padding is not zero")
+	case fileSize < 0 || uint64(fileSize) != snapshotImageOffset+size:
+		return 0, 0, fmt.Errorf("snapshot: the file is %d bytes, its header says %d", fileSize, snapshotImageOffset+size)
 	}
-	body := data[24:]
-	if count > uint64(len(body))/16 {
-		return nil, fmt.Errorf("snapshot: %d chunks do not fit in %d bytes", count, len(body))
+	return size, stored, nil
+}
+
+// writeSnapshotFile writes image to f as a snapshot file: the header, then
+// the image from snapshotImageOffset with its zero pages left as holes.
+// It returns the stored bytes.
+func writeSnapshotFile(f *os.File, image []byte) (uint64, error) {
+	size := uint64(len(image))
+	if size == 0 || size%run.WasmPageSize != 0 || size > maxSnapshotMemory {
+		return 0, fmt.Errorf("snapshot: a %d-byte memory is not a whole number of pages up to 4 GiB", size)
 	}
-	table := body[:16*count]
-	start := alignUp(24+16*int(count), snapshotPage)
-	if start > len(data) || !allZero(data[24+16*count:start]) {
-		return nil, errors.New("snapshot: the padding before the chunks is missing or not zero")
-	}
-	payload := data[start:]
-	var end uint64
-	for i := uint64(0); i < count; i++ {
-		offset := binary.LittleEndian.Uint64(table[16*i:])
-		length := binary.LittleEndian.Uint64(table[16*i+8:])
-		switch {
-		case length == 0:
-			return nil, fmt.Errorf("snapshot: chunk %d is empty", i)
-		case offset < end:
-			return nil, fmt.Errorf("snapshot: chunk %d overlaps or precedes the one before", i)
-		case offset > s.size || length > s.size-offset:
-			return nil, fmt.Errorf("snapshot: chunk %d lies outside the %d-byte memory", i, s.size)
-		case length > uint64(len(payload)):
-			return nil, fmt.Errorf("snapshot: chunk %d is cut short", i)
+	var stored uint64
+	for off := uint64(0); off < size; off += snapshotPage {
+		page := image[off : off+snapshotPage]
+		if allZero(page) {
+			continue
 		}
-		s.chunks = append(s.chunks, snapshotChunk{offset: offset, data: payload[:length:length], fileOffset: int64(len(data) - len(payload))})
-		payload = payload[length:]
-		end = offset + length
+		if _, err := f.WriteAt(page, int64(snapshotImageOffset+off)); err != nil {
+			return 0, fmt.Errorf("snapshot: write: %w", err)
+		}
+		stored += snapshotPage
 	}
-	if len(payload) != 0 {
-		return nil, fmt.Errorf("snapshot: %d stray bytes after the chunks", len(payload))
+	if _, err := f.WriteAt(encodeSnapshotHeader(size, stored), 0); err != nil {
+		return 0, fmt.Errorf("snapshot: write: %w", err)
 	}
-	return s, nil
+	if err := f.Truncate(int64(snapshotImageOffset + size)); err != nil {
+		return 0, fmt.Errorf("snapshot: write: %w", err)
+	}
+	return stored, nil
 }
 
 // allZero reports whether b holds only zero bytes.
 func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if c != 0 {
 			return false
@@ -232,9 +202,9 @@ func newSnapshotCache(dir string) *snapshotCache {
 }
 
 // get returns the snapshot for key: from memory, from the cache directory,
-// or made by create (and then stored). A failure is remembered: the process
-// does not try again for the same key.
-func (c *snapshotCache) get(key string, create func() (*memorySnapshot, error)) (*memorySnapshot, error) {
+// or made by create (which returns the memory image) and then stored. A
+// failure is remembered: the process does not try again for the same key.
+func (c *snapshotCache) get(key string, create func() ([]byte, error)) (*memorySnapshot, error) {
 	c.mu.Lock()
 	slot := c.byKey[key]
 	if slot == nil {
@@ -248,20 +218,53 @@ func (c *snapshotCache) get(key string, create func() (*memorySnapshot, error)) 
 			slot.snap = snap
 			return
 		}
-		slot.snap, slot.err = create()
-		if slot.err != nil {
+		image, err := create()
+		if err != nil {
+			slot.err = err
 			return
 		}
-		// A snapshot that cannot be stored is still good for this process;
-		// one stored is used from its mapped file, off the heap.
-		if os.MkdirAll(c.dir, 0o700) == nil && writeFileAtomic(file, encodeSnapshot(slot.snap), 0o600) == nil {
-			if snap, err := loadSnapshot(file); err == nil {
-				slot.snap = snap
-			}
+		if snap, err := c.store(file, image); err == nil {
+			slot.snap = snap
 			c.prune()
+			return
 		}
+		// A snapshot that cannot be stored is still good for this process,
+		// from a file in memory.
+		slot.snap, slot.err = memorySnapshotFile(image)
 	})
 	return slot.snap, slot.err
+}
+
+// store writes image to path (atomically: a temp file, then a rename) and
+// loads it back.
+func (c *snapshotCache) store(path string, image []byte) (*memorySnapshot, error) {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	err := writeFileAtomicWith(path, 0o600, func(f *os.File) error {
+		_, err := writeSnapshotFile(f, image)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loadSnapshot(path)
+}
+
+// memorySnapshotFile makes a snapshot of image in an anonymous file in
+// memory.
+func memorySnapshotFile(image []byte) (*memorySnapshot, error) {
+	fd, err := unix.MemfdCreate("wasmplay-snapshot", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: a file in memory: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "wasmplay-snapshot")
+	stored, err := writeSnapshotFile(f, image)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &memorySnapshot{size: uint64(len(image)), stored: stored, file: f}, nil
 }
 
 // failures lists the snapshots this process could not make, and why: a
@@ -303,14 +306,9 @@ func (c *snapshotCache) prune() {
 	}
 }
 
-// loadSnapshot maps a snapshot file read-only and decodes it, for the
-// process's lifetime: what runs copy into guest memory comes from the page
-// cache, never read into the heap first (a thousand page faults and a
-// 4 MiB copy less for every process). Snapshot files are only ever
-// replaced by a rename and removed, never truncated, so the mapping stays
-// whole.
+// loadSnapshot opens a snapshot file and checks its header.
 func loadSnapshot(path string) (*memorySnapshot, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -319,25 +317,19 @@ func loadSnapshot(path string) (*memorySnapshot, error) {
 		f.Close()
 		return nil, err
 	}
-	if !info.Mode().IsRegular() || info.Size() == 0 || info.Size() > maxSnapshotFile {
+	if !info.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("snapshot: %s is not a snapshot file", path)
+		return nil, fmt.Errorf("snapshot: %s is not a regular file", path)
 	}
-	data, err := unix.Mmap(int(f.Fd()), 0, int(info.Size()), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
+	header := make([]byte, snapshotHeaderBytes)
+	if _, err := f.ReadAt(header, 0); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("snapshot: map %s: %w", path, err)
+		return nil, fmt.Errorf("snapshot: %s: %w", path, err)
 	}
-	snap, err := decodeSnapshot(data)
+	size, stored, err := decodeSnapshotHeader(header, info.Size())
 	if err != nil {
-		unix.Munmap(data)
 		f.Close()
 		return nil, err
 	}
-	snap.file = f
-	return snap, nil
+	return &memorySnapshot{size: size, stored: stored, file: f}, nil
 }
-
-// maxSnapshotFile bounds the snapshot files mapped: more than any
-// interpreter's initial memory.
-const maxSnapshotFile = 1 << 30

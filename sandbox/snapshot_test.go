@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
@@ -262,49 +264,88 @@ func TestSnapshotStart_LimitsAndReuse(t *testing.T) {
 	}
 }
 
-func TestDiffMemory_RestoresWhatChanged(t *testing.T) {
+func TestSnapshotImage_DropsTheDeadStack(t *testing.T) {
 	const size = 2 * run.WasmPageSize
 	base := make([]byte, 4*snapshotPage) // a fresh instance: smaller
-	copy(base[2*snapshotPage:], "data segment")
+	copy(base[snapshotPage/2:], "data segment in the dead page")
 	now := make([]byte, size)
-	copy(now, "dead stack")                                    // below the frame: dropped
-	copy(now[2*snapshotPage:], "DATA segment")                 // changed
-	copy(now[3*snapshotPage+10:], "heap")                      // changed, next to the one before
-	copy(now[5*snapshotPage+100:], "grown")                    // beyond the fresh memory
-	snap := diffMemory(base, now, snapshotPage+snapshotPage/2) // the frame is in page 1
-	if len(snap.chunks) != 2 || snap.chunks[0].offset != 2*snapshotPage || snap.chunks[1].offset != 5*snapshotPage {
-		t.Fatalf("chunks at %v, want pages 2-3 and 5", offsets(snap))
+	copy(now, "dead stack")                      // below the frame: as in base
+	copy(now[snapshotPage+10:], "live frame")    // the frame's page: kept
+	copy(now[5*snapshotPage+100:], "grown heap") // beyond the fresh memory: kept
+	image := snapshotImage(base, now, snapshotPage+snapshotPage/2)
+	want := bytes.Clone(now)
+	copy(want[:snapshotPage], base[:snapshotPage])
+	if !bytes.Equal(image, want) {
+		t.Fatal("the image is not the memory with the dead stack as in a fresh instance")
 	}
-	got := make([]byte, size)
-	copy(got, base)
-	for _, c := range snap.chunks {
-		copy(got[c.offset:], c.data)
+	if !bytes.HasPrefix(now, []byte("dead stack")) {
+		t.Fatal("making the image changed the memory it was made from")
 	}
-	if !bytes.Equal(got[snapshotPage:], now[snapshotPage:]) {
-		t.Fatal("restoring the chunks over the fresh memory does not give the snapshot")
-	}
-	decoded, err := decodeSnapshot(encodeSnapshot(snap))
+}
+
+// A snapshot file holds the header, then the image with zero pages as
+// holes; reading it back checks the header against the file.
+func TestSnapshotFile_RoundTrip(t *testing.T) {
+	image := make([]byte, 2*run.WasmPageSize)
+	copy(image[3*snapshotPage:], "heap")
+	copy(image[len(image)-snapshotPage:], "top page")
+	path := filepath.Join(t.TempDir(), "s.snap")
+	c := newSnapshotCache(filepath.Dir(path))
+	snap, err := c.store(path, image)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if decoded.size != snap.size || len(decoded.chunks) != len(snap.chunks) || decoded.bytes() != snap.bytes() {
-		t.Fatalf("decoded %d bytes in %d chunks, encoded %d in %d", decoded.size, len(decoded.chunks), snap.size, len(snap.chunks))
+	defer snap.file.Close()
+	if snap.size != uint64(len(image)) || snap.stored != 2*snapshotPage {
+		t.Fatalf("size %d, stored %d; want %d and two pages", snap.size, snap.stored, len(image))
+	}
+	got := make([]byte, len(image))
+	if _, err := snap.file.ReadAt(got, snapshotImageOffset); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, image) {
+		t.Fatal("the file's image differs from the memory stored")
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if disk := st.Blocks * 512; disk > 16*snapshotPage {
+		t.Errorf("the file takes %d bytes on disk for two stored pages: zero pages are not holes", disk)
+	}
+	inMemory, err := memorySnapshotFile(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inMemory.file.Close()
+	if inMemory.size != snap.size || inMemory.stored != snap.stored {
+		t.Fatalf("in memory: size %d, stored %d", inMemory.size, inMemory.stored)
+	}
+	if _, err := loadSnapshot(filepath.Join(t.TempDir(), "missing.snap")); err == nil {
+		t.Error("a missing file loaded")
+	}
+	dir := filepath.Join(t.TempDir(), "dir.snap")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadSnapshot(dir); err == nil {
+		t.Error("a directory loaded")
+	}
+	link := filepath.Join(t.TempDir(), "link.snap")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadSnapshot(link); err == nil {
+		t.Error("a symlink was followed")
 	}
 }
 
-func offsets(s *memorySnapshot) []uint64 {
-	var out []uint64
-	for _, c := range s.chunks {
-		out = append(out, c.offset)
-	}
-	return out
-}
-
-func TestDecodeSnapshot_RejectsBadFiles(t *testing.T) {
-	good := encodeSnapshot(&memorySnapshot{size: 2 * run.WasmPageSize, chunks: []snapshotChunk{
-		{offset: 0, data: []byte("ab")}, {offset: run.WasmPageSize, data: []byte("cd")}}})
-	if _, err := decodeSnapshot(good); err != nil {
-		t.Fatalf("a good file: %v", err)
+func TestDecodeSnapshotHeader_RejectsBadFiles(t *testing.T) {
+	const size = 2 * run.WasmPageSize
+	good := encodeSnapshotHeader(size, snapshotPage)
+	goodLen := int64(snapshotImageOffset + size)
+	if _, _, err := decodeSnapshotHeader(good, goodLen); err != nil {
+		t.Fatalf("a good header: %v", err)
 	}
 	patch := func(at int, v byte) []byte {
 		b := bytes.Clone(good)
@@ -312,24 +353,24 @@ func TestDecodeSnapshot_RejectsBadFiles(t *testing.T) {
 		return b
 	}
 	tests := []struct {
-		name string
-		data []byte
-		want string
+		name   string
+		header []byte
+		length int64
+		want   string
 	}{
-		{"empty", nil, "not a wasmplay snapshot"},
-		{"other version", patch(7, 9), "not a wasmplay snapshot"},
-		{"size not in pages", patch(8, 1), "whole number of pages"},
-		{"too many chunks", patch(17, 200), "do not fit"},
-		{"padding not zero", patch(24+2*16+3, 7), "padding"},
-		{"chunk outside memory", patch(24+16+5, 0xff), "outside"},
-		{"overlapping chunks", patch(24+16+2, 0), "overlaps"},
-		{"empty chunk", patch(24+8, 0), "empty"},
-		{"cut short", good[:len(good)-1], "cut short"},
-		{"stray bytes", append(bytes.Clone(good), 'x'), "stray"},
+		{"empty", nil, goodLen, "not a wasmplay snapshot"},
+		{"other version", patch(7, 2), goodLen, "not a wasmplay snapshot"},
+		{"size not in pages", patch(8, 1), goodLen, "whole number of pages"},
+		{"size zero", encodeSnapshotHeader(0, 0), snapshotImageOffset, "whole number of pages"},
+		{"stored beyond size", patch(22, 1), goodLen, "do not fit"},
+		{"stored not in pages", patch(16, 1), goodLen, "do not fit"},
+		{"padding not zero", patch(100, 7), goodLen, "padding"},
+		{"file cut short", good, goodLen - 1, "header says"},
+		{"file too long", good, goodLen + snapshotPage, "header says"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeSnapshot(tt.data)
+			_, _, err := decodeSnapshotHeader(tt.header, tt.length)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one saying %q", err, tt.want)
 			}
@@ -337,29 +378,23 @@ func TestDecodeSnapshot_RejectsBadFiles(t *testing.T) {
 	}
 }
 
-func FuzzDecodeSnapshot(f *testing.F) {
-	f.Add(encodeSnapshot(&memorySnapshot{size: run.WasmPageSize, chunks: []snapshotChunk{{offset: 8, data: []byte("x")}}}))
-	f.Add([]byte("wpsnap\x00\x01"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := decodeSnapshot(data)
+func FuzzDecodeSnapshotHeader(f *testing.F) {
+	f.Add(encodeSnapshotHeader(run.WasmPageSize, snapshotPage), int64(2*run.WasmPageSize))
+	f.Add([]byte("wpsnap\x00\x03"), int64(0))
+	f.Fuzz(func(t *testing.T, header []byte, length int64) {
+		size, stored, err := decodeSnapshotHeader(header, length)
 		if err != nil {
 			return
 		}
-		var end uint64
-		for _, c := range s.chunks {
-			if c.offset < end || c.offset+uint64(len(c.data)) > s.size {
-				t.Fatalf("accepted a chunk at %d+%d in %d bytes", c.offset, len(c.data), s.size)
-			}
-			end = c.offset + uint64(len(c.data))
+		if size == 0 || size%run.WasmPageSize != 0 || stored > size || uint64(length) != snapshotImageOffset+size {
+			t.Fatalf("accepted size %d, stored %d in a %d-byte file", size, stored, length)
 		}
-		if !bytes.Equal(encodeSnapshot(s), data) {
-			t.Fatal("decoding then encoding changed the file")
+		if !bytes.Equal(encodeSnapshotHeader(size, stored), header[:snapshotHeaderBytes]) {
+			t.Fatal("decoding then encoding changed the header")
 		}
 	})
 }
 
-// The snapshot key follows the mounts: a package added or the stdlib
-// rebuilt makes a new snapshot.
 func TestSnapshotKey_FollowsMounts(t *testing.T) {
 	dir := t.TempDir()
 	mounts := []wasi.Preopen{{Host: dir, GuestPath: "/usr/local/lib"}}
@@ -439,34 +474,5 @@ func TestSnapshotStart_FlushesAFileHeldByACycle(t *testing.T) {
 		if res.Start != tt.start || res.Outcome != run.OutcomeOK || err != nil || string(data) != tt.want {
 			t.Errorf("%s start: %s %s, cycle.txt %q (%v), want %q", res.Start, res.Outcome, res.Stderr, data, err, tt.want)
 		}
-	}
-}
-
-// A snapshot read from its file is mapped, not read into the heap: its
-// chunks are whole pages of the file, with the bytes that were stored.
-func TestSnapshot_LoadedFromItsMappedFile(t *testing.T) {
-	page := int(snapshotPage)
-	snap := &memorySnapshot{size: run.WasmPageSize, chunks: []snapshotChunk{
-		{offset: 0, data: bytes.Repeat([]byte{'a'}, page)},
-		{offset: uint64(2 * page), data: bytes.Repeat([]byte{'b'}, 2*page)}}}
-	path := filepath.Join(t.TempDir(), "s.snap")
-	if err := os.WriteFile(path, encodeSnapshot(snap), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := loadSnapshot(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer loaded.file.Close()
-	if len(loaded.chunks) != 2 {
-		t.Fatalf("%d chunks", len(loaded.chunks))
-	}
-	for i, c := range loaded.chunks {
-		if c.fileOffset%int64(page) != 0 || c.offset != snap.chunks[i].offset || !bytes.Equal(c.data, snap.chunks[i].data) {
-			t.Errorf("chunk %d: offset %d, file offset %d, %d bytes", i, c.offset, c.fileOffset, len(c.data))
-		}
-	}
-	if _, err := loadSnapshot(filepath.Join(t.TempDir(), "missing.snap")); err == nil {
-		t.Error("a missing file loaded")
 	}
 }
