@@ -80,6 +80,11 @@ func engineConfig(opts EngineOptions) *wasmtime.Config {
 	cfg.SetEpochInterruption(!opts.NoEpoch)
 	cfg.SetMaxWasmStack(MaxWasmStackBytes)
 	cfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	// Native unwind information only serves unwinders outside wasmtime
+	// (wasmtime walks guest frames itself, by frame pointers, for traps
+	// and backtraces); registering it costs every process a walk over
+	// every function of a module it loads.
+	cfg.SetNativeUnwindInfo(false)
 	// The runner's allocator (see capi.c) owns every linear memory; wasmtime
 	// can only initialise copy-on-write images in its own mmap memories, so
 	// data segments are copied in at instantiation instead.
@@ -102,7 +107,7 @@ func engineFingerprint(opts EngineOptions) string {
 			}
 		}
 	}
-	return fmt.Sprintf("wasmtime-go %s; %s/%s; fuel=%v epoch=%v stack=%d opt=speed memcreator=1 cow=0",
+	return fmt.Sprintf("wasmtime-go %s; %s/%s; fuel=%v epoch=%v stack=%d opt=speed unwind=0 memcreator=1 cow=0",
 		version, runtime.GOOS, runtime.GOARCH, !opts.NoFuel, !opts.NoEpoch, MaxWasmStackBytes)
 }
 
