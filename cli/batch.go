@@ -266,7 +266,7 @@ func (g *globals) itemPlayground(cfg config.Config, reg *runtimes.Registry, conf
 		pool.Close(ctx)
 	}
 	pg, err = playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Ceilings: ceilings,
-		Packages: g.pythonModules()})
+		Packages: g.pythonModules})
 	if err != nil {
 		stop()
 		return nil, nil, &exitError{code: ExitHostError, err: err}

@@ -118,7 +118,7 @@ func (g *globals) mcpServerOver(cfg config.Config, reg *runtimes.Registry, store
 		return nil, nil, &exitError{code: ExitHostError, err: err}
 	}
 	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
-		Ceilings: policy.Ceilings, Packages: g.pythonModules(), Bus: hub})
+		Ceilings: policy.Ceilings, Packages: g.pythonModules, Bus: hub})
 	if err != nil {
 		hub.Close()
 		return nil, nil, &exitError{code: ExitHostError, err: err}

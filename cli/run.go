@@ -259,7 +259,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	}
 	defer rn.Close(context.Background())
 	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
-		Packages: g.pythonModules()})
+		Packages: g.pythonModules})
 	if err != nil {
 		return &exitError{code: ExitHostError, err: err}
 	}
@@ -336,7 +336,7 @@ func runHeadless(ctx context.Context, g *globals, o runOptions, files, guestArgs
 	}
 	switch {
 	case o.report != "":
-		in := report.NewInput(code, res, guidance.MatchOptions{AvailablePackages: pg.Packages()})
+		in := report.NewInput(code, res, guidance.MatchOptions{AvailablePackages: pg.Packages})
 		in.Runtime, in.MaxOutputBytes, in.Origin, in.Stdin = rt.Name, reportMax, out.Origin.String(), out.Stdin
 		if out.Number > 0 {
 			in.Session, in.Run = sess.String(), out.Number

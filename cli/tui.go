@@ -66,7 +66,7 @@ func runTUI(g *globals, o appOptions) error {
 		return err
 	}
 	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Store: store, Config: configLayer,
-		Packages: g.pythonModules()})
+		Packages: g.pythonModules})
 	if err != nil {
 		return &exitError{code: ExitHostError, err: err}
 	}
@@ -101,7 +101,6 @@ func runTUI(g *globals, o appOptions) error {
 		Keys:       keys,
 		Session:    o.session,
 		ShowDemos:  o.showDemos,
-		Packages:   g.pythonModules(),
 		SaveTheme:  func(name string) error { return saveTheme(g.dirs, name) },
 		Prepare: func(rt string) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -326,7 +325,7 @@ func runDemoHeadless(ctx context.Context, g *globals, id string) error {
 		return &exitError{code: ExitHostError, err: err}
 	}
 	defer rn.Close(context.Background())
-	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Packages: g.pythonModules()})
+	pg, err := playground.New(playground.Options{Runner: rn, Registry: reg, Config: configLayer, Packages: g.pythonModules})
 	if err != nil {
 		return &exitError{code: ExitHostError, err: err}
 	}

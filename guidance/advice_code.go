@@ -91,8 +91,10 @@ func adviseMissingModule(f *facts) Advice {
 		}
 	}
 	available := "No third-party packages are installed: only the standard library."
-	if len(f.packages) > 0 {
-		available = "Besides the standard library, these packages can be imported: " + strings.Join(f.packages, ", ") + "."
+	if f.packages != nil {
+		if pkgs := f.packages(); len(pkgs) > 0 {
+			available = "Besides the standard library, these packages can be imported: " + strings.Join(pkgs, ", ") + "."
+		}
 	}
 	a := Advice{
 		Title: fmt.Sprintf("The module %s is not available", top),

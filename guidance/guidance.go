@@ -44,10 +44,11 @@ type Advice struct {
 
 // MatchOptions adds what the run's Result does not say.
 type MatchOptions struct {
-	// AvailablePackages are the third-party (vendored, pure-Python)
-	// packages the guest can import besides the standard library. The
-	// missing-module advice lists them.
-	AvailablePackages []string
+	// AvailablePackages, if not nil, lists the third-party (vendored,
+	// pure-Python) packages the guest can import besides the standard
+	// library. The missing-module advice lists them; it is called only
+	// then (reading the list has a cost every run would pay).
+	AvailablePackages func() []string
 	// Code is the code that ran. A few entries look at it when the error
 	// alone is ambiguous: QuickJS's "cannot read property 'length' of
 	// null" after std.loadFile, "not a function" after os.exec.
@@ -124,11 +125,11 @@ type entry struct {
 type facts struct {
 	runtime  string
 	outcome  run.Outcome
-	message  string     // the Result's Message
-	limits   run.Limits // the run's limits
-	fail     failure    // the final error report on stderr
-	code     string     // MatchOptions.Code
-	packages []string   // MatchOptions.AvailablePackages
+	message  string          // the Result's Message
+	limits   run.Limits      // the run's limits
+	fail     failure         // the final error report on stderr
+	code     string          // MatchOptions.Code
+	packages func() []string // MatchOptions.AvailablePackages
 }
 
 func (f *facts) python() bool     { return f.runtime == runtimes.Python }

@@ -134,7 +134,7 @@ func TestMatch_AvailablePackages(t *testing.T) {
 			t.Errorf("steps do not say %q:\n%s", want, steps)
 		}
 	}
-	steps = find(MatchWithOptions(res, "python", MatchOptions{AvailablePackages: []string{"attrs", "tabulate"}}))
+	steps = find(MatchWithOptions(res, "python", MatchOptions{AvailablePackages: func() []string { return []string{"attrs", "tabulate"} }}))
 	if !strings.Contains(steps, "attrs, tabulate") {
 		t.Errorf("steps do not list the available packages:\n%s", steps)
 	}

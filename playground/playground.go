@@ -38,9 +38,10 @@ type Options struct {
 	// Ceilings are the most a request may ask for (a server's); a request
 	// above one is refused, a lower layer above one is lowered to it.
 	Ceilings run.Overrides
-	// Packages are the third-party Python modules runs can import, named
-	// in missing-module advice.
-	Packages []string
+	// Packages, if not nil, lists the third-party Python modules runs can
+	// import, named in missing-module advice. It is called at most once,
+	// when first needed.
+	Packages func() []string
 	// Bus, if not nil, hears every run of a session as it happens (live
 	// watchers in other processes).
 	Bus Bus
@@ -84,6 +85,8 @@ type Playground struct {
 
 	stdlibOnce sync.Once
 	stdlib     map[string]bool // Python's standard-library modules
+
+	packages func() []string // Options.Packages, called once
 }
 
 // pythonStdlib lists the standard library's modules, read once.
@@ -97,7 +100,11 @@ func New(opts Options) (*Playground, error) {
 	if opts.Runner == nil || opts.Registry == nil {
 		return nil, errors.New("playground: a runner and a runtime registry are required")
 	}
-	return &Playground{opts: opts}, nil
+	p := &Playground{opts: opts, packages: func() []string { return nil }}
+	if opts.Packages != nil {
+		p.packages = sync.OnceValue(opts.Packages)
+	}
+	return p, nil
 }
 
 // Registry returns the runtimes the playground knows.
@@ -110,7 +117,7 @@ func (p *Playground) Store() *sessions.Store { return p.opts.Store }
 func (p *Playground) Ceilings() run.Overrides { return p.opts.Ceilings.Clone() }
 
 // Packages returns the third-party Python modules runs can import.
-func (p *Playground) Packages() []string { return p.opts.Packages }
+func (p *Playground) Packages() []string { return p.packages() }
 
 // ErrNoStore is returned for session work on a playground without a store.
 var ErrNoStore = errors.New("playground: no sessions store")

@@ -189,7 +189,7 @@ func (r *Run) finish(res run.Result) {
 		o.Vars = &VarsOutcome{Report: res.VarsReport}
 	}
 	o.Warnings = r.shadowWarnings(res)
-	o.Advice = guidance.MatchWithOptions(res, r.rt.Name, guidance.MatchOptions{Code: r.req.Code, AvailablePackages: r.p.opts.Packages})
+	o.Advice = guidance.MatchWithOptions(res, r.rt.Name, guidance.MatchOptions{Code: r.req.Code, AvailablePackages: r.p.Packages})
 	o.Fuel = guidance.AnalyzeFuel(res.FuelConsumed, res.Limits.FuelBudget, res.Outcome, res.FuelExact)
 	if d := r.req.Demo; d != nil {
 		met, why := d.Verdict(res)
@@ -202,7 +202,7 @@ func (r *Run) finish(res run.Result) {
 // runs will import instead of a standard-library module (/app comes first
 // on sys.path, so the workspace's own modules import).
 func (r *Run) shadowWarnings(res run.Result) []string {
-	if r.rt.Name != runtimes.Python {
+	if r.rt.Name != runtimes.Python || len(res.Files.Created)+len(res.Files.Modified) == 0 {
 		return nil
 	}
 	stdlib := r.p.pythonStdlib(r.rt)

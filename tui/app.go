@@ -41,9 +41,6 @@ type Deps struct {
 	Prepare func(runtime string) error
 	// ShowDemos opens the demo gallery once the session is open.
 	ShowDemos bool
-	// Packages are the third-party Python modules runs can import (from
-	// `make packages`), named in the help and in missing-module advice.
-	Packages []string
 	// Notice is said once the app is up (what else the process serves).
 	Notice string
 	// Live follows the other processes running code in the sessions (an

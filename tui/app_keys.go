@@ -171,7 +171,7 @@ func (m *Model) openHelp() {
 			}
 		}
 	}
-	m.dialog = &helpDialog{keys: m.keys, extra: extra, packages: m.deps.Packages}
+	m.dialog = &helpDialog{keys: m.keys, extra: extra, packages: m.deps.Playground.Packages()}
 }
 
 func (m *Model) nextTheme() tea.Cmd {

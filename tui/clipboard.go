@@ -58,7 +58,7 @@ func (m *Model) copyReport(asJSON bool) tea.Cmd {
 // matchOptions tells guidance what a run's Result does not: the code and
 // the packages the guest could have imported.
 func (m *Model) matchOptions(code []byte) guidance.MatchOptions {
-	return guidance.MatchOptions{AvailablePackages: m.deps.Packages, Code: code}
+	return guidance.MatchOptions{AvailablePackages: m.deps.Playground.Packages, Code: code}
 }
 
 // copiedText keeps what the editor copied, for pasting where the terminal
