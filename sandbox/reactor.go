@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"hash"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
 
 	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
@@ -216,20 +218,39 @@ func snapshotKey(reactorSHA string, argv []string, env map[string]string, mounts
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// writeDirIdentity writes what dir and its entries look like from outside.
+// writeDirIdentity writes what dir looks like from outside, as far as an
+// interpreter's initialisation can tell: the directory itself (its inode,
+// and its times, which move whenever an entry is added, removed or
+// renamed; installing packages or a stdlib replaces the whole tree) and
+// each entry that is not a directory (the stdlib zip, site's .pth files,
+// a sitecustomize module: what initialisation reads by name) with its
+// size and times. Entries that are directories are named, not statted:
+// a snapshot imports nothing from them, and a run lists them afresh. This
+// runs for every run, so it stats two files, not the 30 entries of
+// site-packages.
 func writeDirIdentity(h hash.Hash, dir string) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		fmt.Fprintf(h, "unreadable %v\n", err)
+		return
+	}
+	fmt.Fprintf(h, "dir %d %d %d.%d %d.%d\n", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		fmt.Fprintf(h, "unreadable %v\n", err)
 		return
 	}
 	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil {
+		if e.IsDir() {
+			fmt.Fprintf(h, "dir entry %q\n", e.Name())
+			continue
+		}
+		if err := unix.Stat(filepath.Join(dir, e.Name()), &st); err != nil {
 			fmt.Fprintf(h, "entry %q gone\n", e.Name())
 			continue
 		}
-		fmt.Fprintf(h, "entry %q %v %d %d\n", e.Name(), info.Mode(), info.Size(), info.ModTime().UnixNano())
+		fmt.Fprintf(h, "entry %q %o %d %d %d.%d %d.%d\n", e.Name(), st.Mode, st.Size, st.Ino,
+			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
 	}
 }
 

@@ -406,8 +406,22 @@ func TestSnapshotKey_FollowsMounts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "new.pth"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	added := snapshotKey("sha", []string{"python", "-u"}, env, mounts)
+	// A file initialisation reads, changed in place (the directory's
+	// times stay): the file's own size and times change the key.
+	if err := os.WriteFile(filepath.Join(dir, "new.pth"), []byte("import sys"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rewritten := snapshotKey("sha", []string{"python", "-u"}, env, mounts)
+	if err := os.Mkdir(filepath.Join(dir, "pkg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	withPackage := snapshotKey("sha", []string{"python", "-u"}, env, mounts)
+	if rewritten == added || withPackage == rewritten {
+		t.Fatal("rewriting a .pth file or adding a package directory kept the key")
+	}
 	changed := []string{
-		snapshotKey("sha", []string{"python", "-u"}, env, mounts),
+		added, rewritten, withPackage,
 		snapshotKey("other", []string{"python", "-u"}, env, mounts),
 		snapshotKey("sha", []string{"python"}, env, mounts),
 		snapshotKey("sha", []string{"python", "-u"}, map[string]string{"PYTHONHOME": "/x"}, mounts),
