@@ -59,9 +59,14 @@ func NewEngine() (*Engine, error) {
 }
 
 // NewEngineWith creates an engine with non-default metering.
-func NewEngineWith(opts EngineOptions) (*Engine, error) {
+func NewEngineWith(opts EngineOptions) (*Engine, error) { return newEngine(opts, "") }
+
+// newEngine creates an engine; with a cacheDir, its host shim is kept
+// compiled there for later processes (see loadShim).
+func newEngine(opts EngineOptions, cacheDir string) (*Engine, error) {
 	wt := wasmtime.NewEngineWithConfig(engineConfig(opts))
-	shim, err := compileShim(wt)
+	fingerprint := engineFingerprint(opts)
+	shim, err := loadShim(wt, fingerprint, cacheDir)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +74,7 @@ func NewEngineWith(opts EngineOptions) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{wt: wt, shim: shim, fingerprint: engineFingerprint(opts), threads: threads, opts: opts}, nil
+	return &Engine{wt: wt, shim: shim, fingerprint: fingerprint, threads: threads, opts: opts}, nil
 }
 
 // engineConfig is the engine's configuration (the compile helper's too:

@@ -47,9 +47,14 @@ func NewLocal(registry *runtimes.Registry, cacheDir string) (*Local, error) {
 // (see EngineOptions; for measurements only).
 func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptions) (*Local, error) {
 	// Scratch directories of wasmplay processes that died (killed, or the
-	// machine lost power) would stay in /tmp and /dev/shm for ever.
-	hostfs.SweepTemp()
-	engine, err := NewEngineWith(opts)
+	// machine lost power) would stay in /tmp and /dev/shm for ever. Swept
+	// beside the first run, not before it: it skips this process's own,
+	// and one cut short by the process's exit is finished by the next.
+	go hostfs.SweepTemp()
+	if err := os.MkdirAll(filepath.Join(cacheDir, "modules"), 0o700); err != nil {
+		return nil, fmt.Errorf("runner: module cache: %w", err)
+	}
+	engine, err := newEngine(opts, cacheDir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"path/filepath"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
@@ -20,6 +23,31 @@ const hostShimWAT = `(module
   (func (export "sched_yield") (result i32) (call $yield (i32.const 0)))
   (func (export "proc_exit") (param i32) (drop (call $exit (local.get 0))) (unreachable))
   (func (export "fuel_tick") (drop (call $tick (i32.const 0)))))`
+
+// loadShim returns the shim compiled for the engine wt (whose settings
+// fingerprint names): deserialized from cacheDir's modules when an earlier
+// process compiled it, else compiled and stored there (compiling costs a
+// process about 2 ms, most of a short run's set-up; deserializing a
+// fraction of one). Without a cacheDir it is compiled.
+func loadShim(wt *wasmtime.Engine, fingerprint, cacheDir string) (*wasmtime.Module, error) {
+	if cacheDir == "" {
+		return compileShim(wt)
+	}
+	key := sha256.Sum256([]byte(hostShimWAT + "\n" + fingerprint))
+	path := filepath.Join(cacheDir, "modules", "shim-"+hex.EncodeToString(key[:16])+".cwasm")
+	if mod, err := wasmtime.NewModuleDeserializeFile(wt, path); err == nil {
+		return mod, nil
+	}
+	mod, err := compileShim(wt)
+	if err != nil {
+		return nil, err
+	}
+	if data, err := mod.Serialize(); err == nil {
+		// A cache we cannot write only costs the next process a compile.
+		_ = writeFileAtomic(path, data, 0o600)
+	}
+	return mod, nil
+}
 
 // compileShim compiles the shim for an engine.
 func compileShim(wt *wasmtime.Engine) (*wasmtime.Module, error) {

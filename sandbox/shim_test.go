@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -58,5 +60,44 @@ func TestHostShim_YieldAndExit(t *testing.T) {
 	res := runJob(t, run.Job{Runtime: "wat", Code: []byte(wat), Policy: run.DefaultPolicy()})
 	if res.Outcome != run.OutcomeExitNonzero || res.ExitCode != 7 {
 		t.Fatalf("outcome %s exit %d: %s", res.Outcome, res.ExitCode, res.Message)
+	}
+}
+
+// The shim is compiled once per machine: a later process deserializes it,
+// and a cached file that does not load is compiled over.
+func TestLoadShim_CachedCompiled(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "modules"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	wt := wasmtime.NewEngineWithConfig(engineConfig(EngineOptions{}))
+	fingerprint := engineFingerprint(EngineOptions{})
+	exports := func(m *wasmtime.Module) []string {
+		var names []string
+		for _, e := range m.Exports() {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	first, err := loadShim(wt, fingerprint, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "modules", "shim-*.cwasm"))
+	if len(files) != 1 {
+		t.Fatalf("cached shims: %v", files)
+	}
+	again, err := loadShim(wt, fingerprint, dir)
+	if err != nil || !reflect.DeepEqual(exports(again), exports(first)) {
+		t.Fatalf("the cached shim: %v, exports %v against %v", err, exports(again), exports(first))
+	}
+	if err := os.WriteFile(files[0], []byte("not a module"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadShim(wt, fingerprint, dir); err != nil {
+		t.Fatalf("a broken cached shim was not compiled over: %v", err)
+	}
+	if data, _ := os.ReadFile(files[0]); string(data) == "not a module" {
+		t.Fatal("the broken cached shim stayed")
 	}
 }
