@@ -270,6 +270,9 @@ type execOptions struct {
 	// sourcePrelude writes the prelude as source, not compiled: for the
 	// run that compiles it (see preludeCache).
 	sourcePrelude bool
+	// written, if not nil, receives the pages of the snapshot's image a
+	// run from a snapshot wrote (the probe for its hot pages).
+	written *[]pageRange
 }
 
 // execute is Execute with options.
@@ -310,6 +313,9 @@ func (l *Local) execute(ctx context.Context, id run.ID, job run.Job, hooks run.H
 	switch rt.Kind {
 	case runtimes.Interpreter:
 		module, info, call, res.Start, err = l.interpreterStart(rt, job, launch, hooks.OnCompile)
+		if err == nil && opts.written != nil && call.image != nil {
+			call = recordWritten(call, opts.written)
+		}
 	case runtimes.WebAssemblyText:
 		// The guest's own module: its compile counts toward the run's
 		// wall clock, and a bad one is the guest's outcome.

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -86,6 +87,9 @@ func startFromSnapshot(snap *memorySnapshot) entry {
 		}
 		if err := snap.cover(store, mem); err != nil {
 			return &setupError{err}
+		}
+		if hot := snap.hot.Load(); hot != nil {
+			populateWritten(mem.UnsafeData(store), *hot)
 		}
 		_, err = callExport(store, inst, reactorRun)
 		return err
@@ -178,6 +182,9 @@ func (l *Local) snapshotFor(rt *runtimes.Runtime, job run.Job, launch runtimes.L
 	})
 	if err != nil || job.Policy.MemoryBytes < snap.size {
 		return nil
+	}
+	if snap.hot.Load() == nil && snap.probing.CompareAndSwap(false, true) {
+		l.probeSnapshot(rt, snap)
 	}
 	return &snapshotStart{module: module, info: info, snap: snap}
 }
@@ -275,26 +282,6 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, path string, module *wasmt
 	if err != nil {
 		return nil, fmt.Errorf("runner: %s: %w", path, err)
 	}
-	workspace, err := hostfs.TempDir("snapshot")
-	if err != nil {
-		return nil, fmt.Errorf("runner: snapshot workspace: %w", err)
-	}
-	defer os.RemoveAll(workspace)
-	policy := run.DefaultPolicy()
-	crun, err := newCRun(policy.MemoryBytes)
-	if err != nil {
-		return nil, err
-	}
-	defer crun.release()
-	x := &execution{job: run.Job{Runtime: rt.Name, Policy: policy}, rt: rt, engine: l.engine, crun: crun,
-		stopCh: make(chan struct{}), out: newOutputLog(policy.StdoutMaxBytes, policy.StderrMaxBytes),
-		timeLeft: policy.Timeout}
-	setup := wasiSetup{args: argv}
-	for _, k := range sortedKeys(env) {
-		setup.env = append(setup.env, [2]string{k, env[k]})
-	}
-	setup.preopens = append([]wasi.Preopen{{Host: workspace, GuestPath: runtimes.WorkspaceDir, Writable: true}}, mounts...)
-
 	var image []byte
 	capture := entry{call: func(store *wasmtime.Store, inst *wasmtime.Instance) error {
 		mem, err := exportedMemory(store, inst)
@@ -319,27 +306,101 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, path string, module *wasmt
 		image = slices.Clone(snapshotImage(base, mem.UnsafeData(store), uint64(uint32(frame))))
 		return nil
 	}}
+	if err := l.runAlone(rt, module, wasiSetup{args: argv}, env, mounts, capture); err != nil {
+		return nil, fmt.Errorf("runner: initialise %s for a snapshot: %w", rt.Title, err)
+	}
+	if image == nil {
+		return nil, fmt.Errorf("runner: initialise %s for a snapshot: no memory captured", rt.Title)
+	}
+	return image, nil
+}
+
+// probeSnapshot runs an empty script from snap and keeps the pages that
+// run wrote as the snapshot's hot pages (see hotpages.go), in memory and
+// beside its file. A probe that fails leaves the snapshot without hot
+// pages in this process: runs are then as fast as before the probe.
+func (l *Local) probeSnapshot(rt *runtimes.Runtime, snap *memorySnapshot) {
+	none := []pageRange{}
+	workspace, err := hostfs.TempDir("probe")
+	if err != nil {
+		snap.hot.Store(&none)
+		return
+	}
+	defer os.RemoveAll(workspace)
+	var written []pageRange
+	job := run.Job{Runtime: rt.Name, Policy: run.DefaultPolicy(), Workspace: workspace}
+	res := l.execute(context.Background(), 0, job, run.Hooks{}, execOptions{written: &written})
+	if res.Outcome != run.OutcomeOK || res.Start != StartSnapshot || written == nil {
+		snap.hot.Store(&none)
+		return
+	}
+	snap.hot.Store(&written)
+	if snap.hotPath != "" {
+		// A cache we cannot write only costs the next process a probe.
+		_ = writeFileAtomic(snap.hotPath, encodeHotPages(written), 0o600)
+	}
+}
+
+// recordWritten wraps a snapshot start so that, once the guest is done,
+// the pages of the snapshot's image it wrote are stored in written.
+func recordWritten(start entry, written *[]pageRange) entry {
+	call := start.call
+	start.call = func(store *wasmtime.Store, inst *wasmtime.Instance) error {
+		runErr := call(store, inst) // a guest that ends by proc_exit ends with an error
+		mem, err := exportedMemory(store, inst)
+		if err != nil {
+			return err
+		}
+		if pages, err := writtenPages(mem.UnsafeData(store)[:start.image.size]); err == nil {
+			*written = pages
+		}
+		return runErr
+	}
+	return start
+}
+
+// runAlone instantiates module and calls start in a run of its own: the
+// default limits, an empty workspace at /app, rt's mounts, and setup's
+// argv and preopens with env. The error says what the guest wrote to
+// stderr.
+func (l *Local) runAlone(rt *runtimes.Runtime, module *wasmtime.Module, setup wasiSetup, env map[string]string, mounts []wasi.Preopen, start entry) error {
+	workspace, err := hostfs.TempDir("snapshot")
+	if err != nil {
+		return fmt.Errorf("workspace: %w", err)
+	}
+	defer os.RemoveAll(workspace)
+	policy := run.DefaultPolicy()
+	crun, err := newCRun(policy.MemoryBytes)
+	if err != nil {
+		return err
+	}
+	defer crun.release()
+	x := &execution{job: run.Job{Runtime: rt.Name, Policy: policy}, rt: rt, engine: l.engine, crun: crun,
+		stopCh: make(chan struct{}), out: newOutputLog(policy.StdoutMaxBytes, policy.StderrMaxBytes),
+		timeLeft: policy.Timeout}
+	for _, k := range sortedKeys(env) {
+		setup.env = append(setup.env, [2]string{k, env[k]})
+	}
+	setup.preopens = append(append([]wasi.Preopen{{Host: workspace, GuestPath: runtimes.WorkspaceDir, Writable: true}},
+		setup.preopens...), mounts...)
 
 	stopClock := x.startClock()
 	defer stopClock()
 	l.engine.acquireTicker()
 	var callErr, setupErr error
 	threadErr := l.engine.threads.run(func() {
-		callErr, _, _, setupErr = x.instantiateAndCall(module, setup, capture)
+		callErr, _, _, setupErr = x.instantiateAndCall(module, setup, start)
 	})
 	l.engine.releaseTicker()
 	switch {
 	case threadErr != nil:
-		return nil, threadErr
+		return threadErr
 	case setupErr != nil:
-		return nil, setupErr
+		return setupErr
 	case callErr != nil:
-		return nil, fmt.Errorf("runner: initialise %s for a snapshot: %s (stderr: %q)", rt.Title, cleanError(callErr),
-			stderrOf(x.out))
-	case image == nil:
-		return nil, fmt.Errorf("runner: initialise %s for a snapshot: no memory captured", rt.Title)
+		return fmt.Errorf("%s (stderr: %q)", cleanError(callErr), stderrOf(x.out))
 	}
-	return image, nil
+	return nil
 }
 
 // stderrOf is what a run wrote to stderr, for messages.

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
@@ -68,6 +70,14 @@ type memorySnapshot struct {
 	// replaced by a rename and removed, never truncated, so mappings stay
 	// whole.
 	file *os.File
+	// hot are the pages a run from the snapshot writes (hotpages.go), once
+	// known: from hotPath, or from this process's probe.
+	hot atomic.Pointer[[]pageRange]
+	// probing is set by the run that probes for the hot pages.
+	probing atomic.Bool
+	// hotPath is where the hot pages are kept ("" for a snapshot only in
+	// memory).
+	hotPath string
 }
 
 // cover grows mem, whose start is the snapshot's image mapped by the
@@ -216,6 +226,7 @@ func (c *snapshotCache) get(key string, create func() ([]byte, error)) (*memoryS
 		file := filepath.Join(c.dir, key+".snap")
 		if snap, err := loadSnapshot(file); err == nil {
 			slot.snap = snap
+			snap.useHotPages(hotPagesPath(file))
 			return
 		}
 		image, err := create()
@@ -225,6 +236,8 @@ func (c *snapshotCache) get(key string, create func() ([]byte, error)) (*memoryS
 		}
 		if snap, err := c.store(file, image); err == nil {
 			slot.snap = snap
+			os.Remove(hotPagesPath(file)) // of an earlier file of that name
+			snap.hotPath = hotPagesPath(file)
 			c.prune()
 			return
 		}
@@ -233,6 +246,17 @@ func (c *snapshotCache) get(key string, create func() ([]byte, error)) (*memoryS
 		slot.snap, slot.err = memorySnapshotFile(image)
 	})
 	return slot.snap, slot.err
+}
+
+// hotPagesPath is where the hot pages of the snapshot file path are kept.
+func hotPagesPath(path string) string { return strings.TrimSuffix(path, ".snap") + ".hot" }
+
+// useHotPages takes the snapshot's hot pages from path, if they are there.
+func (s *memorySnapshot) useHotPages(path string) {
+	s.hotPath = path
+	if ranges, err := loadHotPages(path, s.size); err == nil {
+		s.hot.Store(&ranges)
+	}
 }
 
 // store writes image to path (atomically: a temp file, then a rename) and
@@ -303,6 +327,7 @@ func (c *snapshotCache) prune() {
 	sort.Slice(files, func(i, j int) bool { return files[i].mod > files[j].mod })
 	for i := snapshotsKept; i < len(files); i++ {
 		os.Remove(files[i].path)
+		os.Remove(hotPagesPath(files[i].path))
 	}
 }
 

@@ -460,6 +460,19 @@ func TestSnapshotStart_MadeOnAFreshMachine(t *testing.T) {
 		if len(stored) != 2 {
 			t.Fatalf("%s: %d snapshots stored, want 2", process, len(stored))
 		}
+		// The first process probed each snapshot for the pages a run
+		// writes; the later one loads them.
+		for _, path := range stored {
+			snap, err := loadSnapshot(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap.file.Close()
+			hot, err := loadHotPages(hotPagesPath(path), snap.size)
+			if err != nil || len(hot) == 0 {
+				t.Fatalf("%s: the hot pages of %s: %d ranges, %v", process, filepath.Base(path), len(hot), err)
+			}
+		}
 	}
 }
 
