@@ -303,7 +303,7 @@ func (l *Local) captureSnapshot(rt *runtimes.Runtime, path string, module *wasmt
 		if err != nil {
 			return err
 		}
-		image = slices.Clone(snapshotImage(base, mem.UnsafeData(store), uint64(uint32(frame))))
+		image = snapshotImage(base, mem.UnsafeData(store), uint64(uint32(frame)))
 		return nil
 	}}
 	if err := l.runAlone(rt, module, wasiSetup{args: argv}, env, mounts, capture); err != nil {
@@ -351,7 +351,11 @@ func recordWritten(start entry, written *[]pageRange) entry {
 		if err != nil {
 			return err
 		}
-		if pages, err := writtenPages(mem.UnsafeData(store)[:start.image.size]); err == nil {
+		data := mem.UnsafeData(store)
+		if uint64(len(data)) < start.image.size {
+			return runErr // the start failed before the image was covered
+		}
+		if pages, err := writtenPages(data[:start.image.size]); err == nil {
 			*written = pages
 		}
 		return runErr

@@ -97,13 +97,10 @@ func (s *memorySnapshot) cover(store *wasmtime.Store, mem *wasmtime.Memory) erro
 
 // snapshotImage is the memory a snapshot keeps: now, except that
 // everything below deadBelow (the part of the stack the initialisation had
-// returned from) is as in base, the memory of a fresh instance. The result
-// may alias now.
+// returned from) is as in base, the memory of a fresh instance. It is a
+// copy: now is the live memory of an instance.
 func snapshotImage(base, now []byte, deadBelow uint64) []byte {
 	dead := min(deadBelow/snapshotPage*snapshotPage, uint64(len(now)))
-	if dead == 0 {
-		return now
-	}
 	image := slices.Clone(now)
 	clear(image[:dead])
 	copy(image[:dead], base[:min(dead, uint64(len(base)))])
