@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/wasmplay/wasmplay/sandbox/wasi"
 )
 
 // MaxWasmStackBytes is the engine's WebAssembly stack limit. wasmtime's
@@ -29,6 +31,7 @@ const wasmtimeModule = "github.com/bytecodealliance/wasmtime-go/v39"
 type Engine struct {
 	wt          *wasmtime.Engine
 	shim        *wasmtime.Module // see shim.go
+	wasiTypes   *wasi.FuncTypes  // the WASI functions' types, built once
 	fingerprint string
 	threads     *guestThreads
 	opts        EngineOptions
@@ -70,11 +73,15 @@ func newEngine(opts EngineOptions, cacheDir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	wasiTypes, err := wasi.NewFuncTypes()
+	if err != nil {
+		return nil, err
+	}
 	threads, err := newGuestThreads()
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{wt: wt, shim: shim, fingerprint: fingerprint, threads: threads, opts: opts}, nil
+	return &Engine{wt: wt, shim: shim, wasiTypes: wasiTypes, fingerprint: fingerprint, threads: threads, opts: opts}, nil
 }
 
 // engineConfig is the engine's configuration (the compile helper's too:

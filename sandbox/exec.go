@@ -623,7 +623,7 @@ func (x *execution) instantiateAndCall(module *wasmtime.Module, setup wasiSetup,
 		host.Stop(x.stopMessage())
 	}
 	linker := wasmtime.NewLinker(x.engine.wt)
-	if err := host.Define(linker); err != nil {
+	if err := host.Define(linker, x.engine.wasiTypes); err != nil {
 		return nil, 0, nil, fmt.Errorf("runner: define WASI: %w", err)
 	}
 	if err := linker.FuncWrap(wasi.ShimModule, runtimes.HostFuelTick, x.fuelTick); err != nil {

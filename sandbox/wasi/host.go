@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -227,10 +228,16 @@ type HostFunc struct {
 }
 
 // Define adds every WASI function to the linker, bound to this host (see
-// ShimModule for the two that need the sandbox's shim).
-func (h *Host) Define(l *wasmtime.Linker) error {
+// ShimModule for the two that need the sandbox's shim), with the types in
+// types.
+func (h *Host) Define(l *wasmtime.Linker, types *FuncTypes) error {
 	for _, f := range h.Funcs() {
-		if err := l.FuncWrap(f.Module, f.Name, f.Fn); err != nil {
+		ty := types.byShape[reflect.TypeOf(f.Fn)]
+		call, err := bind(f.Fn)
+		if ty == nil || err != nil {
+			return fmt.Errorf("wasi: define %s: no type or binding for %T (%v)", f.Name, f.Fn, err)
+		}
+		if err := l.FuncNew(f.Module, f.Name, ty, call); err != nil {
 			return fmt.Errorf("wasi: define %s: %w", f.Name, err)
 		}
 	}
