@@ -71,7 +71,7 @@ func NewModuleCache(engine *Engine, dir string) (*ModuleCache, error) {
 // file's hash and holds while its size, mtime and inode do. onCompile, if
 // not nil, is called before a slow compile starts.
 func (c *ModuleCache) Load(path string, check func(string) error, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
-	return c.LoadVariant(path, check, moduleVariant{}, onCompile)
+	return c.loadVariant(path, check, moduleVariant{}, onCompile)
 }
 
 // moduleVariant is a rewrite of a module's binary that is compiled (and
@@ -84,9 +84,9 @@ type moduleVariant struct {
 	transform func(wasm []byte) ([]byte, error)
 }
 
-// LoadVariant is Load for the module variant makes of the .wasm file
-// (check vets the file itself). ModuleInfo.SHA256 is the file's hash.
-func (c *ModuleCache) LoadVariant(path string, check func(string) error, variant moduleVariant, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
+// loadVariant is Load for the rewrite variant makes of the .wasm file at
+// path (check vets the file itself; ModuleInfo.SHA256 is its hash).
+func (c *ModuleCache) loadVariant(path string, check func(string) error, variant moduleVariant, onCompile func(run.Compiling)) (*wasmtime.Module, ModuleInfo, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, ModuleInfo{}, fmt.Errorf("runner: module path: %w", err)

@@ -171,7 +171,7 @@ func (l *Local) snapshotFor(rt *runtimes.Runtime, job run.Job, launch runtimes.L
 	if _, err := os.Stat(path); err != nil {
 		return nil
 	}
-	module, info, err := l.modules.LoadVariant(path, runtimes.CheckReactor, withoutActiveData, onCompile)
+	module, info, err := l.modules.loadVariant(path, runtimes.CheckReactor, withoutActiveData, onCompile)
 	if err != nil {
 		return nil
 	}
