@@ -42,7 +42,7 @@ func (b *bench) startModes(w *strings.Builder) error {
 		local *sandbox.Local
 	}{{"from the snapshot", b.local}, {"cold", cold}}
 	n := b.reps(60, 10)
-	fmt.Fprintf(w, "### Python: start from a snapshot vs cold start\n\nWarm in-process runs (store, WASI, instantiation, restoring the snapshot, the guest, teardown), %d of each, interleaved. See docs/RUNTIMES.md, \"Starting from a snapshot\".\n\n", n)
+	fmt.Fprintf(w, "### Python: start from a snapshot vs cold start\n\nWarm in-process runs (store, WASI, instantiation with the snapshot mapped as memory, the guest, teardown), %d of each, interleaved. See docs/RUNTIMES.md, \"Starting from a snapshot\".\n\n", n)
 	w.WriteString("| program | start | median | p95 | fuel | page faults | ratio to cold |\n|---|---|---|---|---|---|---|\n")
 	for _, code := range programs {
 		times := make([][]time.Duration, len(modes))
