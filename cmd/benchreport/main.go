@@ -28,6 +28,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == launchArg {
+		launch(os.Args[2:])
+	}
 	out := flag.String("out", "docs/BENCHMARKS.md", "file to update")
 	binDir := flag.String("bin-dir", "bin", "guest runtimes")
 	wasmplay := flag.String("wasmplay", "./wasmplay", "the wasmplay binary (for whole-process runs and pool workers)")
