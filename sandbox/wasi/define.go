@@ -3,6 +3,7 @@ package wasi
 import (
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
@@ -15,9 +16,13 @@ import (
 // so a call to the host goes through no reflection either.
 
 // FuncTypes holds the wasm type of each shape of host function Funcs
-// lists. Build it once (NewFuncTypes) and pass it to every Define; it is
-// read-only and safe to share between runs.
+// lists. Build it once (NewFuncTypes) and pass it to every Define. The C
+// API fills a function type's parameter and result lists in lazily, and
+// that is not safe from two threads at once (it aborted a batch of
+// concurrent runs): the lists are filled in here, and definitions with
+// these types are made one at a time (mu).
 type FuncTypes struct {
+	mu      sync.Mutex
 	byShape map[reflect.Type]*wasmtime.FuncType
 }
 
@@ -33,6 +38,8 @@ func NewFuncTypes() (*FuncTypes, error) {
 		if err != nil {
 			return nil, fmt.Errorf("wasi: %s: %w", f.Name, err)
 		}
+		ty.Params()
+		ty.Results()
 		t.byShape[shape] = ty
 	}
 	return t, nil

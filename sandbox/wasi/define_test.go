@@ -2,6 +2,7 @@ package wasi
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -57,6 +58,39 @@ func TestBind_PassesArgumentsAndResults(t *testing.T) {
 	} {
 		if _, err := funcTypeOf(reflect.TypeOf(bad)); err == nil {
 			t.Errorf("%T got a wasm type", bad)
+		}
+	}
+}
+
+// Runs define their functions at the same time, with the same types: the
+// C API must never see two threads fill in a type's lists at once (that
+// aborted the process). Each round starts from new types, the moment a
+// race could happen, and lets its goroutines go at once.
+func TestDefine_ConcurrentRuns(t *testing.T) {
+	engine := wasmtime.NewEngine()
+	for range 30 {
+		types, err := NewFuncTypes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if err := new(Host).Define(wasmtime.NewLinker(engine), types); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
 		}
 	}
 }

@@ -231,6 +231,8 @@ type HostFunc struct {
 // ShimModule for the two that need the sandbox's shim), with the types in
 // types.
 func (h *Host) Define(l *wasmtime.Linker, types *FuncTypes) error {
+	types.mu.Lock()
+	defer types.mu.Unlock()
 	for _, f := range h.Funcs() {
 		ty := types.byShape[reflect.TypeOf(f.Fn)]
 		call, err := bind(f.Fn)
