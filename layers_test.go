@@ -37,8 +37,9 @@ var layers = map[string][]string{
 	"tui":                 {"run", "hostfs", "textsafe", "live", "runtimes", "runtimes/codeblocks", "sessions", "guidance", "report", "demos", "config", "playground", "themes", "tui/editor"},
 	"cli":                 {"run", "textsafe", "batch", "mcpserver", "live", "runtimes", "runtimes/codeblocks", "hostfs", "sessions", "guidance", "report", "demos", "config", "runner", "workers", "sandbox", "playground", "themes", "tui"},
 	"cmd/buildtool":       {"run", "runtimes", "config", "sandbox"},
-	"cmd/benchreport":     {"run", "runtimes", "config", "sandbox", "runner", "workers", "playground", "sessions"},
+	"cmd/benchreport":     {"run", "runtimes", "config", "sandbox", "runner", "workers", "playground", "sessions", "internal/mbpp"},
 	"internal/testenv":    {"run"},
+	"internal/mbpp":       {},
 }
 
 // noCgo are the packages that must build without a C toolchain: what

@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wasmplay/wasmplay/internal/mbpp"
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/playground"
 	"github.com/wasmplay/wasmplay/run"
@@ -276,35 +276,22 @@ func TestRun_MBPP(t *testing.T) {
 		t.Skip("974 Python runs; skipped with -short")
 	}
 	pg := testPlayground(t, run.Overrides{})
-	data, err := os.ReadFile(filepath.Join("..", "sandbox", "testdata", "mbpp", "mbpp.jsonl"))
+	tasks, err := mbpp.Tasks()
 	if err != nil {
 		t.Fatal(err)
 	}
-	known, err := os.ReadFile(filepath.Join("..", "sandbox", "testdata", "mbpp", "known_failures.txt"))
+	known, err := mbpp.KnownFailures()
 	if err != nil {
 		t.Fatal(err)
 	}
 	failing := map[string]bool{}
-	for _, l := range strings.Split(string(known), "\n") {
-		if id, _, ok := strings.Cut(strings.TrimSpace(l), " "); ok && !strings.HasPrefix(id, "#") {
-			failing[id] = true
-		}
+	for id := range known {
+		failing[strconv.Itoa(id)] = true
 	}
 	var in bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var task struct {
-			TaskID    int      `json:"task_id"`
-			Code      string   `json:"code"`
-			SetupCode string   `json:"test_setup_code"`
-			Tests     []string `json:"test_list"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &task); err != nil {
-			t.Fatal(err)
-		}
+	for _, task := range tasks {
 		line, _ := json.Marshal(map[string]any{"id": task.TaskID, "language": "python", "code": task.Code,
-			"tests": task.SetupCode + "\n" + strings.Join(task.Tests, "\n"), "limits": map[string]string{"fuel": "200G", "timeout": "2m"}})
+			"tests": task.Asserts(), "limits": map[string]string{"fuel": "200G", "timeout": "2m"}})
 		in.Write(append(line, '\n'))
 	}
 	pg = testPlayground(t, run.Overrides{FuelBudget: ptr(uint64(200_000_000_000))})

@@ -165,15 +165,7 @@ func runBatch(ctx context.Context, g *globals, o batchOptions, in string) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := g.loadConfig(false)
-	if err != nil {
-		return err
-	}
-	configLayer, err := cfg.Policy.Layer()
-	if err != nil {
-		return usageError("config: %v", err)
-	}
-	reg, err := g.registry(cfg)
+	cfg, configLayer, reg, err := g.configured()
 	if err != nil {
 		return err
 	}
@@ -680,15 +672,7 @@ asks for.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig(false)
-			if err != nil {
-				return err
-			}
-			configLayer, err := cfg.Policy.Layer()
-			if err != nil {
-				return usageError("config: %v", err)
-			}
-			reg, err := g.registry(cfg)
+			cfg, configLayer, reg, err := g.configured()
 			if err != nil {
 				return err
 			}

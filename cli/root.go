@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmplay/wasmplay/config"
+	"github.com/wasmplay/wasmplay/run"
 	"github.com/wasmplay/wasmplay/runtimes"
 	"github.com/wasmplay/wasmplay/sandbox"
 )
@@ -113,6 +114,25 @@ func (g *globals) loadConfig(create bool) (config.Config, error) {
 		return cfg, &exitError{code: ExitUsage, err: err}
 	}
 	return cfg, nil
+}
+
+// configured loads the config file and returns it with its layer of
+// limits ([policy]) and the runtime registry it configures: what a
+// command that runs code outside the app needs first.
+func (g *globals) configured() (config.Config, run.Overrides, *runtimes.Registry, error) {
+	cfg, err := g.loadConfig(false)
+	if err != nil {
+		return cfg, run.Overrides{}, nil, err
+	}
+	layer, err := cfg.Policy.Layer()
+	if err != nil {
+		return cfg, run.Overrides{}, nil, usageError("config: %v", err)
+	}
+	reg, err := g.registry(cfg)
+	if err != nil {
+		return cfg, run.Overrides{}, nil, err
+	}
+	return cfg, layer, reg, nil
 }
 
 // registry builds the runtime registry with the configured overrides.

@@ -304,17 +304,9 @@ func runDemoHeadless(ctx context.Context, g *globals, id string) error {
 	if !ok {
 		return usageError("no demo %q (wasmplay demo --list shows them)", id)
 	}
-	cfg, err := g.loadConfig(false)
+	_, configLayer, reg, err := g.configured()
 	if err != nil {
 		return err
-	}
-	reg, err := g.registry(cfg)
-	if err != nil {
-		return err
-	}
-	configLayer, err := cfg.Policy.Layer()
-	if err != nil {
-		return usageError("config: %v", err)
 	}
 	local, err := g.newLocal(reg)
 	if err != nil {

@@ -78,6 +78,13 @@ func readLimited(f *os.File, name string, limit int64) ([]byte, error) {
 // a named pipe or a device is an error at once, never a wait.
 func OpenRegular(path string) (*os.File, error) { return openRegular(path, unix.O_RDONLY) }
 
+// OpenRegularNoFollow is OpenRegular for a path whose last component
+// must not be a symbolic link (a file in a directory of wasmplay's own,
+// such as its cache).
+func OpenRegularNoFollow(path string) (*os.File, error) {
+	return openRegular(path, unix.O_RDONLY|unix.O_NOFOLLOW)
+}
+
 // openRegular is OpenRegular with other open flags.
 func openRegular(path string, flags int) (*os.File, error) {
 	fd, err := unix.Open(path, flags|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)

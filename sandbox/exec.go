@@ -51,9 +51,6 @@ func NewLocalWith(registry *runtimes.Registry, cacheDir string, opts EngineOptio
 	// beside the first run, not before it: it skips this process's own,
 	// and one cut short by the process's exit is finished by the next.
 	go hostfs.SweepTemp()
-	if err := os.MkdirAll(filepath.Join(cacheDir, "modules"), 0o700); err != nil {
-		return nil, fmt.Errorf("runner: module cache: %w", err)
-	}
 	engine, err := newEngine(opts, cacheDir)
 	if err != nil {
 		return nil, err

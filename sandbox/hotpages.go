@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wasmplay/wasmplay/hostfs"
 )
 
 // A run from a snapshot writes to a few hundred pages of the image that
@@ -77,16 +79,16 @@ func decodeHotPages(data []byte, size uint64) ([]pageRange, error) {
 // loadHotPages reads the hot-pages file at path for a snapshot of a
 // size-byte memory.
 func loadHotPages(path string, size uint64) ([]pageRange, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := hostfs.OpenRegularNoFollow(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hot pages: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() || info.Size() > 16+16*int64(size/snapshotPage) {
+	if info.Size() > 16+16*int64(size/snapshotPage) {
 		return nil, fmt.Errorf("hot pages: %s is not a hot-pages file", path)
 	}
 	data := make([]byte, info.Size())

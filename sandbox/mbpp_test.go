@@ -1,12 +1,8 @@
 package sandbox
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,69 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmplay/wasmplay/internal/mbpp"
 	"github.com/wasmplay/wasmplay/internal/testenv"
 	"github.com/wasmplay/wasmplay/run"
 )
-
-// mbppTask is one line of testdata/mbpp/mbpp.jsonl.
-type mbppTask struct {
-	TaskID    int      `json:"task_id"`
-	Code      string   `json:"code"`
-	SetupCode string   `json:"test_setup_code"`
-	Tests     []string `json:"test_list"`
-}
-
-// program is the task's reference code, its test setup (which uses the
-// code's classes) and its asserts.
-func (t mbppTask) program() string {
-	return t.Code + "\n\n" + t.SetupCode + "\n" + strings.Join(t.Tests, "\n") + "\n"
-}
-
-func readMBPP(t *testing.T) []mbppTask {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "mbpp", "mbpp.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var tasks []mbppTask
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var task mbppTask
-		if err := json.Unmarshal(sc.Bytes(), &task); err != nil {
-			t.Fatalf("mbpp.jsonl line %d: %v", len(tasks)+1, err)
-		}
-		tasks = append(tasks, task)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return tasks
-}
-
-// readKnownFailures reads known_failures.txt: "task_id reason" lines.
-func readKnownFailures(t *testing.T) map[int]string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "mbpp", "known_failures.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	known := map[int]string{}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, reason, _ := strings.Cut(line, " ")
-		n, err := strconv.Atoi(id)
-		if err != nil || strings.TrimSpace(reason) == "" {
-			t.Fatalf("known_failures.txt: %q is not \"TASK_ID reason\"", line)
-		}
-		known[n] = reason
-	}
-	return known
-}
 
 // TestMBPP_CompatibleWithCPython runs the 974 MBPP tasks (reference code
 // and asserts) in the sandbox: each must pass, except the few whose
@@ -86,11 +23,17 @@ func TestMBPP_CompatibleWithCPython(t *testing.T) {
 		t.Skip("974 Python runs; skipped with -short")
 	}
 	needRuntime(t, "python")
-	tasks := readMBPP(t)
+	tasks, err := mbpp.Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(tasks) != 974 {
 		t.Fatalf("mbpp.jsonl holds %d tasks, want 974", len(tasks))
 	}
-	known := readKnownFailures(t)
+	known, err := mbpp.KnownFailures()
+	if err != nil {
+		t.Fatal(err)
+	}
 	l := testLocal(t)
 
 	type outcome struct {
@@ -99,7 +42,7 @@ func TestMBPP_CompatibleWithCPython(t *testing.T) {
 		detail string
 	}
 	results := make(chan outcome)
-	work := make(chan mbppTask)
+	work := make(chan mbpp.Task)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
@@ -110,7 +53,7 @@ func TestMBPP_CompatibleWithCPython(t *testing.T) {
 				// The budget is generous: the question is whether the code
 				// behaves as under CPython, not how fast (task 123 sums
 				// amicable numbers below 10,000: 2 s natively).
-				res := l.Execute(context.Background(), 1, run.Job{Runtime: "python", Code: []byte(task.program()), Workspace: ws,
+				res := l.Execute(context.Background(), 1, run.Job{Runtime: "python", Code: []byte(task.Program()), Workspace: ws,
 					Policy: testenv.PolicyWith(run.Policy{FuelBudget: 200_000_000_000, Timeout: 2 * time.Minute})}, run.Hooks{})
 				detail := fmt.Sprintf("%s: %s", res.Outcome, lastLine(string(res.Stderr)))
 				results <- outcome{id: task.TaskID, passed: res.Outcome == run.OutcomeOK, detail: detail}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -42,7 +43,7 @@ func loadShim(wt *wasmtime.Engine, fingerprint, cacheDir string) (*wasmtime.Modu
 	if err != nil {
 		return nil, err
 	}
-	if data, err := mod.Serialize(); err == nil {
+	if data, err := mod.Serialize(); err == nil && os.MkdirAll(filepath.Dir(path), 0o700) == nil {
 		// A cache we cannot write only costs the next process a compile.
 		_ = writeFileAtomic(path, data, 0o600)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
 
+	"github.com/wasmplay/wasmplay/hostfs"
 	"github.com/wasmplay/wasmplay/run"
 )
 
@@ -62,9 +63,6 @@ const snapshotsKept = 8
 type memorySnapshot struct {
 	// size is the length of the linear memory in bytes.
 	size uint64
-	// stored is how many bytes of the image are not zero pages: what the
-	// file holds on disk, and the most a run can fault in from it.
-	stored uint64
 	// file holds the image from snapshotImageOffset; kept open for the
 	// process's lifetime (each run maps it). A snapshot file is only ever
 	// replaced by a rename and removed, never truncated, so mappings stay
@@ -280,12 +278,11 @@ func memorySnapshotFile(image []byte) (*memorySnapshot, error) {
 		return nil, fmt.Errorf("snapshot: a file in memory: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "wasmplay-snapshot")
-	stored, err := writeSnapshotFile(f, image)
-	if err != nil {
+	if _, err := writeSnapshotFile(f, image); err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &memorySnapshot{size: uint64(len(image)), stored: stored, file: f}, nil
+	return &memorySnapshot{size: uint64(len(image)), file: f}, nil
 }
 
 // failures lists the snapshots this process could not make, and why: a
@@ -330,28 +327,24 @@ func (c *snapshotCache) prune() {
 
 // loadSnapshot opens a snapshot file and checks its header.
 func loadSnapshot(path string) (*memorySnapshot, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := hostfs.OpenRegularNoFollow(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	if !info.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("snapshot: %s is not a regular file", path)
-	}
 	header := make([]byte, snapshotHeaderBytes)
 	if _, err := f.ReadAt(header, 0); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("snapshot: %s: %w", path, err)
 	}
-	size, stored, err := decodeSnapshotHeader(header, info.Size())
+	size, _, err := decodeSnapshotHeader(header, info.Size())
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &memorySnapshot{size: size, stored: stored, file: f}, nil
+	return &memorySnapshot{size: size, file: f}, nil
 }

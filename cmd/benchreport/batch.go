@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,28 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmplay/wasmplay/internal/mbpp"
 	"github.com/wasmplay/wasmplay/run"
 )
-
-// mbppTask is one MBPP program with its asserts.
-type mbppTask struct {
-	TaskID    int      `json:"task_id"`
-	Code      string   `json:"code"`
-	SetupCode string   `json:"test_setup_code"`
-	Tests     []string `json:"test_list"`
-}
-
-// program is the task's code with its tests after it.
-func (t mbppTask) program() string {
-	return t.Code + "\n\n" + t.SetupCode + "\n" + strings.Join(t.Tests, "\n") + "\n"
-}
 
 // batchSection runs the MBPP set three ways, one after the other on the
 // same machine: through `wasmplay batch`, through `wasmplay run` one
 // process per program (2 at a time), and through native python3 one
 // process per program (2 at a time, as human-eval's harness does).
 func (b *bench) batchSection() (string, error) {
-	tasks, err := readMBPP(filepath.Join("sandbox", "testdata", "mbpp", "mbpp.jsonl"))
+	tasks, err := mbpp.Tasks()
 	if err != nil {
 		return "", err
 	}
@@ -49,9 +36,9 @@ func (b *bench) batchSection() (string, error) {
 	var in strings.Builder
 	for _, t := range tasks {
 		line, _ := json.Marshal(map[string]any{"id": t.TaskID, "language": "python", "code": t.Code,
-			"tests": t.SetupCode + "\n" + strings.Join(t.Tests, "\n")})
+			"tests": t.Asserts()})
 		in.Write(append(line, '\n'))
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("task_%d.py", t.TaskID)), []byte(t.program()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("task_%d.py", t.TaskID)), []byte(t.Program()), 0o644); err != nil {
 			return "", err
 		}
 	}
@@ -68,7 +55,7 @@ func (b *bench) batchSection() (string, error) {
 	out := filepath.Join(dir, "mbpp.results.jsonl")
 	perProcess := func(argv func(path string) []string) func() (int, error) {
 		return func() (int, error) {
-			return runEach(tasks, 2, func(t mbppTask) bool {
+			return runEach(tasks, 2, func(t mbpp.Task) bool {
 				a := argv(filepath.Join(dir, fmt.Sprintf("task_%d.py", t.TaskID)))
 				return exec.Command(a[0], a[1:]...).Run() == nil
 			}), nil
@@ -113,29 +100,9 @@ func (b *bench) batchSection() (string, error) {
 	return sb.String(), nil
 }
 
-// readMBPP reads the MBPP tasks.
-func readMBPP(path string) ([]mbppTask, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var tasks []mbppTask
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var t mbppTask
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, err
-		}
-		tasks = append(tasks, t)
-	}
-	return tasks, sc.Err()
-}
-
 // runEach runs f for every task, n at a time, and counts the trues.
-func runEach(tasks []mbppTask, n int, f func(mbppTask) bool) int {
-	work := make(chan mbppTask)
+func runEach(tasks []mbpp.Task, n int, f func(mbpp.Task) bool) int {
+	work := make(chan mbpp.Task)
 	var passed int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
